@@ -1,0 +1,89 @@
+# lungo — build, test and run.
+#   make            build build/lungo and build/liblungo.a
+#   make run        install what is missing, build, run the showcase sample
+#   make test       install what is missing, build, run every test
+#   make test-tsan  the same tests under ThreadSanitizer
+#   make test-asan  the same tests under AddressSanitizer + UBSan
+#   make bench      the benchmark suite (see bench/README.md)
+
+CC      ?= cc
+PKGS    := liblua5.4-dev libcriterion-dev libedit-dev pkg-config
+LUA_CF  := $(shell pkg-config --cflags lua5.4 2>/dev/null)
+LUA_LD  := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
+EDIT_CF := $(shell pkg-config --cflags libedit 2>/dev/null)
+EDIT_LD := $(shell pkg-config --libs libedit 2>/dev/null || echo -ledit)
+
+VARIANT ?= release
+ifeq ($(VARIANT),tsan)
+  B := build/tsan
+  SAN := -fsanitize=thread -O1
+else ifeq ($(VARIANT),asan)
+  B := build/asan
+  SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -O1
+else
+  B := build
+  SAN := -O2
+endif
+
+CFLAGS_ALL = -std=c11 -g -Wall -Wextra -Werror -D_GNU_SOURCE -pthread $(SAN) $(LUA_CF) $(CFLAGS)
+LDFLAGS_ALL = -pthread $(SAN) $(LDFLAGS)
+
+LIB_SRC  := $(wildcard runtime/*.c vm/*.c lua-bindings/*.c)
+STDLIB   := $(wildcard stdlib/*.lua)
+HOST_SRC := $(wildcard host/*.c)
+TEST_SRC := $(wildcard tests/*.c)
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/stdlib_blob.o
+HOST_OBJ := $(HOST_SRC:%.c=$(B)/obj/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
+
+.PHONY: all run test test-tsan test-asan deps bench clean
+all: $(B)/lungo $(B)/liblungo.a
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Iinclude -MMD -MP -c $< -o $@
+
+# Lua modules under stdlib/ are compiled into the library as C strings.
+$(B)/obj/stdlib_blob.c: $(STDLIB) tools/embed.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed.sh $(STDLIB) > $@
+
+$(B)/obj/stdlib_blob.o: $(B)/obj/stdlib_blob.c
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(B)/liblungo.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/lungo: $(HOST_OBJ) $(B)/liblungo.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(HOST_OBJ) $(B)/liblungo.a $(LUA_LD) $(EDIT_LD) -lm -ldl
+
+$(B)/lungo-tests: $(TEST_OBJ) $(B)/liblungo.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(B)/liblungo.a $(LUA_LD) -lcriterion -lm -ldl
+
+deps:
+	@sh tools/deps.sh $(PKGS)
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	./build/lungo samples/showcase.lua
+
+# Tests find the binary and the samples relative to the project root.
+test: deps
+	@$(MAKE) --no-print-directory $(B)/lungo-tests $(B)/lungo
+	LUNGO_BIN=$(CURDIR)/$(B)/lungo $(TSAN_ENV) ./$(B)/lungo-tests $(TEST_ARGS)
+
+test-tsan:
+	@$(MAKE) --no-print-directory VARIANT=tsan test TSAN_ENV="TSAN_OPTIONS='halt_on_error=1 second_deadlock_stack=1'"
+
+test-asan:
+	@$(MAKE) --no-print-directory VARIANT=asan test TSAN_ENV="ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1"
+
+bench: all
+	sh bench/run.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

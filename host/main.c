@@ -1,0 +1,171 @@
+/*
+ * The `lungo` command: runs a Lua script as the main goroutine of a
+ * runtime, with the standard `lua` interpreter's options and conventions.
+ * Written only against the public header.
+ *
+ *   lungo [options] [script [args]]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "lungo.h"
+
+static const char *progname = "lungo";
+
+static void usage(const char *badopt) {
+  if (badopt[1] == 'e' || badopt[1] == 'l' || badopt[1] == 'W' || strcmp(badopt, "--workers") == 0)
+    fprintf(stderr, "%s: '%s' needs argument\n", progname, badopt);
+  else
+    fprintf(stderr, "%s: unrecognized option '%s'\n", progname, badopt);
+  fprintf(stderr,
+          "usage: %s [options] [script [args]]\n"
+          "Available options are:\n"
+          "  -e stat       execute string 'stat'\n"
+          "  -l mod        require library 'mod' into global 'mod'\n"
+          "  -l g=mod      require library 'mod' into global 'g'\n"
+          "  -v            show version information\n"
+          "  -E            ignore environment variables\n"
+          "  -W N, --workers N\n"
+          "                run N worker threads (default: $LUNGO_WORKERS, else one per CPU)\n"
+          "  --            stop handling options\n"
+          "  -             stop handling options and execute stdin\n",
+          progname);
+}
+
+static int parse_workers(const char *s, int *out) {
+  char *end;
+  long n = strtol(s, &end, 10);
+  if (*s == 0 || *end != 0 || n < 1 || n > 1024) return -1;
+  *out = (int)n;
+  return 0;
+}
+
+static void print_version(void) {
+  printf("%s (Lua 5.4) -- goroutines for Lua\n", LUNGO_VERSION);
+  fflush(stdout);
+}
+
+/* Exit status of a finished program: as lua for errors, 2 for a deadlock. */
+static int report(lng_runtime *rt, int st) {
+  switch (st) {
+    case LNG_OK: return 0;
+    case LNG_EXIT: return lng_exit_code(rt);
+    case LNG_DEADLOCK:
+      fprintf(stderr, "%s", lng_message(rt));
+      return 2;
+    default:
+      fprintf(stderr, "%s: %s\n", progname, lng_message(rt));
+      return 1;
+  }
+}
+
+int main(int argc, char **argv) {
+  int workers = 0, noenv = 0, showversion = 0, script = argc, i;
+  /* First pass: options that shape the runtime, and where the script is. */
+  for (i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (a[0] != '-') { script = i; break; }
+    if (strcmp(a, "-") == 0) { script = i; break; }
+    if (strcmp(a, "--") == 0) { script = i + 1 < argc ? i + 1 : argc; break; }
+    if (strcmp(a, "-e") == 0 || strcmp(a, "-l") == 0) {
+      if (++i >= argc) { usage(a); return 1; }
+    } else if (strncmp(a, "-e", 2) == 0 || strncmp(a, "-l", 2) == 0) {
+      /* -estat, -lmod */
+    } else if (strcmp(a, "-W") == 0 || strcmp(a, "--workers") == 0) {
+      if (++i >= argc || parse_workers(argv[i], &workers) != 0) {
+        if (i >= argc) usage(a);
+        else fprintf(stderr, "%s: bad worker count '%s'\n", progname, argv[i]);
+        return 1;
+      }
+    } else if (strncmp(a, "-W", 2) == 0) {
+      if (parse_workers(a + 2, &workers) != 0) {
+        fprintf(stderr, "%s: bad worker count '%s'\n", progname, a + 2);
+        return 1;
+      }
+    } else if (strcmp(a, "-v") == 0) {
+      showversion = 1;
+    } else if (strcmp(a, "-E") == 0) {
+      noenv = 1;
+    } else {
+      usage(a);
+      return 1;
+    }
+  }
+  if (workers == 0 && !noenv) {
+    const char *w = getenv("LUNGO_WORKERS");
+    if (w && *w && parse_workers(w, &workers) != 0) {
+      fprintf(stderr, "%s: bad LUNGO_WORKERS '%s'\n", progname, w);
+      return 1;
+    }
+  }
+  if (showversion) print_version();
+
+  lng_config cfg;
+  lng_config_init(&cfg);
+  cfg.workers = workers;
+  lng_runtime *rt = lng_new(&cfg);
+  if (!rt) {
+    fprintf(stderr, "%s: cannot create the runtime\n", progname);
+    return 1;
+  }
+  lng_main_args(rt, argc, argv, script);
+
+  if (!noenv) {
+    const char *init = getenv("LUA_INIT_5_4");
+    const char *name = "=LUA_INIT_5_4";
+    if (!init) { init = getenv("LUA_INIT"); name = "=LUA_INIT"; }
+    if (init) {
+      if (init[0] == '@') lng_main_file(rt, init + 1);
+      else lng_main_string(rt, init, strlen(init), name);
+    }
+  }
+  /* Second pass: -e and -l in order, then the script. */
+  for (i = 1; i < script && i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--") == 0) break;
+    if (a[0] == '-' && (a[1] == 'e' || a[1] == 'l')) {
+      const char *v = a[2] ? a + 2 : argv[++i];
+      if (a[1] == 'e') {
+        lng_main_string(rt, v, strlen(v), "=(command line)");
+      } else {
+        const char *eq = strchr(v, '=');
+        if (eq) {
+          char global[256];
+          size_t n = (size_t)(eq - v) < sizeof global - 1 ? (size_t)(eq - v) : sizeof global - 1;
+          memcpy(global, v, n);
+          global[n] = 0;
+          lng_main_require(rt, eq + 1, global);
+        } else {
+          lng_main_require(rt, v, v);
+        }
+      }
+    } else if (strcmp(a, "-W") == 0 || strcmp(a, "--workers") == 0) {
+      i++;
+    }
+  }
+  if (script < argc) {
+    lng_main_file(rt, strcmp(argv[script], "-") == 0 ? NULL : argv[script]);
+  } else if (argc <= 1 || (!showversion && !isatty(STDIN_FILENO))) {
+    /* no script: like lua, read the program from a non-terminal stdin */
+    int only_opts = 0;
+    for (i = 1; i < argc; i++) if (argv[i][1] == 'e') only_opts = 1;
+    if (!only_opts) {
+      if (isatty(STDIN_FILENO)) print_version();
+      lng_main_file(rt, NULL);
+    }
+  }
+  if (lng_start(rt) != LNG_OK) {
+    fprintf(stderr, "%s: cannot start the runtime\n", progname);
+    return 1;
+  }
+  int st = lng_wait(rt);
+  int code = report(rt, st);
+  fflush(stdout);
+  if (st == LNG_EXIT || st == LNG_ERRRUN) {
+    /* Like os.exit in lua: leave at once, even if goroutines still compute. */
+    exit(code);
+  }
+  lng_destroy(rt);
+  return code;
+}

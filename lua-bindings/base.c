@@ -1,0 +1,84 @@
+/*
+ * Base functions that must see the running goroutine: load, loadfile and
+ * dofile default to its globals; os.exit ends the program through the
+ * runtime instead of exit(); print writes each line with one call, so
+ * lines from different workers never interleave.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <lauxlib.h>
+#include "../vm/vm.h"
+
+/* load and loadfile: Lua's own (upvalue 1), with env defaulted (argument envarg). */
+static int with_env(lua_State *L, int envarg) {
+  if (lua_gettop(L) < envarg) {
+    lua_settop(L, envarg - 1);
+    lng_shard_pushenv(L);
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+static int b_load(lua_State *L) { return with_env(L, 4); }
+static int b_loadfile(lua_State *L) { return with_env(L, 3); }
+
+static int dofile_cont(lua_State *L, int status, lua_KContext ctx) {
+  (void)status; (void)ctx;
+  return lua_gettop(L) - 1;
+}
+
+static int b_dofile(lua_State *L) {
+  const char *fname = luaL_optstring(L, 1, NULL);
+  lua_settop(L, 1);
+  if (luaL_loadfile(L, fname) != LUA_OK) return lua_error(L);
+  lng_shard_pushenv(L);
+  if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);
+  lua_callk(L, 0, LUA_MULTRET, 0, dofile_cont);
+  return dofile_cont(L, LUA_OK, 0);
+}
+
+static int os_exit(lua_State *L) {
+  int code;
+  if (lua_isboolean(L, 1)) code = lua_toboolean(L, 1) ? 0 : 1;
+  else code = (int)luaL_optinteger(L, 1, 0);
+  return lng_gor_exit(L, code);
+}
+
+static int b_print(lua_State *L) {
+  int n = lua_gettop(L);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (int i = 1; i <= n; i++) {
+    size_t len;
+    const char *s = luaL_tolstring(L, i, &len);
+    if (i > 1) luaL_addchar(&b, '\t');
+    luaL_addvalue(&b);
+    (void)s;
+  }
+  luaL_addchar(&b, '\n');
+  luaL_pushresult(&b);
+  size_t len;
+  const char *s = lua_tolstring(L, -1, &len);
+  fwrite(s, 1, len, stdout);
+  fflush(stdout);
+  return 0;
+}
+
+void lng_open_base(lua_State *L) {
+  lua_getfield(L, -1, "load");
+  lua_pushcclosure(L, b_load, 1);
+  lua_setfield(L, -2, "load");
+  lua_getfield(L, -1, "loadfile");
+  lua_pushcclosure(L, b_loadfile, 1);
+  lua_setfield(L, -2, "loadfile");
+  lua_pushcfunction(L, b_dofile);
+  lua_setfield(L, -2, "dofile");
+  lua_pushcfunction(L, b_print);
+  lua_setfield(L, -2, "print");
+  lua_getfield(L, -1, "os");
+  lua_pushcfunction(L, os_exit);
+  lua_setfield(L, -2, "exit");
+  lua_pop(L, 1);
+}

@@ -1,0 +1,174 @@
+/*
+ * Channels as Lua sees them: chan([cap]) and the methods send, recv,
+ * close, len, cap, range. Values are copied through vm/copy.c; a blocking
+ * operation queues the goroutine's own waiter and parks it.
+ */
+#include <lauxlib.h>
+#include "../runtime/chan.h"
+#include "../vm/vm.h"
+#include "../vm/copy.h"
+#include "../vm/proxy.h"
+
+#define RECV_VALUE 0    /* ch:recv(): v, ok */
+#define RECV_RANGE 1    /* iterator of ch:range(): v, or nil at the end */
+
+static lng_chan *checkchan(lua_State *L, int idx) {
+  return (lng_chan *)lng_proxy_check(L, idx, LNG_OBJ_CHAN, "channel");
+}
+
+/* The goroutine's waiter, made ready for one operation, or NULL when the
+   caller cannot block (the operation then must not wait). */
+static lng_waiter *prepare_waiter(lua_State *L, lng_shard *sh) {
+  if (!lng_gor_canblock(L)) return NULL;
+  lng_g *g = sh->current;
+  lng_waiter *w = &g->u.park.w;
+  w->sched = sh->rt->sched;
+  w->g = g;
+  w->cw = NULL;
+  w->sel = NULL;
+  w->slot = &g->u.park.box;
+  w->result = LNG_WAIT_OK;
+  return w;
+}
+
+static int chan_new(lua_State *L) {
+  lua_Integer cap = luaL_optinteger(L, 1, 0);
+  luaL_argcheck(L, cap >= 0, 1, "capacity must not be negative");
+  lng_chan *c = lng_chan_new((size_t)cap);
+  if (!c) return luaL_error(L, "not enough memory for a channel of capacity %I", cap);
+  lng_proxy_push(L, &c->obj);
+  lng_obj_unref(&c->obj);     /* the proxy holds its own reference */
+  return 1;
+}
+
+static int send_cont(lua_State *L, int status, lua_KContext ctx) {
+  (void)status; (void)ctx;
+  lng_g *g = lng_shard_of(L)->current;
+  if (g->u.park.w.result == LNG_WAIT_CLOSED) {
+    lng_msg_free(&g->u.park.box);
+    return luaL_error(L, "send on closed channel");
+  }
+  return 0;
+}
+
+static int chan_send(lua_State *L) {
+  lng_chan *c = checkchan(L, 1);
+  if (lua_isnoneornil(L, 2)) return luaL_error(L, "cannot send nil on a channel");
+  lua_settop(L, 2);
+  lng_msg m;
+  lng_msg_init(&m);
+  lng_shard_pushenv(L);
+  if (lng_copy_encode(L, 2, 1, 3, 0, &m) < 0) {
+    lng_msg_free(&m);
+    return lua_error(L);
+  }
+  lua_settop(L, 2);
+  lng_shard *sh = lng_shard_of(L);
+  switch (lng_chan_send(c, &m, prepare_waiter(L, sh), sh->index)) {
+    case LNG_CHAN_OK: return 0;
+    case LNG_CHAN_CLOSED:
+      lng_msg_free(&m);
+      return luaL_error(L, "send on closed channel");
+    case LNG_CHAN_WOULDBLOCK:
+      lng_msg_free(&m);
+      return lng_gor_cannotblock(L, "chan:send");
+    default:
+      return lng_gor_park(L, "chan send", 0, send_cont);
+  }
+}
+
+/* Pushes the value held by m (then freed), plus ok=true for RECV_VALUE. */
+static int push_received(lua_State *L, lng_msg *m, lua_KContext mode) {
+  lng_shard_pushenv(L);
+  int n = lng_copy_decode(L, m, lua_gettop(L));
+  lng_msg_free(m);
+  if (n < 0) return lua_error(L);
+  lua_remove(L, -n - 1);
+  if (mode == RECV_RANGE) return n;
+  lua_pushboolean(L, 1);
+  return n + 1;
+}
+
+static int push_closed(lua_State *L, lua_KContext mode) {
+  lua_pushnil(L);
+  if (mode == RECV_RANGE) return 1;
+  lua_pushboolean(L, 0);
+  return 2;
+}
+
+static int recv_cont(lua_State *L, int status, lua_KContext mode) {
+  (void)status;
+  lng_g *g = lng_shard_of(L)->current;
+  if (g->u.park.w.result == LNG_WAIT_CLOSED) return push_closed(L, mode);
+  return push_received(L, &g->u.park.box, mode);
+}
+
+static int recv_common(lua_State *L, lua_KContext mode) {
+  lng_chan *c = checkchan(L, 1);
+  lng_shard *sh = lng_shard_of(L);
+  lng_waiter *w = prepare_waiter(L, sh);
+  lng_msg local, *out = w ? w->slot : &local;
+  lng_msg_init(&local);
+  switch (lng_chan_recv(c, out, w, sh->index)) {
+    case LNG_CHAN_OK: return push_received(L, out, mode);
+    case LNG_CHAN_CLOSED: return push_closed(L, mode);
+    case LNG_CHAN_WOULDBLOCK: return lng_gor_cannotblock(L, mode == RECV_RANGE ? "chan:range" : "chan:recv");
+    default: return lng_gor_park(L, "chan receive", mode, recv_cont);
+  }
+}
+
+static int chan_recv(lua_State *L) { return recv_common(L, RECV_VALUE); }
+static int chan_rangeiter(lua_State *L) { return recv_common(L, RECV_RANGE); }
+
+static int chan_range(lua_State *L) {
+  checkchan(L, 1);
+  lua_pushcfunction(L, chan_rangeiter);
+  lua_pushvalue(L, 1);
+  return 2;
+}
+
+static int chan_close(lua_State *L) {
+  lng_chan *c = checkchan(L, 1);
+  if (lng_chan_close(c, lng_shard_of(L)->index) == LNG_CHAN_CLOSED)
+    return luaL_error(L, "close of closed channel");
+  return 0;
+}
+
+static int chan_len(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)lng_chan_len(checkchan(L, 1)));
+  return 1;
+}
+
+static int chan_cap(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)lng_chan_cap(checkchan(L, 1)));
+  return 1;
+}
+
+static int chan_tostring(lua_State *L) {
+  lua_pushfstring(L, "channel: %p", (void *)checkchan(L, 1));
+  return 1;
+}
+
+void lng_open_chan(lua_State *L) {
+  static const luaL_Reg methods[] = {
+    {"send", chan_send}, {"recv", chan_recv}, {"close", chan_close},
+    {"len", chan_len}, {"cap", chan_cap}, {"range", chan_range}, {NULL, NULL}
+  };
+  lua_newtable(L);                        /* the metatable */
+  luaL_newlib(L, methods);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, chan_len);
+  lua_setfield(L, -2, "__len");
+  lua_pushcfunction(L, chan_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushliteral(L, "channel");
+  lua_setfield(L, -2, "__name");
+  lng_proxy_register(L, LNG_OBJ_CHAN);
+  lua_pushcfunction(L, chan_new);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, "chan");            /* the global */
+  lua_getfield(L, -2, "go");
+  lua_insert(L, -2);
+  lua_setfield(L, -2, "chan");            /* go.chan */
+  lua_pop(L, 1);
+}

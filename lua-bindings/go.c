@@ -1,0 +1,55 @@
+/*
+ * The `go` global: callable to spawn a goroutine, with the scheduler's
+ * introspection as fields (id, count, worker, workers, yield, chan).
+ */
+#include <lauxlib.h>
+#include "../vm/vm.h"
+
+static int go_call(lua_State *L) {           /* go(fn, ...): the table is argument 1 */
+  if (lua_type(L, 2) != LUA_TFUNCTION)
+    return luaL_error(L, "bad argument #1 to 'go' (function expected, got %s)",
+                      luaL_typename(L, 2));
+  int64_t id;
+  lng_gor_spawn(L, 2, &id);
+  lua_pushinteger(L, (lua_Integer)id);
+  return 1;
+}
+
+static int go_id(lua_State *L) {
+  lng_shard *sh = lng_shard_of(L);
+  if (sh->current) lua_pushinteger(L, (lua_Integer)sh->current->id);
+  else lua_pushinteger(L, 0);
+  return 1;
+}
+
+static int go_count(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)lng_sched_live(lng_shard_of(L)->rt->sched));
+  return 1;
+}
+
+static int go_worker(lua_State *L) {
+  lua_pushinteger(L, lng_shard_of(L)->index + 1);
+  return 1;
+}
+
+static int go_workers(lua_State *L) {
+  lua_pushinteger(L, lng_shard_of(L)->rt->nworkers);
+  return 1;
+}
+
+static int go_yield(lua_State *L) {
+  return lng_gor_yield(L);
+}
+
+void lng_open_go(lua_State *L) {
+  static const luaL_Reg fns[] = {
+    {"id", go_id}, {"count", go_count}, {"worker", go_worker},
+    {"workers", go_workers}, {"yield", go_yield}, {NULL, NULL}
+  };
+  luaL_newlib(L, fns);
+  lua_newtable(L);
+  lua_pushcfunction(L, go_call);
+  lua_setfield(L, -2, "__call");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, -2, "go");
+}

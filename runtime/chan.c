@@ -1,0 +1,142 @@
+/*
+ * Channel operations; see chan.h.
+ *
+ * Wakes happen after the channel's lock is released: a completed waiter is
+ * already off every queue and its result written, and the goroutine behind
+ * it cannot run before lng_sched_ready puts it on a queue, so the waker may
+ * finish the hand-off at leisure without holding up other channel users.
+ */
+#include <stdlib.h>
+#include "chan.h"
+
+static void chan_destroy(lng_obj *o) {
+  lng_chan *c = (lng_chan *)o;
+  for (size_t i = 0; i < c->len; i++) lng_msg_free(&c->buf[(c->head + i) % c->cap]);
+  free(c->buf);
+  pthread_mutex_destroy(&c->mu);
+  free(c);
+}
+
+lng_chan *lng_chan_new(size_t cap) {
+  lng_chan *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  if (cap > 0) {
+    c->buf = calloc(cap, sizeof *c->buf);
+    if (!c->buf) { free(c); return NULL; }
+  }
+  c->cap = cap;
+  pthread_mutex_init(&c->mu, NULL);
+  lng_obj_init(&c->obj, LNG_OBJ_CHAN, chan_destroy);
+  return c;
+}
+
+static lng_msg *slot_at(lng_chan *c, size_t i) { return &c->buf[(c->head + i) % c->cap]; }
+
+int lng_chan_send(lng_chan *c, lng_msg *m, lng_waiter *w, int self) {
+  pthread_mutex_lock(&c->mu);
+  if (c->closed) {
+    pthread_mutex_unlock(&c->mu);
+    return LNG_CHAN_CLOSED;
+  }
+  lng_waiter *r = lng_waitq_take(&c->recvq);
+  if (r) {                                   /* a receiver waits: hand over directly */
+    lng_msg_move(r->slot, m);
+    r->result = LNG_WAIT_OK;
+    pthread_mutex_unlock(&c->mu);
+    lng_waiter_wake(r, self);
+    return LNG_CHAN_OK;
+  }
+  if (c->len < c->cap) {
+    lng_msg_move(slot_at(c, c->len), m);
+    c->len++;
+    pthread_mutex_unlock(&c->mu);
+    return LNG_CHAN_OK;
+  }
+  if (!w) {
+    pthread_mutex_unlock(&c->mu);
+    return LNG_CHAN_WOULDBLOCK;
+  }
+  if (w->slot != m) lng_msg_move(w->slot, m);
+  lng_waitq_push(&c->sendq, w);
+  pthread_mutex_unlock(&c->mu);
+  return LNG_CHAN_PARKED;
+}
+
+int lng_chan_recv(lng_chan *c, lng_msg *out, lng_waiter *w, int self) {
+  pthread_mutex_lock(&c->mu);
+  if (c->len > 0) {
+    lng_msg *head = slot_at(c, 0);
+    lng_msg_move(out, head);
+    c->head = (c->head + 1) % c->cap;
+    c->len--;
+    /* A sender blocked on the full buffer moves its value into the freed slot. */
+    lng_waiter *s = lng_waitq_take(&c->sendq);
+    if (s) {
+      lng_msg_move(slot_at(c, c->len), s->slot);
+      c->len++;
+      s->result = LNG_WAIT_OK;
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (s) lng_waiter_wake(s, self);
+    return LNG_CHAN_OK;
+  }
+  lng_waiter *s = lng_waitq_take(&c->sendq);
+  if (s) {                                   /* unbuffered: take from the sender */
+    lng_msg_move(out, s->slot);
+    s->result = LNG_WAIT_OK;
+    pthread_mutex_unlock(&c->mu);
+    lng_waiter_wake(s, self);
+    return LNG_CHAN_OK;
+  }
+  if (c->closed) {
+    pthread_mutex_unlock(&c->mu);
+    return LNG_CHAN_CLOSED;
+  }
+  if (!w) {
+    pthread_mutex_unlock(&c->mu);
+    return LNG_CHAN_WOULDBLOCK;
+  }
+  w->slot = out;
+  lng_waitq_push(&c->recvq, w);
+  pthread_mutex_unlock(&c->mu);
+  return LNG_CHAN_PARKED;
+}
+
+int lng_chan_close(lng_chan *c, int self) {
+  pthread_mutex_lock(&c->mu);
+  if (c->closed) {
+    pthread_mutex_unlock(&c->mu);
+    return LNG_CHAN_CLOSED;
+  }
+  c->closed = 1;
+  /* Collect the claimed waiters first; wake them once the lock is released. */
+  lng_waitq woken = {0};
+  lng_waiter *w;
+  while ((w = lng_waitq_take(&c->recvq)) || (w = lng_waitq_take(&c->sendq))) {
+    w->result = LNG_WAIT_CLOSED;
+    lng_waitq_push(&woken, w);
+  }
+  pthread_mutex_unlock(&c->mu);
+  while ((w = woken.head)) {
+    lng_waitq_remove(&woken, w);
+    lng_waiter_wake(w, self);
+  }
+  return LNG_CHAN_OK;
+}
+
+int lng_chan_cancel(lng_chan *c, lng_waiter *w, int send) {
+  pthread_mutex_lock(&c->mu);
+  int was = w->queued;
+  if (was) lng_waitq_remove(send ? &c->sendq : &c->recvq, w);
+  pthread_mutex_unlock(&c->mu);
+  return was;
+}
+
+size_t lng_chan_len(lng_chan *c) {
+  pthread_mutex_lock(&c->mu);
+  size_t n = c->len;
+  pthread_mutex_unlock(&c->mu);
+  return n;
+}
+
+size_t lng_chan_cap(const lng_chan *c) { return c->cap; }

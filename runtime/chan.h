@@ -1,0 +1,53 @@
+/*
+ * Channels: Go's semantics over owned messages. Each channel has its own
+ * lock; a buffered value is a message in a ring, a blocked party is a
+ * waiter on the send or receive queue. Operations never block here: when
+ * one must wait, the caller's waiter is queued and the caller parks (a
+ * goroutine, through the scheduler) or sleeps (a C thread).
+ */
+#ifndef LNG_CHAN_H
+#define LNG_CHAN_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include "obj.h"
+#include "msg.h"
+#include "waiter.h"
+
+typedef struct lng_chan {
+  lng_obj obj;
+  pthread_mutex_t mu;
+  size_t cap, len, head;      /* ring of cap messages, len in use from head */
+  lng_msg *buf;
+  int closed;
+  lng_waitq recvq, sendq;
+} lng_chan;
+
+typedef enum {
+  LNG_CHAN_OK = 0,      /* done */
+  LNG_CHAN_CLOSED,      /* send: the channel is closed; recv: closed and drained */
+  LNG_CHAN_WOULDBLOCK,  /* no waiter given and the operation would wait */
+  LNG_CHAN_PARKED       /* the waiter is queued: wait, then read w->result */
+} lng_chanres;
+
+/* A new channel with one reference held by the caller; NULL when out of memory. */
+lng_chan *lng_chan_new(size_t cap);
+
+/* Sends *m (moved out on OK). With w non-NULL and nobody ready, w->slot must
+   point to the message, which the waiter then owns until woken; self is the
+   calling worker or -1. */
+int lng_chan_send(lng_chan *c, lng_msg *m, lng_waiter *w, int self);
+/* Receives into *out (which must be empty). With w non-NULL and nothing
+   ready, w->slot must be out; the value arrives there. */
+int lng_chan_recv(lng_chan *c, lng_msg *out, lng_waiter *w, int self);
+/* Closes: every receiver is woken with CLOSED, every sender too (its value
+   stays in its slot). Returns CLOSED if it was already closed. */
+int lng_chan_close(lng_chan *c, int self);
+/* Takes a queued waiter back off the channel (select, timeouts); returns
+   whether it was still queued. */
+int lng_chan_cancel(lng_chan *c, lng_waiter *w, int send);
+
+size_t lng_chan_len(lng_chan *c);
+size_t lng_chan_cap(const lng_chan *c);
+
+#endif

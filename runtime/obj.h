@@ -1,0 +1,41 @@
+/*
+ * Reference-counted runtime objects: channels, and later sync objects and
+ * timers. They are the only things that cross shards by reference; every
+ * shard proxy and every message in flight that names one holds a reference.
+ */
+#ifndef LNG_OBJ_H
+#define LNG_OBJ_H
+
+#include <stdatomic.h>
+
+typedef enum lng_objkind {
+  LNG_OBJ_CHAN = 1,
+  LNG_OBJ_WAITGROUP,
+  LNG_OBJ_MUTEX,
+  LNG_OBJ_SEMA
+} lng_objkind;
+
+typedef struct lng_obj lng_obj;
+struct lng_obj {
+  atomic_int refs;
+  int kind;                      /* an lng_objkind */
+  void (*destroy)(lng_obj *o);   /* called once, when refs drops to 0 */
+};
+
+static inline void lng_obj_init(lng_obj *o, int kind, void (*destroy)(lng_obj *)) {
+  atomic_init(&o->refs, 1);
+  o->kind = kind;
+  o->destroy = destroy;
+}
+
+static inline lng_obj *lng_obj_ref(lng_obj *o) {
+  atomic_fetch_add_explicit(&o->refs, 1, memory_order_relaxed);
+  return o;
+}
+
+static inline void lng_obj_unref(lng_obj *o) {
+  if (atomic_fetch_sub_explicit(&o->refs, 1, memory_order_acq_rel) == 1)
+    o->destroy(o);
+}
+
+#endif

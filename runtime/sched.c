@@ -1,0 +1,438 @@
+/*
+ * Workers and their queues; see sched.h.
+ *
+ * Each worker owns: a run queue only it touches; an inbox, under its mutex,
+ * where other threads put the goroutines they wake; and a queue of
+ * goroutines not started yet, which idle workers steal from (a started
+ * goroutine lives in one shard's lua_State and cannot move, an unstarted one
+ * is only a message). A worker with nothing to do spins briefly, then
+ * sleeps on its condition variable.
+ *
+ * Deadlock detection needs no lock: `active` counts goroutines that are
+ * running or runnable. A goroutine leaves it when it parks or ends and
+ * re-enters it only through someone active (or, later, a timer or a C
+ * thread), so the moment it drops to zero with goroutines still alive,
+ * nothing can ever wake them.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sched.h>
+#include "../include/lungo.h"
+#include "sched.h"
+
+#define FAIR_TICKS 61      /* every so many picks, look at inbox and new work first */
+#define SPIN_ROUNDS 200    /* idle polls before sleeping */
+
+typedef struct gqueue { lng_g *head, *tail; } gqueue;
+
+typedef struct worker {
+  lng_sched *s;
+  int index;
+  pthread_t thread;
+  pthread_mutex_t mu;        /* inbox, sleeping */
+  pthread_cond_t cv;
+  gqueue inbox;
+  atomic_int hasinbox;
+  atomic_int sleeping;
+  gqueue runq;               /* owner only */
+  pthread_mutex_t freshmu;   /* the unstarted queue */
+  gqueue fresh;
+  atomic_long nfresh;
+  lng_g *all;                /* started goroutines, owner only */
+  atomic_llong nall;
+  unsigned tick;
+} worker;
+
+struct lng_sched {
+  int n;
+  worker *w;
+  const lng_vmops *ops;
+  void *ud;
+  atomic_llong nextid, live, active, spawned, nfresh;
+  atomic_int stopping;
+  int started, joined;
+  pthread_mutex_t outmu;
+  pthread_cond_t outcv;
+  int done, status, exitcode;
+  char *message;
+};
+
+static void gq_push(gqueue *q, lng_g *g) {
+  g->next = NULL;
+  if (q->tail) q->tail->next = g; else q->head = g;
+  q->tail = g;
+}
+
+static lng_g *gq_pop(gqueue *q) {
+  lng_g *g = q->head;
+  if (g) {
+    q->head = g->next;
+    if (!q->head) q->tail = NULL;
+    g->next = NULL;
+  }
+  return g;
+}
+
+static void gq_append(gqueue *q, gqueue *from) {
+  if (!from->head) return;
+  if (q->tail) q->tail->next = from->head; else q->head = from->head;
+  q->tail = from->tail;
+  from->head = from->tail = NULL;
+}
+
+/* ---- outcome ---- */
+
+static void stop_all(lng_sched *s) {
+  atomic_store(&s->stopping, 1);
+  for (int i = 0; i < s->n; i++) {
+    worker *w = &s->w[i];
+    pthread_mutex_lock(&w->mu);
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+  }
+}
+
+static void set_outcome(lng_sched *s, int status, int exitcode, const char *msg) {
+  pthread_mutex_lock(&s->outmu);
+  int first = !s->done;
+  if (first) {
+    s->done = 1;
+    s->status = status;
+    s->exitcode = exitcode;
+    s->message = msg ? strdup(msg) : NULL;
+    pthread_cond_broadcast(&s->outcv);
+  }
+  pthread_mutex_unlock(&s->outmu);
+  if (first) stop_all(s);
+}
+
+void lng_sched_fail(lng_sched *s, int status, int exitcode, const char *msg) {
+  set_outcome(s, status, exitcode, msg);
+}
+
+static void check_dead(lng_sched *s) {
+  /* Called when `active` reached zero while goroutines are alive. */
+  set_outcome(s, LNG_DEADLOCK, 2, NULL);
+}
+
+/* ---- goroutines ---- */
+
+lng_g *lng_sched_newg(lng_sched *s) {
+  lng_g *g = calloc(1, sizeof *g);
+  if (!g) return NULL;
+  g->id = atomic_fetch_add(&s->nextid, 1);
+  g->worker = -1;
+  lng_msg_init(&g->u.start);
+  return g;
+}
+
+void lng_sched_freeg(lng_g *g) {
+  if (!g) return;
+  if (g->worker < 0) lng_msg_free(&g->u.start);
+  else lng_msg_free(&g->u.park.box);
+  free(g);
+}
+
+static void wake_worker(worker *w) {
+  pthread_mutex_lock(&w->mu);
+  pthread_cond_signal(&w->cv);
+  pthread_mutex_unlock(&w->mu);
+}
+
+void lng_sched_spawn(lng_sched *s, lng_g *g, int self) {
+  atomic_fetch_add(&s->live, 1);
+  atomic_fetch_add(&s->active, 1);
+  atomic_fetch_add(&s->spawned, 1);
+  worker *w = &s->w[self >= 0 ? self : 0];
+  pthread_mutex_lock(&w->freshmu);
+  gq_push(&w->fresh, g);
+  atomic_fetch_add(&w->nfresh, 1);
+  pthread_mutex_unlock(&w->freshmu);
+  atomic_fetch_add(&s->nfresh, 1);
+  /* Someone asleep could start it: the owner when the spawn came from C,
+     otherwise any idle worker. The seq_cst counter above pairs with the
+     sleeper's flag store, so one of the two sees the other. */
+  for (int i = 0; i < s->n; i++) {
+    worker *v = &s->w[(w->index + i) % s->n];
+    if (v->index == self) continue;
+    if (atomic_load(&v->sleeping)) { wake_worker(v); break; }
+  }
+}
+
+void lng_sched_park(lng_sched *s, lng_g *g, const char *reason) {
+  g->waitreason = reason;
+  if (atomic_fetch_sub(&s->active, 1) == 1) check_dead(s);
+}
+
+void lng_sched_ready(lng_sched *s, lng_g *g, int self) {
+  atomic_fetch_add(&s->active, 1);
+  worker *w = &s->w[g->worker];
+  if (self == g->worker) {
+    gq_push(&w->runq, g);
+    return;
+  }
+  pthread_mutex_lock(&w->mu);
+  gq_push(&w->inbox, g);
+  atomic_store(&w->hasinbox, 1);
+  if (atomic_load(&w->sleeping)) pthread_cond_signal(&w->cv);
+  pthread_mutex_unlock(&w->mu);
+}
+
+void lng_waiter_wake(lng_waiter *w, int self) {
+  if (w->g) {
+    lng_sched_ready(w->sched, w->g, self);
+  } else if (w->cw) {
+    lng_cwait *cw = w->cw;
+    pthread_mutex_lock(&cw->mu);
+    cw->done = 1;
+    pthread_cond_broadcast(&cw->cv);
+    pthread_mutex_unlock(&cw->mu);
+  }
+}
+
+/* ---- the worker loop ---- */
+
+static void drain_inbox(worker *w) {
+  if (!atomic_load_explicit(&w->hasinbox, memory_order_acquire)) return;
+  pthread_mutex_lock(&w->mu);
+  gq_append(&w->runq, &w->inbox);
+  atomic_store(&w->hasinbox, 0);
+  pthread_mutex_unlock(&w->mu);
+}
+
+/* Takes up to `max` unstarted goroutines from v's queue into w's run queue. */
+static int take_fresh(worker *w, worker *v, long max) {
+  if (atomic_load(&v->nfresh) == 0) return 0;
+  int got = 0;
+  pthread_mutex_lock(&v->freshmu);
+  while (got < max) {
+    lng_g *g = gq_pop(&v->fresh);
+    if (!g) break;
+    gq_push(&w->runq, g);
+    got++;
+  }
+  atomic_fetch_sub(&v->nfresh, got);
+  pthread_mutex_unlock(&v->freshmu);
+  atomic_fetch_sub(&w->s->nfresh, got);
+  return got;
+}
+
+static int steal(worker *w) {
+  lng_sched *s = w->s;
+  for (int i = 1; i < s->n; i++) {
+    worker *v = &s->w[(w->index + i) % s->n];
+    long n = atomic_load(&v->nfresh);
+    if (n > 0 && take_fresh(w, v, (n + 1) / 2)) return 1;
+  }
+  return 0;
+}
+
+static lng_g *pick(worker *w) {
+  if (++w->tick % FAIR_TICKS == 0) {
+    drain_inbox(w);
+    take_fresh(w, w, 1);
+  }
+  lng_g *g = gq_pop(&w->runq);
+  if (g) return g;
+  drain_inbox(w);
+  if ((g = gq_pop(&w->runq))) return g;
+  if (take_fresh(w, w, 1) || steal(w)) return gq_pop(&w->runq);
+  return NULL;
+}
+
+static int has_work(worker *w) {
+  return atomic_load(&w->hasinbox) || atomic_load(&w->s->nfresh) > 0 ||
+         atomic_load(&w->s->stopping);
+}
+
+static void idle(worker *w) {
+  for (int i = 0; i < SPIN_ROUNDS; i++) {
+    if (has_work(w)) return;
+    if (i & 7) sched_yield();
+  }
+  pthread_mutex_lock(&w->mu);
+  atomic_store(&w->sleeping, 1);
+  while (!has_work(w)) pthread_cond_wait(&w->cv, &w->mu);
+  atomic_store(&w->sleeping, 0);
+  pthread_mutex_unlock(&w->mu);
+}
+
+static void finish(worker *w, lng_g *g) {
+  lng_sched *s = w->s;
+  if (g->allprev) g->allprev->allnext = g->allnext; else w->all = g->allnext;
+  if (g->allnext) g->allnext->allprev = g->allprev;
+  atomic_fetch_sub(&w->nall, 1);
+  s->ops->drop(s->ud, w->index, g);
+  lng_sched_freeg(g);
+  if (atomic_fetch_sub(&s->live, 1) == 1)
+    set_outcome(s, LNG_OK, 0, NULL);
+  else if (atomic_fetch_sub(&s->active, 1) == 1)
+    check_dead(s);
+}
+
+static void *worker_main(void *arg) {
+  worker *w = arg;
+  lng_sched *s = w->s;
+  while (!atomic_load(&s->stopping)) {
+    lng_g *g = pick(w);
+    if (!g) {
+      idle(w);
+      continue;
+    }
+    if (g->worker < 0) {
+      g->worker = w->index;
+      g->allprev = NULL;
+      g->allnext = w->all;
+      if (w->all) w->all->allprev = g;
+      w->all = g;
+      atomic_fetch_add(&w->nall, 1);
+    }
+    g->waitreason = NULL;
+    switch (s->ops->run(s->ud, w->index, g)) {
+      case LNG_RUN_YIELD: gq_push(&w->runq, g); break;
+      case LNG_RUN_PARK: break;
+      case LNG_RUN_DONE: finish(w, g); break;
+    }
+  }
+  return NULL;
+}
+
+/* ---- lifecycle ---- */
+
+lng_sched *lng_sched_new(int nworkers, const lng_vmops *ops, void *ud) {
+  if (nworkers < 1) return NULL;
+  lng_sched *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->w = calloc((size_t)nworkers, sizeof *s->w);
+  if (!s->w) { free(s); return NULL; }
+  s->n = nworkers;
+  s->ops = ops;
+  s->ud = ud;
+  atomic_init(&s->nextid, 1);
+  pthread_mutex_init(&s->outmu, NULL);
+  pthread_cond_init(&s->outcv, NULL);
+  for (int i = 0; i < nworkers; i++) {
+    worker *w = &s->w[i];
+    w->s = s;
+    w->index = i;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    pthread_mutex_init(&w->freshmu, NULL);
+  }
+  return s;
+}
+
+int lng_sched_start(lng_sched *s) {
+  for (int i = 0; i < s->n; i++) {
+    if (pthread_create(&s->w[i].thread, NULL, worker_main, &s->w[i]) != 0) {
+      stop_all(s);
+      for (int j = 0; j < i; j++) pthread_join(s->w[j].thread, NULL);
+      s->joined = 1;
+      return -1;
+    }
+  }
+  s->started = 1;
+  return 0;
+}
+
+static void join_all(lng_sched *s) {
+  if (!s->started || s->joined) return;
+  stop_all(s);
+  for (int i = 0; i < s->n; i++) pthread_join(s->w[i].thread, NULL);
+  s->joined = 1;
+}
+
+static int byid(const void *a, const void *b) {
+  const lng_g *x = *(lng_g *const *)a, *y = *(lng_g *const *)b;
+  return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Go's wording, then each blocked goroutine in id order. Workers are stopped. */
+static char *deadlock_report(lng_sched *s) {
+  size_t n = 0, cap = 256, len = 0;
+  for (int i = 0; i < s->n; i++)
+    for (lng_g *g = s->w[i].all; g; g = g->allnext) n++;
+  lng_g **v = malloc((n ? n : 1) * sizeof *v);
+  char *out = malloc(cap);
+  if (!v || !out) { free(v); free(out); return NULL; }
+  n = 0;
+  for (int i = 0; i < s->n; i++)
+    for (lng_g *g = s->w[i].all; g; g = g->allnext) v[n++] = g;
+  qsort(v, n, sizeof *v, byid);
+  len = (size_t)snprintf(out, cap, "fatal error: all goroutines are asleep - deadlock!\n");
+  for (size_t i = 0; i < n; i++) {
+    char where[512];
+    where[0] = 0;
+    s->ops->describe(s->ud, v[i]->worker, v[i], where, sizeof where);
+    size_t need = len + strlen(where) + 128;
+    if (need > cap) {
+      while (cap < need) cap *= 2;
+      char *o = realloc(out, cap);
+      if (!o) break;
+      out = o;
+    }
+    len += (size_t)snprintf(out + len, cap - len, "\ngoroutine %lld [%s]:\n\t%s\n",
+                            (long long)v[i]->id,
+                            v[i]->waitreason ? v[i]->waitreason : "runnable", where);
+  }
+  free(v);
+  return out;
+}
+
+int lng_sched_wait(lng_sched *s) {
+  pthread_mutex_lock(&s->outmu);
+  while (!s->done) pthread_cond_wait(&s->outcv, &s->outmu);
+  pthread_mutex_unlock(&s->outmu);
+  /* A deadlock leaves every worker idle, so joining is quick and the report
+     may read the parked goroutines' stacks. Other outcomes return at once:
+     a goroutine still computing elsewhere must not delay a failure. */
+  if (s->status == LNG_DEADLOCK && !s->message) {
+    join_all(s);
+    s->message = deadlock_report(s);
+  }
+  return s->status;
+}
+
+int lng_sched_status(lng_sched *s) {
+  pthread_mutex_lock(&s->outmu);
+  int st = s->done ? s->status : LNG_OK;
+  pthread_mutex_unlock(&s->outmu);
+  return st;
+}
+
+int lng_sched_exitcode(lng_sched *s) { return s->exitcode; }
+const char *lng_sched_message(lng_sched *s) { return s->message ? s->message : ""; }
+int lng_sched_stopping(lng_sched *s) { return atomic_load(&s->stopping); }
+int lng_sched_nworkers(const lng_sched *s) { return s->n; }
+int64_t lng_sched_live(lng_sched *s) { return atomic_load(&s->live); }
+int64_t lng_sched_spawned(lng_sched *s) { return atomic_load(&s->spawned); }
+int64_t lng_sched_worker_count(lng_sched *s, int i) { return atomic_load(&s->w[i].nall); }
+
+void lng_sched_free(lng_sched *s) {
+  if (!s) return;
+  join_all(s);
+  for (int i = 0; i < s->n; i++) {
+    worker *w = &s->w[i];
+    lng_g *g, *next;
+    for (g = w->all; g; g = next) {
+      next = g->allnext;
+      s->ops->drop(s->ud, i, g);
+      lng_sched_freeg(g);
+    }
+    while ((g = gq_pop(&w->fresh))) lng_sched_freeg(g);
+    /* Stolen but never run: in no other list. Started ones are in `all`. */
+    while ((g = gq_pop(&w->runq))) if (g->worker < 0) lng_sched_freeg(g);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->freshmu);
+  }
+  pthread_mutex_destroy(&s->outmu);
+  pthread_cond_destroy(&s->outcv);
+  free(s->message);
+  free(s->w);
+  free(s);
+}

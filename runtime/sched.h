@@ -1,0 +1,65 @@
+/*
+ * The scheduler: worker threads, their run queues, the stealable queues of
+ * goroutines not yet started, parking and waking, and the program outcome
+ * (normal end, failure, deadlock). It knows nothing of Lua: running a
+ * goroutine is the VM's job, reached through lng_vmops.
+ */
+#ifndef LNG_SCHED_H
+#define LNG_SCHED_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "g.h"
+
+typedef enum {
+  LNG_RUN_YIELD,   /* still runnable: queue it again */
+  LNG_RUN_PARK,    /* parked with lng_sched_park; someone will make it ready */
+  LNG_RUN_DONE     /* finished (or failed, after lng_sched_fail): drop it */
+} lng_runres;
+
+typedef struct lng_vmops {
+  /* Starts (g->worker == -1 on entry; the VM sets nothing, the scheduler
+     has set g->worker) or resumes g on worker `worker`. */
+  lng_runres (*run)(void *ud, int worker, lng_g *g);
+  /* Releases the VM side of g: after DONE, and at shutdown for goroutines
+     still parked (called on the thread that destroys, workers stopped). */
+  void (*drop)(void *ud, int worker, lng_g *g);
+  /* Writes where a parked g waits (e.g. "file.lua:12"); workers stopped. */
+  void (*describe)(void *ud, int worker, lng_g *g, char *buf, size_t n);
+} lng_vmops;
+
+/* Outcome codes are the public LNG_* status codes of lungo.h. */
+lng_sched *lng_sched_new(int nworkers, const lng_vmops *ops, void *ud);
+int lng_sched_start(lng_sched *s);
+/* Stops and joins the workers (if running) and frees every record; the VM
+   side of the goroutines still alive is released through ops->drop first. */
+void lng_sched_free(lng_sched *s);
+int lng_sched_nworkers(const lng_sched *s);
+
+/* A new record with a fresh id (the first is 1), unstarted, its start
+   message empty for the caller to fill. NULL when out of memory. */
+lng_g *lng_sched_newg(lng_sched *s);
+void lng_sched_freeg(lng_g *g);   /* for a record never spawned */
+/* Queues an unstarted g; self is the spawning worker (-1 from C). */
+void lng_sched_spawn(lng_sched *s, lng_g *g, int self);
+/* The running g is about to block: call after it is on a wait queue,
+   before it yields. `reason` is a static string. */
+void lng_sched_park(lng_sched *s, lng_g *g, const char *reason);
+/* Makes a parked g runnable; self is the calling worker, or -1. */
+void lng_sched_ready(lng_sched *s, lng_g *g, int self);
+
+/* Ends the program with this outcome unless one is already set; msg is copied. */
+void lng_sched_fail(lng_sched *s, int status, int exitcode, const char *msg);
+/* Blocks until the program ends; returns the status. */
+int lng_sched_wait(lng_sched *s);
+int lng_sched_status(lng_sched *s);
+int lng_sched_exitcode(lng_sched *s);
+const char *lng_sched_message(lng_sched *s);
+int lng_sched_stopping(lng_sched *s);
+
+/* Figures for go.count() and go.stats(). */
+int64_t lng_sched_live(lng_sched *s);
+int64_t lng_sched_spawned(lng_sched *s);
+int64_t lng_sched_worker_count(lng_sched *s, int worker);  /* started, not finished, on that worker */
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * Waiters: one blocked party on a channel queue. A waiter is either a
+ * parked goroutine (woken through the scheduler) or a plain C thread
+ * (woken through its own condition variable). The fields after the links
+ * are written by whoever completes the wait, under the channel's lock, and
+ * read by the waiter after it is woken.
+ */
+#ifndef LNG_WAITER_H
+#define LNG_WAITER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include "msg.h"
+
+typedef struct lng_g lng_g;
+typedef struct lng_sched lng_sched;
+
+/* A C thread that waits (embedding API); the goroutine case needs none. */
+typedef struct lng_cwait {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int done;
+} lng_cwait;
+
+/* Shared by every case of one select: the first completer wins the CAS. */
+typedef struct lng_selgroup {
+  atomic_int fired;     /* 0 = still waiting; else 1 + winning case index */
+} lng_selgroup;
+
+typedef enum { LNG_WAIT_OK = 0, LNG_WAIT_CLOSED } lng_waitres;
+
+typedef struct lng_waiter lng_waiter;
+struct lng_waiter {
+  lng_waiter *next, *prev;
+  lng_sched *sched;       /* with g: where to make it runnable again */
+  lng_g *g;               /* a parked goroutine, or NULL */
+  lng_cwait *cw;          /* a waiting C thread, or NULL */
+  lng_selgroup *sel;      /* a select's group, or NULL for a single operation */
+  lng_msg *slot;          /* send: the value to hand over; recv: where it goes */
+  int index;              /* the case index within a select */
+  int result;             /* an lng_waitres, set by the completer */
+  int queued;             /* on a channel's queue right now */
+};
+
+/* A FIFO of waiters, intrusive. */
+typedef struct lng_waitq { lng_waiter *head, *tail; } lng_waitq;
+
+static inline void lng_waitq_push(lng_waitq *q, lng_waiter *w) {
+  w->next = NULL;
+  w->prev = q->tail;
+  if (q->tail) q->tail->next = w; else q->head = w;
+  q->tail = w;
+  w->queued = 1;
+}
+
+static inline void lng_waitq_remove(lng_waitq *q, lng_waiter *w) {
+  if (w->prev) w->prev->next = w->next; else q->head = w->next;
+  if (w->next) w->next->prev = w->prev; else q->tail = w->prev;
+  w->next = w->prev = NULL;
+  w->queued = 0;
+}
+
+/* Claims the waiter for completion: always for a single operation, only for
+   the first completer of a select. Call with the channel's lock held. */
+static inline int lng_waiter_claim(lng_waiter *w) {
+  if (!w->sel) return 1;
+  int expect = 0;
+  return atomic_compare_exchange_strong(&w->sel->fired, &expect, w->index + 1);
+}
+
+/* Pops the first waiter that can still be claimed; stale select cases are dropped. */
+static inline lng_waiter *lng_waitq_take(lng_waitq *q) {
+  lng_waiter *w;
+  while ((w = q->head) != NULL) {
+    lng_waitq_remove(q, w);
+    if (lng_waiter_claim(w)) return w;
+  }
+  return NULL;
+}
+
+/* Wakes a claimed waiter; self is the calling worker's index, or -1. */
+void lng_waiter_wake(lng_waiter *w, int self);
+
+#endif

@@ -1,0 +1,122 @@
+/*
+ * The public C API of include/lungo.h: a runtime is a scheduler plus one
+ * shard per worker, and the main goroutine's steps.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "vm.h"
+
+int lng_cpu_count(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int)n : 1;
+}
+
+void lng_config_init(lng_config *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+}
+
+lng_runtime *lng_new(const lng_config *cfg) {
+  lng_config def;
+  if (!cfg) { lng_config_init(&def); cfg = &def; }
+  if (cfg->workers < 0) return NULL;
+  lng_runtime *rt = calloc(1, sizeof *rt);
+  if (!rt) return NULL;
+  rt->cfg = *cfg;
+  rt->nworkers = cfg->workers > 0 ? cfg->workers : lng_cpu_count();
+  rt->steptail = &rt->steps;
+  rt->shards = calloc((size_t)rt->nworkers, sizeof *rt->shards);
+  rt->sched = lng_sched_new(rt->nworkers, &lng_gor_ops, rt);
+  if (!rt->shards || !rt->sched) goto fail;
+  for (int i = 0; i < rt->nworkers; i++)
+    if (lng_shard_open(rt, &rt->shards[i], i) != 0) goto fail;
+  return rt;
+fail:
+  lng_destroy(rt);
+  return NULL;
+}
+
+static int add_step(lng_runtime *rt, int kind, const char *text, size_t len, const char *name) {
+  if (!rt || rt->started) return LNG_ERRMISUSE;
+  lng_step *st = calloc(1, sizeof *st);
+  if (!st) return LNG_ERRMEM;
+  st->kind = kind;
+  st->len = len;
+  if (text) {
+    st->text = malloc(len + 1);
+    if (st->text) { memcpy(st->text, text, len); st->text[len] = 0; }
+  }
+  st->name = name ? strdup(name) : NULL;
+  if ((text && !st->text) || (name && !st->name)) {
+    free(st->text); free(st->name); free(st);
+    return LNG_ERRMEM;
+  }
+  *rt->steptail = st;
+  rt->steptail = &st->next;
+  return LNG_OK;
+}
+
+int lng_main_string(lng_runtime *rt, const char *code, size_t len, const char *chunkname) {
+  if (!code) return LNG_ERRMISUSE;
+  return add_step(rt, LNG_STEP_STRING, code, len, chunkname ? chunkname : "=(string)");
+}
+
+int lng_main_file(lng_runtime *rt, const char *path) {
+  return add_step(rt, LNG_STEP_FILE, path, path ? strlen(path) : 0, NULL);
+}
+
+int lng_main_require(lng_runtime *rt, const char *modname, const char *global) {
+  if (!modname) return LNG_ERRMISUSE;
+  return add_step(rt, LNG_STEP_REQUIRE, modname, strlen(modname), global ? global : modname);
+}
+
+int lng_main_args(lng_runtime *rt, int argc, char **argv, int script) {
+  if (!rt || rt->started || argc < 0 || script < 0 || script > argc || (argc && !argv))
+    return LNG_ERRMISUSE;
+  rt->argc = argc;
+  rt->argv = argv;
+  rt->script = script;
+  return LNG_OK;
+}
+
+int lng_start(lng_runtime *rt) {
+  if (!rt || rt->started) return LNG_ERRMISUSE;
+  lng_g *g = lng_sched_newg(rt->sched);
+  if (!g) return LNG_ERRMEM;
+  g->flags |= LNG_G_MAIN;
+  rt->started = 1;
+  lng_sched_spawn(rt->sched, g, -1);
+  if (lng_sched_start(rt->sched) != 0) return LNG_ERRMEM;
+  return LNG_OK;
+}
+
+int lng_wait(lng_runtime *rt) {
+  if (!rt || !rt->started) return LNG_ERRMISUSE;
+  return lng_sched_wait(rt->sched);
+}
+
+int lng_status(lng_runtime *rt) { return rt ? lng_sched_status(rt->sched) : LNG_ERRMISUSE; }
+
+int lng_exit_code(lng_runtime *rt) {
+  if (!rt) return 1;
+  int st = lng_sched_status(rt->sched);
+  return st == LNG_EXIT ? lng_sched_exitcode(rt->sched) : st == LNG_OK ? 0 : 1;
+}
+
+const char *lng_message(lng_runtime *rt) { return rt ? lng_sched_message(rt->sched) : ""; }
+
+void lng_destroy(lng_runtime *rt) {
+  if (!rt) return;
+  if (rt->sched) lng_sched_free(rt->sched);     /* joins workers, drops goroutines */
+  if (rt->shards)
+    for (int i = 0; i < rt->nworkers; i++) lng_shard_close(&rt->shards[i]);
+  free(rt->shards);
+  lng_step *st, *next;
+  for (st = rt->steps; st; st = next) {
+    next = st->next;
+    free(st->text);
+    free(st->name);
+    free(st);
+  }
+  free(rt);
+}

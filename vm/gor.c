@@ -1,0 +1,320 @@
+/*
+ * Goroutines in a shard: each is a Lua thread of the worker's lua_State
+ * with its own globals table. This file starts them (decoding the spawn
+ * message, or running the main goroutine's steps), resumes them for the
+ * scheduler, turns their failures into the program's outcome, and lets
+ * bindings park them.
+ *
+ * Blocking is a yield to the scheduler. From inside nested coroutines that
+ * yield travels up through coroutine.resume (lua-bindings/coroutine.c),
+ * which re-yields while gvm.pending is set; the chain of those resumers is
+ * kept so that a blocking operation can tell beforehand whether every
+ * thread up to the goroutine's own may suspend.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <lauxlib.h>
+#include "vm.h"
+#include "copy.h"
+
+static const char EXIT_SENTINEL = 'x';   /* error value of a non-yieldable os.exit */
+
+lng_gvm *lng_gor_current(lua_State *L) {
+  lng_shard *sh = lng_shard_of(L);
+  return sh->current ? sh->current->vm : NULL;
+}
+
+int lng_gor_canblock(lua_State *L) {
+  lng_gvm *gv = lng_gor_current(L);
+  if (!gv || !lua_isyieldable(L)) return 0;
+  for (int i = 0; i < gv->nchain; i++)
+    if (!lua_isyieldable(gv->chain[i])) return 0;
+  return 1;
+}
+
+int lng_gor_cannotblock(lua_State *L, const char *op) {
+  if (!lng_gor_current(L))
+    return luaL_error(L, "cannot block in %s: not running in a goroutine", op);
+  return luaL_error(L, "cannot block in %s: this code runs inside a C call that cannot suspend "
+                    "(a table.sort comparator, a string.gsub callback, a metamethod, require or __gc)",
+                    op);
+}
+
+int lng_gor_park(lua_State *L, const char *reason, lua_KContext ctx, lua_KFunction k) {
+  lng_shard *sh = lng_shard_of(L);
+  lng_gvm *gv = sh->current->vm;
+  gv->pending = LNG_PEND_PARK;
+  gv->parkedL = L;
+  lng_sched_park(sh->rt->sched, sh->current, reason);
+  return lua_yieldk(L, 0, ctx, k);
+}
+
+static int yield_done(lua_State *L, int status, lua_KContext ctx) {
+  (void)L; (void)status; (void)ctx;
+  return 0;
+}
+
+int lng_gor_yield(lua_State *L) {
+  if (!lng_gor_canblock(L)) return 0;    /* nowhere to yield to: a no-op, like Gosched in a lock */
+  lng_gor_current(L)->pending = LNG_PEND_YIELD;
+  return lua_yieldk(L, 0, 0, yield_done);
+}
+
+int lng_gor_exit(lua_State *L, int code) {
+  lng_shard *sh = lng_shard_of(L);
+  lng_sched_fail(sh->rt->sched, LNG_EXIT, code, NULL);
+  if (lng_gor_canblock(L)) {
+    lng_gor_current(L)->pending = LNG_PEND_EXIT;
+    return lua_yield(L, 0);
+  }
+  lua_pushlightuserdata(L, (void *)&EXIT_SENTINEL);
+  return lua_error(L);
+}
+
+int lng_gor_spawn(lua_State *L, int first, int64_t *id) {
+  lng_shard *sh = lng_shard_of(L);
+  lng_g *g = lng_sched_newg(sh->rt->sched);
+  if (!g) return luaL_error(L, "not enough memory");
+  lng_shard_pushenv(L);
+  int env = lua_gettop(L);
+  if (lng_copy_encode(L, first, env - first, env, 1, &g->u.start) < 0) {
+    lng_sched_freeg(g);
+    return lua_error(L);
+  }
+  lua_pop(L, 1);
+  *id = g->id;
+  lng_sched_spawn(sh->rt->sched, g, sh->index);
+  return 0;
+}
+
+/* ---- the main goroutine's steps ---- */
+
+static int main_step(lua_State *L, int status, lua_KContext ctx);
+
+static void push_script_args(lua_State *L, lng_runtime *rt, int *n) {
+  *n = 0;
+  if (rt->script >= rt->argc) return;
+  int first = rt->script + 1;
+  luaL_checkstack(L, rt->argc - first, "too many arguments to script");
+  for (int i = first; i < rt->argc; i++) lua_pushstring(L, rt->argv[i]);
+  *n = rt->argc - first;
+}
+
+static void setenv_upvalue(lua_State *L, lng_gvm *gv) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, gv->envref);
+  if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);
+}
+
+static int load_failed(lua_State *L, lng_gvm *gv, int status) {
+  gv->failstatus = status == LUA_ERRFILE ? LNG_ERRFILE :
+                 status == LUA_ERRMEM ? LNG_ERRMEM : LNG_ERRSYNTAX;
+  return lua_error(L);
+}
+
+static int main_required(lua_State *L, int status, lua_KContext ctx) {
+  (void)status;
+  const lng_step *st = (const lng_step *)ctx;
+  lng_gvm *gv = lng_gor_current(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, gv->envref);
+  lua_pushvalue(L, -2);
+  lua_setfield(L, -2, st->name);
+  return main_step(L, LUA_OK, (lua_KContext)st->next);
+}
+
+static int main_step(lua_State *L, int status, lua_KContext ctx) {
+  (void)status;
+  lng_shard *sh = lng_shard_of(L);
+  lng_runtime *rt = sh->rt;
+  lng_gvm *gv = lng_gor_current(L);
+  const lng_step *st = (const lng_step *)ctx;
+  lua_settop(L, 0);
+  if (!st) return 0;
+  gv->step = st;
+  int r, nargs = 0;
+  switch (st->kind) {
+    case LNG_STEP_STRING:
+      r = luaL_loadbufferx(L, st->text, st->len, st->name, NULL);
+      if (r != LUA_OK) return load_failed(L, gv, r);
+      setenv_upvalue(L, gv);
+      break;
+    case LNG_STEP_FILE:
+      r = luaL_loadfilex(L, st->text, NULL);
+      if (r != LUA_OK) return load_failed(L, gv, r);
+      setenv_upvalue(L, gv);
+      push_script_args(L, rt, &nargs);
+      break;
+    default:  /* LNG_STEP_REQUIRE */
+      lng_shard_pushenv(L);
+      lua_getfield(L, -1, "require");
+      lua_remove(L, -2);
+      lua_pushstring(L, st->text);
+      lua_callk(L, 1, 1, (lua_KContext)st, main_required);
+      return main_required(L, LUA_OK, (lua_KContext)st);
+  }
+  lua_callk(L, nargs, 0, (lua_KContext)st->next, main_step);
+  return main_step(L, LUA_OK, (lua_KContext)st->next);
+}
+
+static int main_driver(lua_State *L) {
+  return main_step(L, LUA_OK, (lua_KContext)lng_shard_of(L)->rt->steps);
+}
+
+/* The `arg` table, laid out as lua.c does. */
+static void push_argtable(lua_State *L, lng_runtime *rt) {
+  lua_createtable(L, rt->argc > 0 ? rt->argc : 0, rt->script + 1);
+  for (int i = 0; i < rt->argc; i++) {
+    lua_pushstring(L, rt->argv[i]);
+    lua_rawseti(L, -2, i - rt->script);
+  }
+}
+
+/* ---- starting and resuming ---- */
+
+/* Runs protected on the shard's own thread: errors in the new thread
+   propagate there (Lua hands them to the main thread's handler). */
+static int start_protected(lua_State *L) {
+  lng_g *g = lua_touserdata(L, 1);
+  lng_shard *sh = lng_shard_of(L);
+  lng_gvm *gv = g->vm;
+  gv->co = lua_newthread(L);
+  gv->coref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_createtable(L, 0, 1);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -2, "_G");
+  lua_rawgeti(L, LUA_REGISTRYINDEX, sh->envmt);
+  lua_setmetatable(L, -2);
+  if (g->flags & LNG_G_MAIN) {
+    push_argtable(L, sh->rt);
+    lua_setfield(L, -2, "arg");
+  }
+  lua_pushvalue(L, -1);
+  gv->envref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_State *co = gv->co;
+  if (g->flags & LNG_G_MAIN) {
+    lua_pushcfunction(co, main_driver);
+    lua_pushinteger(L, 0);
+  } else {
+    lua_xmove(L, co, 1);
+    int n = lng_copy_decode(co, &g->u.start, 1);
+    if (n < 0) {
+      lua_xmove(co, L, 1);
+      return lua_error(L);
+    }
+    lua_remove(co, 1);
+    lua_pushinteger(L, n - 1);
+  }
+  return 1;
+}
+
+/* Turns an error value into a message, as lua.c's handler does. */
+static const char *errmsg(lua_State *L, lua_State *co) {
+  if (lua_type(co, -1) == LUA_TSTRING || lua_type(co, -1) == LUA_TNUMBER) {
+    lua_pushstring(L, lua_tostring(co, -1));
+  } else if (luaL_callmeta(co, -1, "__tostring") && lua_type(co, -1) == LUA_TSTRING) {
+    lua_xmove(co, L, 1);
+  } else {
+    lua_pushfstring(L, "(error object is a %s value)", luaL_typename(co, -1));
+  }
+  return lua_tostring(L, -1);
+}
+
+static void fail(lng_shard *sh, lng_g *g, int status, const char *msg) {
+  lng_sched_fail(sh->rt->sched, status, 1, msg);
+  (void)g;
+}
+
+static lng_runres goroutine_failed(lng_shard *sh, lng_g *g, lng_gvm *gv, lua_State *co) {
+  lua_State *L = sh->L;
+  int top = lua_gettop(L);
+  if (lua_touserdata(co, -1) == &EXIT_SENTINEL) return LNG_RUN_DONE;   /* outcome set */
+  const char *msg = errmsg(L, co);
+  int status = gv->failstatus ? gv->failstatus : LNG_ERRRUN;
+  if (status == LNG_ERRRUN) {
+    luaL_traceback(L, co, msg, 0);
+    if (!(g->flags & LNG_G_MAIN)) {
+      lua_pushfstring(L, "goroutine %I: %s", (LUA_INTEGER)g->id, lua_tostring(L, -1));
+    }
+    msg = lua_tostring(L, -1);
+  }
+  fail(sh, g, status, msg);
+  lua_settop(L, top);
+  return LNG_RUN_DONE;
+}
+
+static lng_runres gor_run(void *ud, int worker, lng_g *g) {
+  lng_runtime *rt = ud;
+  lng_shard *sh = &rt->shards[worker];
+  lua_State *L = sh->L;
+  int nargs = 0;
+  lng_gvm *gv = g->vm;
+  if (!gv) {
+    gv = g->vm = calloc(1, sizeof *gv);
+    if (!gv) {
+      fail(sh, g, LNG_ERRMEM, "not enough memory to start a goroutine");
+      return LNG_RUN_DONE;
+    }
+    gv->coref = gv->envref = LUA_NOREF;
+    lua_pushcfunction(L, start_protected);
+    lua_pushlightuserdata(L, g);
+    int r = lua_pcall(L, 1, 1, 0);
+    if (r != LUA_OK) {
+      char buf[512];
+      snprintf(buf, sizeof buf, "goroutine %lld: cannot start: %s", (long long)g->id,
+               lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
+      lua_pop(L, 1);
+      fail(sh, g, r == LUA_ERRMEM ? LNG_ERRMEM : LNG_ERRRUN, buf);
+      return LNG_RUN_DONE;
+    }
+    nargs = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    lng_g_begin(g);
+  }
+  gv->pending = LNG_PEND_NONE;
+  sh->current = g;
+  int nres = 0;
+  int st = lua_resume(gv->co, NULL, nargs, &nres);
+  sh->current = NULL;
+  if (st == LUA_YIELD) {
+    lua_pop(gv->co, nres);
+    switch (gv->pending) {
+      case LNG_PEND_PARK: return LNG_RUN_PARK;
+      case LNG_PEND_EXIT: return LNG_RUN_DONE;
+      default: return LNG_RUN_YIELD;
+    }
+  }
+  if (st == LUA_OK) return LNG_RUN_DONE;
+  return goroutine_failed(sh, g, gv, gv->co);
+}
+
+static void gor_drop(void *ud, int worker, lng_g *g) {
+  lng_runtime *rt = ud;
+  lng_gvm *gv = g->vm;
+  if (!gv) return;
+  lua_State *L = rt->shards[worker].L;
+  if (L) {
+    luaL_unref(L, LUA_REGISTRYINDEX, gv->coref);
+    luaL_unref(L, LUA_REGISTRYINDEX, gv->envref);
+  }
+  free(gv->chain);
+  free(gv);
+  g->vm = NULL;
+}
+
+static void gor_describe(void *ud, int worker, lng_g *g, char *buf, size_t n) {
+  (void)ud; (void)worker;
+  lng_gvm *gv = g->vm;
+  lua_State *T = gv ? gv->parkedL : NULL;
+  lua_Debug ar;
+  snprintf(buf, n, "?");
+  if (!T) return;
+  for (int level = 0; lua_getstack(T, level, &ar); level++) {
+    if (!lua_getinfo(T, "Sl", &ar)) break;
+    if (ar.currentline > 0) {
+      snprintf(buf, n, "%s:%d", ar.short_src, ar.currentline);
+      return;
+    }
+  }
+}
+
+const lng_vmops lng_gor_ops = { gor_run, gor_drop, gor_describe };

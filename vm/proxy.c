@@ -1,0 +1,89 @@
+/*
+ * Proxies for runtime objects; see proxy.h. The per-state cache is a table
+ * with weak values in the registry, keyed by the object's address: a
+ * collected proxy drops out of it before its __gc runs, so a later push
+ * makes a fresh proxy with a fresh reference.
+ */
+#include <lauxlib.h>
+#include "proxy.h"
+
+static const char CACHE_KEY = 'c';   /* registry[&CACHE_KEY] = {obj -> proxy}, weak values */
+static const char KINDS_KEY = 'k';   /* registry[&KINDS_KEY] = {kind -> mt, mt -> kind} */
+
+/* Lua code can reach __gc through getmetatable and call it on anything,
+   so only a real proxy may lose its reference. */
+static int proxy_gc(lua_State *L) {
+  lng_obj *o = lng_proxy_test(L, 1);
+  if (o) {
+    ((lng_proxy *)lua_touserdata(L, 1))->obj = NULL;
+    lng_obj_unref(o);
+  }
+  return 0;
+}
+
+static void getregtable(lua_State *L, const char *key, const char *mode) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, key) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    if (mode) {
+      lua_newtable(L);
+      lua_pushstring(L, mode);
+      lua_setfield(L, -2, "__mode");
+      lua_setmetatable(L, -2);
+    }
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+  }
+}
+
+void lng_proxy_register(lua_State *L, int kind) {
+  lua_pushcfunction(L, proxy_gc);
+  lua_setfield(L, -2, "__gc");
+  getregtable(L, &KINDS_KEY, NULL);
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, kind);
+  lua_pushvalue(L, -2);
+  lua_pushinteger(L, kind);
+  lua_rawset(L, -3);
+  lua_pop(L, 2);
+}
+
+void lng_proxy_push(lua_State *L, lng_obj *o) {
+  getregtable(L, &CACHE_KEY, "v");
+  /* a proxy finalized by an explicit __gc call is dead: replace it */
+  if (lua_rawgetp(L, -1, o) == LUA_TUSERDATA &&
+      ((lng_proxy *)lua_touserdata(L, -1))->obj != NULL) {
+    lua_remove(L, -2);
+    return;
+  }
+  lua_pop(L, 1);
+  lng_proxy *p = lua_newuserdatauv(L, sizeof *p, 0);
+  p->obj = NULL;
+  getregtable(L, &KINDS_KEY, NULL);
+  /* without the metatable nothing would ever drop the reference */
+  if (lua_rawgeti(L, -1, o->kind) != LUA_TTABLE)
+    luaL_error(L, "no proxy metatable registered for object kind %d", o->kind);
+  lua_remove(L, -2);
+  lua_setmetatable(L, -2);
+  p->obj = lng_obj_ref(o);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, -3, o);
+  lua_remove(L, -2);
+}
+
+lng_obj *lng_proxy_test(lua_State *L, int idx) {
+  if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx)) return NULL;
+  getregtable(L, &KINDS_KEY, NULL);
+  lua_insert(L, -2);
+  int isproxy = lua_rawget(L, -2) == LUA_TNUMBER;
+  lua_pop(L, 2);
+  if (!isproxy) return NULL;
+  lng_proxy *p = lua_touserdata(L, idx);
+  return p->obj;
+}
+
+lng_obj *lng_proxy_check(lua_State *L, int idx, int kind, const char *tname) {
+  lng_obj *o = lng_proxy_test(L, idx);
+  if (!o || o->kind != kind) luaL_typeerror(L, idx, tname);
+  return o;
+}

@@ -1,0 +1,100 @@
+/*
+ * Shards: one lua_State per worker. A shard's registry globals hold the
+ * standard libraries and lungo's API (the "base"); every goroutine gets a
+ * small table of its own whose metatable reads through to the base, so a
+ * goroutine pays for the globals it assigns and nothing else.
+ *
+ * Code that runs with the base itself as _ENV (modules loaded by require)
+ * reads and writes missing globals in the goroutine running it, so no
+ * global ever depends on which worker a goroutine happened to land on.
+ */
+#include <stdlib.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#include "vm.h"
+
+static void *shard_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  lng_shard *sh = ud;
+  if (ptr == NULL) osize = 0;
+  if (nsize == 0) {
+    free(ptr);
+    atomic_fetch_sub_explicit(&sh->mem, osize, memory_order_relaxed);
+    return NULL;
+  }
+  void *p = realloc(ptr, nsize);
+  if (p) {
+    if (nsize > osize) atomic_fetch_add_explicit(&sh->mem, nsize - osize, memory_order_relaxed);
+    else atomic_fetch_sub_explicit(&sh->mem, osize - nsize, memory_order_relaxed);
+  }
+  return p;
+}
+
+void lng_shard_pushenv(lua_State *L) {
+  lng_gvm *gv = lng_gor_current(L);
+  if (gv) lua_rawgeti(L, LUA_REGISTRYINDEX, gv->envref);
+  else lua_pushglobaltable(L);
+}
+
+/* base.__index / base.__newindex: the running goroutine's own globals. */
+static int base_index(lua_State *L) {
+  lng_gvm *gv = lng_gor_current(L);
+  if (!gv) return 0;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, gv->envref);
+  lua_pushvalue(L, 2);
+  lua_rawget(L, -2);
+  return 1;
+}
+
+static int base_newindex(lua_State *L) {
+  lng_gvm *gv = lng_gor_current(L);
+  if (gv) lua_rawgeti(L, LUA_REGISTRYINDEX, gv->envref);
+  else lua_pushvalue(L, 1);
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, 3);
+  lua_rawset(L, -3);
+  return 0;
+}
+
+static int shard_panic(lua_State *L) {
+  (void)L;   /* unprotected errors do not happen: everything runs under resume */
+  abort();
+}
+
+int lng_shard_open(lng_runtime *rt, lng_shard *sh, int index) {
+  sh->rt = rt;
+  sh->index = index;
+  sh->current = NULL;
+  atomic_init(&sh->mem, 0);
+  lua_State *L = lua_newstate(shard_alloc, sh);
+  if (!L) return -1;
+  sh->L = L;
+  *(lng_shard **)lua_getextraspace(L) = sh;   /* copied into every thread */
+  lua_atpanic(L, shard_panic);
+  luaL_openlibs(L);
+  lua_pushglobaltable(L);
+  lng_open_go(L);
+  lng_open_chan(L);
+  lng_open_base(L);
+  lua_getfield(L, -1, "coroutine");
+  lng_open_coroutine(L);
+  lua_pop(L, 1);
+  /* the metatable of the base */
+  lua_newtable(L);
+  lua_pushcfunction(L, base_index);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, base_newindex);
+  lua_setfield(L, -2, "__newindex");
+  lua_setmetatable(L, -2);
+  /* the metatable of every goroutine's globals */
+  lua_newtable(L);
+  lua_pushvalue(L, -2);
+  lua_setfield(L, -2, "__index");
+  sh->envmt = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pop(L, 1);
+  return 0;
+}
+
+void lng_shard_close(lng_shard *sh) {
+  if (sh->L) lua_close(sh->L);
+  sh->L = NULL;
+}

@@ -1,0 +1,92 @@
+/*
+ * The VM side of a runtime: one shard (lua_State) per worker, the
+ * goroutines' Lua threads and globals, and the main goroutine's steps.
+ * struct lng_runtime is the object behind the public header.
+ */
+#ifndef LNG_VM_H
+#define LNG_VM_H
+
+#include <lua.h>
+#include <stdatomic.h>
+#include "../include/lungo.h"
+#include "../runtime/sched.h"
+
+typedef struct lng_shard lng_shard;
+typedef struct lng_step lng_step;
+
+struct lng_shard {
+  lng_runtime *rt;
+  lua_State *L;
+  int index;                 /* worker index, 0-based */
+  lng_g *current;            /* the goroutine running on this worker now */
+  atomic_size_t mem;         /* bytes allocated by this shard */
+  int envmt;                 /* registry ref: metatable of goroutine globals */
+};
+
+struct lng_step {
+  lng_step *next;
+  int kind;                  /* LNG_STEP_* */
+  char *text;                /* code, path (NULL = stdin) or module name */
+  size_t len;
+  char *name;                /* chunk name, or the global for a require */
+};
+
+enum { LNG_STEP_STRING, LNG_STEP_FILE, LNG_STEP_REQUIRE };
+
+struct lng_runtime {
+  lng_config cfg;
+  int nworkers;
+  lng_shard *shards;
+  lng_sched *sched;
+  lng_step *steps, **steptail;
+  int argc, script;
+  char **argv;
+  int started;
+};
+
+/* Per-goroutine VM state, hung off lng_g.vm. */
+typedef struct lng_gvm {
+  lua_State *co;             /* the goroutine's own thread */
+  int coref, envref;         /* registry refs anchoring the thread and its globals */
+  int pending;               /* why it yielded to the scheduler: LNG_PEND_* */
+  int failstatus;            /* main goroutine: LNG_ERRSYNTAX or LNG_ERRFILE of a step */
+  lua_State *parkedL;        /* the (possibly nested) thread that blocked */
+  lua_State **chain;         /* resumers of nested coroutines, outermost first */
+  int nchain, chaincap;
+  const lng_step *step;      /* main goroutine: the step running now */
+} lng_gvm;
+
+enum { LNG_PEND_NONE, LNG_PEND_PARK, LNG_PEND_YIELD, LNG_PEND_EXIT };
+
+static inline lng_shard *lng_shard_of(lua_State *L) {
+  return *(lng_shard **)lua_getextraspace(L);
+}
+
+/* shard.c */
+int lng_shard_open(lng_runtime *rt, lng_shard *sh, int index);
+void lng_shard_close(lng_shard *sh);
+void lng_shard_pushenv(lua_State *L);          /* the running goroutine's globals */
+
+/* gor.c: running goroutines */
+extern const lng_vmops lng_gor_ops;
+lng_gvm *lng_gor_current(lua_State *L);       /* NULL outside a goroutine */
+/* Whether L may suspend: inside a goroutine, and no C boundary between L
+   and the goroutine's own thread. */
+int lng_gor_canblock(lua_State *L);
+/* Parks the running goroutine (already queued as a waiter): yields to the
+   scheduler, to continue in k. Use as `return lng_gor_park(...)`. */
+int lng_gor_park(lua_State *L, const char *reason, lua_KContext ctx, lua_KFunction k);
+/* Raises the error for a blocking operation where suspending is impossible. */
+int lng_gor_cannotblock(lua_State *L, const char *op);
+int lng_gor_yield(lua_State *L);               /* go.yield() */
+int lng_gor_exit(lua_State *L, int code);      /* os.exit() */
+/* Spawns fn and arguments at stack positions first..top as a new goroutine. */
+int lng_gor_spawn(lua_State *L, int first, int64_t *id);
+
+/* bindings (lua-bindings/) */
+void lng_open_go(lua_State *L);                /* go, chan: into the table on top */
+void lng_open_chan(lua_State *L);
+void lng_open_coroutine(lua_State *L);         /* replaces functions in `coroutine` */
+void lng_open_base(lua_State *L);              /* load, loadfile, dofile, os.exit */
+
+#endif
