@@ -47,6 +47,12 @@ int lng_chan_close(lng_chan *c, int self);
    whether it was still queued. */
 int lng_chan_cancel(lng_chan *c, lng_waiter *w, int send);
 
+/* The same from a plain C thread, which sleeps while it waits: timeout in
+   seconds, < 0 forever, 0 not at all. WOULDBLOCK when the time ran out;
+   on anything but OK a send leaves *m with the caller. */
+int lng_chan_send_wait(lng_chan *c, lng_msg *m, double timeout);
+int lng_chan_recv_wait(lng_chan *c, lng_msg *out, double timeout);
+
 size_t lng_chan_len(lng_chan *c);
 size_t lng_chan_cap(const lng_chan *c);
 
