@@ -32,41 +32,30 @@ lng_chan *lng_chan_new(size_t cap) {
 
 static lng_msg *slot_at(lng_chan *c, size_t i) { return &c->buf[(c->head + i) % c->cap]; }
 
-int lng_chan_send(lng_chan *c, lng_msg *m, lng_waiter *w, int self) {
-  pthread_mutex_lock(&c->mu);
-  if (c->closed) {
-    pthread_mutex_unlock(&c->mu);
-    return LNG_CHAN_CLOSED;
-  }
+/* With c locked: completes a send now if it can. A receiver taken off the
+   queue is returned in *wake, to be woken once the lock is released. */
+int lng_chan_send_locked(lng_chan *c, lng_msg *m, lng_waiter **wake) {
+  *wake = NULL;
+  if (c->closed) return LNG_CHAN_CLOSED;
   lng_waiter *r = lng_waitq_take(&c->recvq);
   if (r) {                                   /* a receiver waits: hand over directly */
     lng_msg_move(r->slot, m);
     r->result = LNG_WAIT_OK;
-    pthread_mutex_unlock(&c->mu);
-    lng_waiter_wake(r, self);
+    *wake = r;
     return LNG_CHAN_OK;
   }
   if (c->len < c->cap) {
     lng_msg_move(slot_at(c, c->len), m);
     c->len++;
-    pthread_mutex_unlock(&c->mu);
     return LNG_CHAN_OK;
   }
-  if (!w) {
-    pthread_mutex_unlock(&c->mu);
-    return LNG_CHAN_WOULDBLOCK;
-  }
-  if (w->slot != m) lng_msg_move(w->slot, m);
-  lng_waitq_push(&c->sendq, w);
-  pthread_mutex_unlock(&c->mu);
-  return LNG_CHAN_PARKED;
+  return LNG_CHAN_WOULDBLOCK;
 }
 
-int lng_chan_recv(lng_chan *c, lng_msg *out, lng_waiter *w, int self) {
-  pthread_mutex_lock(&c->mu);
+int lng_chan_recv_locked(lng_chan *c, lng_msg *out, lng_waiter **wake) {
+  *wake = NULL;
   if (c->len > 0) {
-    lng_msg *head = slot_at(c, 0);
-    lng_msg_move(out, head);
+    lng_msg_move(out, slot_at(c, 0));
     c->head = (c->head + 1) % c->cap;
     c->len--;
     /* A sender blocked on the full buffer moves its value into the freed slot. */
@@ -75,31 +64,46 @@ int lng_chan_recv(lng_chan *c, lng_msg *out, lng_waiter *w, int self) {
       lng_msg_move(slot_at(c, c->len), s->slot);
       c->len++;
       s->result = LNG_WAIT_OK;
+      *wake = s;
     }
-    pthread_mutex_unlock(&c->mu);
-    if (s) lng_waiter_wake(s, self);
     return LNG_CHAN_OK;
   }
   lng_waiter *s = lng_waitq_take(&c->sendq);
   if (s) {                                   /* unbuffered: take from the sender */
     lng_msg_move(out, s->slot);
     s->result = LNG_WAIT_OK;
-    pthread_mutex_unlock(&c->mu);
-    lng_waiter_wake(s, self);
+    *wake = s;
     return LNG_CHAN_OK;
   }
-  if (c->closed) {
-    pthread_mutex_unlock(&c->mu);
-    return LNG_CHAN_CLOSED;
+  return c->closed ? LNG_CHAN_CLOSED : LNG_CHAN_WOULDBLOCK;
+}
+
+int lng_chan_send(lng_chan *c, lng_msg *m, lng_waiter *w, int self) {
+  lng_waiter *wake;
+  pthread_mutex_lock(&c->mu);
+  int r = lng_chan_send_locked(c, m, &wake);
+  if (r == LNG_CHAN_WOULDBLOCK && w) {
+    if (w->slot != m) lng_msg_move(w->slot, m);
+    lng_waitq_push(&c->sendq, w);
+    r = LNG_CHAN_PARKED;
   }
-  if (!w) {
-    pthread_mutex_unlock(&c->mu);
-    return LNG_CHAN_WOULDBLOCK;
-  }
-  w->slot = out;
-  lng_waitq_push(&c->recvq, w);
   pthread_mutex_unlock(&c->mu);
-  return LNG_CHAN_PARKED;
+  if (wake) lng_waiter_wake(wake, self);
+  return r;
+}
+
+int lng_chan_recv(lng_chan *c, lng_msg *out, lng_waiter *w, int self) {
+  lng_waiter *wake;
+  pthread_mutex_lock(&c->mu);
+  int r = lng_chan_recv_locked(c, out, &wake);
+  if (r == LNG_CHAN_WOULDBLOCK && w) {
+    w->slot = out;
+    lng_waitq_push(&c->recvq, w);
+    r = LNG_CHAN_PARKED;
+  }
+  pthread_mutex_unlock(&c->mu);
+  if (wake) lng_waiter_wake(wake, self);
+  return r;
 }
 
 int lng_chan_close(lng_chan *c, int self) {
@@ -121,6 +125,7 @@ int lng_chan_close(lng_chan *c, int self) {
     lng_waitq_remove(&woken, w);
     lng_waiter_wake(w, self);
   }
+  if (c->onclose) c->onclose(c, c->closeud);
   return LNG_CHAN_OK;
 }
 

@@ -21,6 +21,9 @@ typedef struct lng_chan {
   lng_msg *buf;
   int closed;
   lng_waitq recvq, sendq;
+  /* Called once, after the channel is closed (a ticker stops itself). */
+  void (*onclose)(struct lng_chan *c, void *ud);
+  void *closeud;
 } lng_chan;
 
 typedef enum {
@@ -52,6 +55,11 @@ int lng_chan_cancel(lng_chan *c, lng_waiter *w, int send);
    on anything but OK a send leaves *m with the caller. */
 int lng_chan_send_wait(lng_chan *c, lng_msg *m, double timeout);
 int lng_chan_recv_wait(lng_chan *c, lng_msg *out, double timeout);
+
+/* The non-waiting core of send and recv, for select: the caller holds c->mu
+   and wakes *wake (if set) after releasing it. */
+int lng_chan_send_locked(lng_chan *c, lng_msg *m, lng_waiter **wake);
+int lng_chan_recv_locked(lng_chan *c, lng_msg *out, lng_waiter **wake);
 
 size_t lng_chan_len(lng_chan *c);
 size_t lng_chan_cap(const lng_chan *c);

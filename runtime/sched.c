@@ -21,8 +21,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <sched.h>
+#include <time.h>
 #include "../include/lungo.h"
 #include "sched.h"
+#include "timer.h"
 
 #define FAIR_TICKS 61      /* every so many picks, look at inbox and new work first */
 #define SPIN_ROUNDS 200    /* idle polls before sleeping */
@@ -55,6 +57,7 @@ struct lng_sched {
   atomic_llong nextid, live, active, spawned, nfresh;
   atomic_int stopping;
   int started, joined;
+  lng_timers timers;
   pthread_mutex_t outmu;
   pthread_cond_t outcv;
   int done, status, exitcode;
@@ -114,8 +117,13 @@ void lng_sched_fail(lng_sched *s, int status, int exitcode, const char *msg) {
   set_outcome(s, status, exitcode, msg);
 }
 
+/* Called when `active` reached zero while goroutines are alive, and when
+   the last pending timer went. A pending timer may still wake someone; the
+   two checks pair up (each side updates its counter, then reads the other)
+   so that the last of them to happen sees both at zero. */
 static void check_dead(lng_sched *s) {
-  /* Called when `active` reached zero while goroutines are alive. */
+  if (atomic_load(&s->timers.count) > 0) return;
+  if (atomic_load(&s->active) > 0 || atomic_load(&s->live) == 0) return;
   set_outcome(s, LNG_DEADLOCK, 2, NULL);
 }
 
@@ -231,7 +239,15 @@ static int steal(worker *w) {
   return 0;
 }
 
+static void run_timers(worker *w) {
+  lng_sched *s = w->s;
+  if (atomic_load_explicit(&s->timers.count, memory_order_relaxed) == 0) return;
+  if (lng_timers_run(&s->timers, w->index) > 0 && atomic_load(&s->timers.count) == 0)
+    check_dead(s);
+}
+
 static lng_g *pick(worker *w) {
+  run_timers(w);
   if (++w->tick % FAIR_TICKS == 0) {
     drain_inbox(w);
     take_fresh(w, w, 1);
@@ -249,16 +265,46 @@ static int has_work(worker *w) {
          atomic_load(&w->s->stopping);
 }
 
+static int timer_due(lng_sched *s) {
+  int64_t next = atomic_load(&s->timers.next);
+  return next != INT64_MAX && next <= lng_now_ns();
+}
+
+/* Spins briefly, then sleeps until woken or the earliest timer is due. */
 static void idle(worker *w) {
+  lng_sched *s = w->s;
   for (int i = 0; i < SPIN_ROUNDS; i++) {
-    if (has_work(w)) return;
+    if (has_work(w) || timer_due(s)) return;
     if (i & 7) sched_yield();
   }
   pthread_mutex_lock(&w->mu);
   atomic_store(&w->sleeping, 1);
-  while (!has_work(w)) pthread_cond_wait(&w->cv, &w->mu);
+  while (!has_work(w) && !timer_due(s)) {
+    int64_t next = atomic_load(&s->timers.next);
+    if (next == INT64_MAX) {
+      pthread_cond_wait(&w->cv, &w->mu);
+    } else {
+      struct timespec ts = { (time_t)(next / 1000000000), (long)(next % 1000000000) };
+      pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+    }
+  }
   atomic_store(&w->sleeping, 0);
   pthread_mutex_unlock(&w->mu);
+}
+
+int lng_sched_timer_add(lng_sched *s, lng_timer *t) {
+  int64_t before = atomic_load(&s->timers.next);
+  if (lng_timers_add(&s->timers, t) != 0) return -1;
+  /* An earlier deadline than the sleepers know of: one of them re-arms. */
+  if (t->due < before) {
+    for (int i = 0; i < s->n; i++)
+      if (atomic_load(&s->w[i].sleeping)) { wake_worker(&s->w[i]); break; }
+  }
+  return 0;
+}
+
+int lng_sched_timer_del(lng_sched *s, lng_timer *t) {
+  return lng_timers_del(&s->timers, t);
 }
 
 static void finish(worker *w, lng_g *g) {
@@ -315,12 +361,17 @@ lng_sched *lng_sched_new(int nworkers, const lng_vmops *ops, void *ud) {
   atomic_init(&s->nextid, 1);
   pthread_mutex_init(&s->outmu, NULL);
   pthread_cond_init(&s->outcv, NULL);
+  lng_timers_init(&s->timers);
   for (int i = 0; i < nworkers; i++) {
     worker *w = &s->w[i];
     w->s = s;
     w->index = i;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, NULL);
+    pthread_cond_init(&w->cv, &ca);
+    pthread_condattr_destroy(&ca);
     pthread_mutex_init(&w->freshmu, NULL);
   }
   return s;
@@ -430,6 +481,7 @@ void lng_sched_free(lng_sched *s) {
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->freshmu);
   }
+  lng_timers_free(&s->timers);
   pthread_mutex_destroy(&s->outmu);
   pthread_cond_destroy(&s->outcv);
   free(s->message);

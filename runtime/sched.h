@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "g.h"
+#include "timer.h"
 
 typedef enum {
   LNG_RUN_YIELD,   /* still runnable: queue it again */
@@ -47,6 +48,10 @@ void lng_sched_spawn(lng_sched *s, lng_g *g, int self);
 void lng_sched_park(lng_sched *s, lng_g *g, const char *reason);
 /* Makes a parked g runnable; self is the calling worker, or -1. */
 void lng_sched_ready(lng_sched *s, lng_g *g, int self);
+
+/* Timers (see timer.h), run by this runtime's workers. */
+int lng_sched_timer_add(lng_sched *s, lng_timer *t);
+int lng_sched_timer_del(lng_sched *s, lng_timer *t);
 
 /* Ends the program with this outcome unless one is already set; msg is copied. */
 void lng_sched_fail(lng_sched *s, int status, int exitcode, const char *msg);

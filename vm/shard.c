@@ -8,6 +8,7 @@
  * reads and writes missing globals in the goroutine running it, so no
  * global ever depends on which worker a goroutine happened to land on.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <lauxlib.h>
 #include <lualib.h>
@@ -64,6 +65,7 @@ int lng_shard_open(lng_runtime *rt, lng_shard *sh, int index) {
   sh->rt = rt;
   sh->index = index;
   sh->current = NULL;
+  sh->rng = 0x9e3779b97f4a7c15ull * (uint64_t)(index + 1) ^ (uint64_t)(uintptr_t)sh;
   atomic_init(&sh->mem, 0);
   lua_State *L = lua_newstate(shard_alloc, sh);
   if (!L) return -1;
@@ -74,6 +76,9 @@ int lng_shard_open(lng_runtime *rt, lng_shard *sh, int index) {
   lua_pushglobaltable(L);
   lng_open_go(L);
   lng_open_chan(L);
+  lng_open_select(L);
+  lng_open_time(L);
+  lng_open_stats(L);
   lng_open_base(L);
   lua_getfield(L, -1, "coroutine");
   lng_open_coroutine(L);

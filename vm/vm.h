@@ -21,6 +21,7 @@ struct lng_shard {
   lng_g *current;            /* the goroutine running on this worker now */
   atomic_size_t mem;         /* bytes allocated by this shard */
   int envmt;                 /* registry ref: metatable of goroutine globals */
+  uint64_t rng;              /* xorshift state: select's poll order */
 };
 
 struct lng_step {
@@ -86,6 +87,9 @@ int lng_gor_spawn(lua_State *L, int first, int64_t *id);
 /* bindings (lua-bindings/) */
 void lng_open_go(lua_State *L);                /* go, chan: into the table on top */
 void lng_open_chan(lua_State *L);
+void lng_open_select(lua_State *L);            /* go.select, go.default */
+void lng_open_time(lua_State *L);              /* go.sleep, after, ticker, now */
+void lng_open_stats(lua_State *L);             /* go.stats */
 void lng_open_coroutine(lua_State *L);         /* replaces functions in `coroutine` */
 void lng_open_base(lua_State *L);              /* load, loadfile, dofile, os.exit */
 

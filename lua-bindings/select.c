@@ -1,0 +1,168 @@
+/*
+ * go.select(case, ...): a channel receives, {ch, value} sends, nil (or
+ * {nil, value}) is never ready, go.default makes it non-blocking. Returns
+ * the chosen position, then v, ok as ch:recv() would (nil, true for a
+ * send). The cases' state lives in a userdata kept on the stack, so it
+ * survives the park.
+ */
+#include <string.h>
+#include <lauxlib.h>
+#include "../runtime/select.h"
+#include "../vm/vm.h"
+#include "../vm/copy.h"
+#include "../vm/proxy.h"
+
+static const char DEFAULT_KEY = 'd';   /* go.default is a light userdata to this */
+
+typedef struct selstate {
+  int n;
+  lng_selgroup grp;
+  lng_msg out;           /* the received value */
+  lng_selcase *cs;
+  lng_waiter *ws;
+  lng_msg *msgs;         /* send values, one per case */
+  int *order;
+  lng_chan **locks;
+} selstate;
+
+static uint64_t rnd(lng_shard *sh) {
+  uint64_t x = sh->rng;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  return sh->rng = x;
+}
+
+static int sel_gc(lua_State *L) {
+  selstate *st = lua_touserdata(L, 1);
+  for (int i = 0; i < st->n; i++) lng_msg_free(&st->msgs[i]);
+  lng_msg_free(&st->out);
+  return 0;
+}
+
+static selstate *newstate(lua_State *L, int n) {
+  size_t sz = sizeof(selstate) + (size_t)n * (sizeof(lng_selcase) + sizeof(lng_waiter) +
+                                              sizeof(lng_msg) + sizeof(int) + sizeof(lng_chan *));
+  selstate *st = lua_newuserdatauv(L, sz, 0);
+  memset(st, 0, sz);
+  char *p = (char *)(st + 1);
+  st->ws = (lng_waiter *)p;   p += (size_t)n * sizeof(lng_waiter);
+  st->msgs = (lng_msg *)p;    p += (size_t)n * sizeof(lng_msg);
+  st->cs = (lng_selcase *)p;  p += (size_t)n * sizeof(lng_selcase);
+  st->locks = (lng_chan **)p; p += (size_t)n * sizeof(lng_chan *);
+  st->order = (int *)p;
+  st->n = n;
+  lng_msg_init(&st->out);
+  for (int i = 0; i < n; i++) lng_msg_init(&st->msgs[i]);
+  if (luaL_newmetatable(L, "lungo.selstate")) {
+    lua_pushcfunction(L, sel_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  return st;
+}
+
+static lng_chan *tochan(lua_State *L, int idx) {
+  lng_obj *o = lng_proxy_test(L, idx);
+  return o && o->kind == LNG_OBJ_CHAN ? (lng_chan *)o : NULL;
+}
+
+/* The outcome of case i (0-based) of the cases at stack 1..n. */
+static int result(lua_State *L, selstate *st, int i, int res) {
+  if (st->cs[i].send) {
+    if (res == LNG_CHAN_CLOSED) return luaL_error(L, "send on closed channel");
+    lua_pushinteger(L, i + 1);
+    lua_pushnil(L);
+    lua_pushboolean(L, 1);
+    return 3;
+  }
+  lua_pushinteger(L, i + 1);
+  if (res == LNG_CHAN_CLOSED) {
+    lua_pushnil(L);
+    lua_pushboolean(L, 0);
+    return 3;
+  }
+  lng_shard_pushenv(L);
+  int k = lng_copy_decode(L, &st->out, lua_gettop(L));
+  lng_msg_free(&st->out);
+  if (k < 0) return lua_error(L);
+  lua_remove(L, -k - 1);
+  lua_pushboolean(L, 1);
+  return 2 + k;
+}
+
+static int select_cont(lua_State *L, int status, lua_KContext ctx) {
+  (void)status;
+  selstate *st = lua_touserdata(L, (int)ctx);
+  int res;
+  int i = lng_select_finish(st->cs, st->n, st->ws, &st->grp, &res);
+  return result(L, st, i, res);
+}
+
+static int go_select(lua_State *L) {
+  int n = lua_gettop(L);
+  lng_shard *sh = lng_shard_of(L);
+  selstate *st = newstate(L, n);
+  int stidx = lua_gettop(L);
+  int dflt = -1;
+  lng_shard_pushenv(L);
+  int env = lua_gettop(L);
+  for (int i = 0; i < n; i++) {
+    int a = i + 1;
+    lng_selcase *c = &st->cs[i];
+    if (lua_touserdata(L, a) == &DEFAULT_KEY) {
+      if (dflt >= 0) return luaL_argerror(L, a, "more than one go.default");
+      dflt = i;
+    } else if (lua_isnil(L, a)) {
+      /* never ready */
+    } else if (lua_istable(L, a)) {
+      lua_rawgeti(L, a, 1);
+      if (!lua_isnil(L, -1) && !(c->c = tochan(L, -1)))
+        return luaL_argerror(L, a, "send case: channel or nil expected at [1]");
+      lua_pop(L, 1);
+      c->send = 1;
+      c->msg = &st->msgs[i];
+      if (lua_rawgeti(L, a, 2) == LUA_TNIL) return luaL_error(L, "cannot send nil on a channel");
+      if (lng_copy_encode(L, lua_gettop(L), 1, env, 0, c->msg) < 0) return lua_error(L);
+      lua_pop(L, 1);
+    } else if (!(c->c = tochan(L, a))) {
+      return luaL_argerror(L, a, "channel, {channel, value}, nil or go.default expected");
+    }
+  }
+  lua_settop(L, stidx);
+  /* A random poll order makes the choice among ready cases uniform. */
+  for (int i = 0; i < n; i++) st->order[i] = i;
+  for (int i = n - 1; i > 0; i--) {
+    int j = (int)(rnd(sh) % (uint64_t)(i + 1));
+    int t = st->order[i]; st->order[i] = st->order[j]; st->order[j] = t;
+  }
+  int can = dflt < 0 && lng_gor_canblock(L);
+  if (can) {
+    lng_g *g = sh->current;
+    for (int i = 0; i < n; i++) {
+      st->ws[i].sched = sh->rt->sched;
+      st->ws[i].g = g;
+    }
+  }
+  int res;
+  int i = lng_select(st->cs, n, st->order, st->locks, &st->out, can ? st->ws : NULL,
+                     &st->grp, sh->index, &res);
+  if (i >= 0) return result(L, st, i, res);
+  if (i == LNG_SELECT_NONE) {
+    if (dflt < 0) return lng_gor_cannotblock(L, "go.select");
+    lua_pushinteger(L, dflt + 1);
+    return 1;
+  }
+  int any = 0;
+  for (int k = 0; k < n; k++) any |= st->cs[k].c != NULL;
+  return lng_gor_park(L, any ? "select" : "select (no cases)", stidx, select_cont);
+}
+
+void lng_open_select(lua_State *L) {
+  lua_getfield(L, -1, "go");
+  lua_pushcfunction(L, go_select);
+  lua_setfield(L, -2, "select");
+  lua_pushlightuserdata(L, (void *)&DEFAULT_KEY);
+  lua_setfield(L, -2, "default");
+  lua_pop(L, 1);
+}

@@ -1,0 +1,34 @@
+/*
+ * go.stats(): the runtime's figures, for scripts that measure themselves.
+ */
+#include <lauxlib.h>
+#include "../vm/vm.h"
+
+static int go_stats(lua_State *L) {
+  lng_runtime *rt = lng_shard_of(L)->rt;
+  size_t mem = 0;
+  lua_createtable(L, 0, 6);
+  lua_createtable(L, rt->nworkers, 0);
+  for (int i = 0; i < rt->nworkers; i++) {
+    lua_pushinteger(L, (lua_Integer)lng_sched_worker_count(rt->sched, i));
+    lua_rawseti(L, -2, i + 1);
+    mem += atomic_load_explicit(&rt->shards[i].mem, memory_order_relaxed);
+  }
+  lua_setfield(L, -2, "per_worker");
+  lua_pushinteger(L, (lua_Integer)lng_sched_live(rt->sched));
+  lua_setfield(L, -2, "goroutines");
+  lua_pushinteger(L, (lua_Integer)lng_sched_spawned(rt->sched));
+  lua_setfield(L, -2, "spawned");
+  lua_pushinteger(L, rt->nworkers);
+  lua_setfield(L, -2, "workers");
+  lua_pushinteger(L, (lua_Integer)mem);
+  lua_setfield(L, -2, "memory");
+  return 1;
+}
+
+void lng_open_stats(lua_State *L) {
+  lua_getfield(L, -1, "go");
+  lua_pushcfunction(L, go_stats);
+  lua_setfield(L, -2, "stats");
+  lua_pop(L, 1);
+}

@@ -1,0 +1,70 @@
+/* select; see select.h. */
+#include <stdlib.h>
+#include "select.h"
+
+static int byaddr(const void *a, const void *b) {
+  const lng_chan *x = *(lng_chan *const *)a, *y = *(lng_chan *const *)b;
+  return (x > y) - (x < y);
+}
+
+/* Sorted, without duplicates; returns how many. */
+static int lockset(lng_selcase *cs, int n, lng_chan **locks) {
+  int k = 0;
+  for (int i = 0; i < n; i++) if (cs[i].c) locks[k++] = cs[i].c;
+  qsort(locks, (size_t)k, sizeof *locks, byaddr);
+  int u = 0;
+  for (int i = 0; i < k; i++) if (u == 0 || locks[u - 1] != locks[i]) locks[u++] = locks[i];
+  return u;
+}
+
+static void unlock_all(lng_chan **locks, int k) {
+  for (int i = k - 1; i >= 0; i--) pthread_mutex_unlock(&locks[i]->mu);
+}
+
+int lng_select(lng_selcase *cs, int n, const int *order, lng_chan **locks,
+               lng_msg *out, lng_waiter *ws, lng_selgroup *grp, int self, int *res) {
+  int k = lockset(cs, n, locks);
+  for (int i = 0; i < k; i++) pthread_mutex_lock(&locks[i]->mu);
+  for (int j = 0; j < n; j++) {
+    int i = order[j];
+    if (!cs[i].c) continue;
+    lng_waiter *wake;
+    int r = cs[i].send ? lng_chan_send_locked(cs[i].c, cs[i].msg, &wake)
+                       : lng_chan_recv_locked(cs[i].c, out, &wake);
+    if (r == LNG_CHAN_WOULDBLOCK) continue;
+    unlock_all(locks, k);
+    if (wake) lng_waiter_wake(wake, self);
+    *res = r;
+    return i;
+  }
+  if (!ws) {
+    unlock_all(locks, k);
+    return LNG_SELECT_NONE;
+  }
+  atomic_store(&grp->fired, 0);
+  for (int i = 0; i < n; i++) {
+    lng_waiter *w = &ws[i];
+    w->sel = grp;
+    w->index = i;
+    w->result = LNG_WAIT_OK;
+    w->queued = 0;
+    if (!cs[i].c) continue;
+    if (cs[i].send) {
+      w->slot = cs[i].msg;
+      lng_waitq_push(&cs[i].c->sendq, w);
+    } else {
+      w->slot = out;
+      lng_waitq_push(&cs[i].c->recvq, w);
+    }
+  }
+  unlock_all(locks, k);
+  return LNG_SELECT_PARKED;
+}
+
+int lng_select_finish(lng_selcase *cs, int n, lng_waiter *ws, lng_selgroup *grp, int *res) {
+  for (int i = 0; i < n; i++)
+    if (cs[i].c) lng_chan_cancel(cs[i].c, &ws[i], cs[i].send);
+  int won = atomic_load(&grp->fired) - 1;
+  *res = won >= 0 && ws[won].result == LNG_WAIT_CLOSED ? LNG_CHAN_CLOSED : LNG_CHAN_OK;
+  return won;
+}

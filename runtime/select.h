@@ -1,0 +1,30 @@
+/*
+ * select over channels, Go's algorithm: lock every channel involved in
+ * address order, take the first ready case in a random poll order, else
+ * queue one waiter per case, all sharing a group whose first completer wins.
+ */
+#ifndef LNG_SELECT_H
+#define LNG_SELECT_H
+
+#include "chan.h"
+
+typedef struct lng_selcase {
+  lng_chan *c;       /* NULL: never ready (Go's nil channel) */
+  int send;
+  lng_msg *msg;      /* send: the value, moved out when sent */
+} lng_selcase;
+
+#define LNG_SELECT_NONE   (-1)   /* nothing ready and no waiting asked for */
+#define LNG_SELECT_PARKED (-2)   /* waiters queued: park, then lng_select_finish */
+
+/* order: the poll order, a permutation of 0..n-1; locks: scratch for n
+   pointers; out: where a received value goes; ws: n waiters prepared by
+   the caller (g/cw and sched set), or NULL not to wait. Returns the chosen
+   case with *res LNG_CHAN_OK or LNG_CHAN_CLOSED, or one of the above. */
+int lng_select(lng_selcase *cs, int n, const int *order, lng_chan **locks,
+               lng_msg *out, lng_waiter *ws, lng_selgroup *grp, int self, int *res);
+/* After a parked select was woken: takes every other waiter back off its
+   channel and returns the chosen case, its result in *res. */
+int lng_select_finish(lng_selcase *cs, int n, lng_waiter *ws, lng_selgroup *grp, int *res);
+
+#endif

@@ -1,0 +1,779 @@
+/*
+ * Copying Lua values between shards; see copy.h.
+ *
+ * Byte format. A message is a sequence of values, each a tag byte followed
+ * by its payload. Numbers are in native byte order: a message never leaves
+ * the process. A varint is LEB128 (7 bits a byte, low bits first, high bit
+ * set on all but the last byte); u8/u32 are fixed width.
+ *
+ *   NIL FALSE TRUE    no payload
+ *   ENV               no payload; the receiver's globals table
+ *   INT               varint, zigzag-coded (small magnitudes stay short)
+ *   FLT               lua_Number, 8 bytes
+ *   STR               varint length, then the bytes
+ *   CFN               a lua_CFunction pointer (light C functions only)
+ *   OBJ               varint index into the message's refs array
+ *   REF               varint id of a table or function seen before
+ *   TAB, TABMT        varint array-size hint, u32 pair count, the pairs
+ *                     (key value key value ...), then for TABMT the
+ *                     metatable as one more value (the decoder sets
+ *                     metatables only once the whole message is built)
+ *   FUN               u8 upvalue count, u32 code length, lua_dump output,
+ *                     then per upvalue either a value or
+ *     JOIN            varint function id, u8 upvalue number: the upvalue is
+ *                     the same variable as that upvalue of that function
+ *
+ * Tables and functions are numbered 1, 2, ... in the order their TAB/FUN
+ * tags appear, across all values of the message; the decoder numbers them
+ * the same way as it meets them, so ids are never stored with the object.
+ * A table is numbered before its contents are written, which is what lets
+ * cycles be written as REFs. A function's upvalue identities are noted
+ * (before any upvalue value is written) in the same "seen" table, keyed by
+ * lua_upvalueid; a later function sharing one writes JOIN to the first.
+ *
+ * Both sides keep their helper table (value -> id when encoding, id ->
+ * value when decoding) in a stack slot reserved up front as nil and filled
+ * only when the first table or function shows up, so scalars cost no
+ * allocation beyond the message's inline buffer.
+ */
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <lauxlib.h>
+#include "copy.h"
+#include "proxy.h"
+
+enum {
+  T_NIL, T_FALSE, T_TRUE, T_ENV, T_INT, T_FLT, T_STR, T_CFN, T_OBJ, T_REF,
+  T_TAB, T_TABMT, T_FUN, T_JOIN
+};
+
+/* Stack slots one nesting level may use, including what a leaf value
+   needs (lng_proxy_test, the seen lookups) and an error message. */
+#define LEVEL_SLOTS 16
+
+/* Longest path shown in an error, and longest key within it. */
+#define PATHMAX 160
+#define KEYMAX 40
+
+#define MEMMSG "not enough memory to copy value"
+#define STACKMSG "cannot copy value: stack overflow"
+#define CORRUPTMSG "cannot decode value: corrupt message"
+
+
+static int varlen (lua_Unsigned v) {
+  int n = 1;
+  while (v >= 0x80) { v >>= 7; n++; }
+  return n;
+}
+
+static unsigned char *putvar (unsigned char *p, lua_Unsigned v) {
+  while (v >= 0x80) { *p++ = (unsigned char)(v | 0x80); v >>= 7; }
+  *p++ = (unsigned char)v;
+  return p;
+}
+
+
+/*
+** {======================================================
+** Encoder
+** =======================================================
+*/
+
+enum { S_FIELD, S_KEY, S_META, S_UPVAL };   /* path step kinds */
+
+typedef struct Step {
+  int kind;
+  int idx;            /* S_FIELD: stack index of the key */
+  const char *name;   /* S_UPVAL: upvalue name */
+} Step;
+
+enum { E_MEM = 1, E_STACK, E_MSG };
+
+typedef struct Encoder {
+  lua_State *L;
+  lng_msg *m;
+  int env;            /* absolute index of the sender's globals, or 0 */
+  int seen;           /* slot of the seen table (nil until needed) */
+  int hasseen;
+  lua_Integer nid;    /* ids handed out so far */
+  int argbase, arg;   /* how to name the top-level value being encoded */
+  int err;            /* E_* once something failed */
+  Step path[LNG_COPY_MAXDEPTH + 1];
+} Encoder;
+
+static int encvalue (Encoder *e, int idx, int depth);
+
+
+static int nomem (Encoder *e) {
+  e->err = E_MEM;
+  return -1;
+}
+
+static int isident (const char *s, size_t len) {
+  static const char *const reserved[] = {
+    "and", "break", "do", "else", "elseif", "end", "false", "for",
+    "function", "goto", "if", "in", "local", "nil", "not", "or", "repeat",
+    "return", "then", "true", "until", "while", NULL
+  };
+  size_t i;
+  if (len == 0 || len > KEYMAX) return 0;
+  for (i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    int alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    if (!alpha && (i == 0 || !(c >= '0' && c <= '9'))) return 0;
+  }
+  for (i = 0; reserved[i]; i++)
+    if (strlen(reserved[i]) == len && memcmp(reserved[i], s, len) == 0)
+      return 0;
+  return 1;
+}
+
+static void addquoted (luaL_Buffer *b, const char *s, size_t len) {
+  size_t i, n = len > KEYMAX ? KEYMAX : len;
+  luaL_addchar(b, '"');
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    char esc[8];
+    if (c == '"' || c == '\\') { luaL_addchar(b, '\\'); luaL_addchar(b, (char)c); }
+    else if (c == '\n') luaL_addstring(b, "\\n");
+    else if (c == '\r') luaL_addstring(b, "\\r");
+    else if (c == '\t') luaL_addstring(b, "\\t");
+    else if (c < 0x20 || c == 0x7f) {
+      snprintf(esc, sizeof esc, "\\%03u", (unsigned)c);
+      luaL_addstring(b, esc);
+    }
+    else luaL_addchar(b, (char)c);
+  }
+  if (n < len) luaL_addstring(b, "...");
+  luaL_addchar(b, '"');
+}
+
+static void addkey (lua_State *L, luaL_Buffer *b, int k) {
+  switch (lua_type(L, k)) {
+    case LUA_TSTRING: {
+      size_t len;
+      const char *s = lua_tolstring(L, k, &len);
+      if (isident(s, len)) {
+        luaL_addchar(b, '.');
+        luaL_addlstring(b, s, len);
+      }
+      else {
+        luaL_addchar(b, '[');
+        addquoted(b, s, len);
+        luaL_addchar(b, ']');
+      }
+      break;
+    }
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, k))
+        lua_pushfstring(L, "[%I]", (LUAI_UACINT)lua_tointeger(L, k));
+      else
+        lua_pushfstring(L, "[%f]", (LUAI_UACNUMBER)lua_tonumber(L, k));
+      luaL_addvalue(b);
+      break;
+    case LUA_TBOOLEAN:
+      luaL_addstring(b, lua_toboolean(L, k) ? "[true]" : "[false]");
+      break;
+    default:
+      lua_pushfstring(L, "[%s]", luaL_typename(L, k));
+      luaL_addvalue(b);
+      break;
+  }
+}
+
+/* Pushes the path to the value at 'depth' (the steps below it are still
+   on the stack), shortened in the middle when too long. */
+static void pushpath (Encoder *e, int depth) {
+  lua_State *L = e->L;
+  luaL_Buffer b;
+  const char *s;
+  size_t len;
+  int i;
+  luaL_buffinit(L, &b);
+  if (e->argbase > 0) {
+    lua_pushfstring(L, "argument %d", e->argbase + e->arg);
+    luaL_addvalue(&b);
+  }
+  else luaL_addstring(&b, "value");
+  for (i = 0; i < depth; i++) {
+    const Step *st = &e->path[i];
+    switch (st->kind) {
+      case S_FIELD:
+        if (i == 0) luaL_addchar(&b, ' ');
+        addkey(L, &b, st->idx);
+        break;
+      case S_KEY: luaL_addstring(&b, " key"); break;
+      case S_META: luaL_addstring(&b, " metatable"); break;
+      case S_UPVAL:
+        luaL_addstring(&b, " upvalue '");
+        luaL_addstring(&b, st->name);
+        luaL_addchar(&b, '\'');
+        break;
+    }
+  }
+  luaL_pushresult(&b);
+  s = lua_tolstring(L, -1, &len);
+  if (len > PATHMAX) {
+    size_t half = (PATHMAX - 3) / 2;
+    luaL_buffinit(L, &b);
+    luaL_addlstring(&b, s, half);
+    luaL_addstring(&b, "...");
+    luaL_addlstring(&b, s + len - half, half);
+    luaL_pushresult(&b);
+    lua_remove(L, -2);
+  }
+}
+
+/* Fails with "cannot copy <what>" (or the depth message when what is NULL)
+   for the value at 'depth'. The message stays on top of the stack: error
+   returns unwind without popping, and lng_copy_encode moves it down. */
+static int fail (Encoder *e, const char *what, int depth) {
+  lua_State *L = e->L;
+  pushpath(e, depth);
+  if (what)
+    lua_pushfstring(L, "cannot copy %s (at %s)", what, lua_tostring(L, -1));
+  else
+    lua_pushfstring(L, "cannot copy: value nested too deeply (at %s)",
+                    lua_tostring(L, -1));
+  lua_remove(L, -2);
+  e->err = E_MSG;
+  return -1;
+}
+
+static int puttag (Encoder *e, int tag) {
+  unsigned char *p = lng_msg_reserve(e->m, 1);
+  if (!p) return nomem(e);
+  *p = (unsigned char)tag;
+  e->m->len++;
+  return 0;
+}
+
+/* tag, varint v, then n bytes from s */
+static int puttvb (Encoder *e, int tag, lua_Unsigned v, const void *s,
+                   size_t n) {
+  size_t head = 1 + (size_t)varlen(v);
+  unsigned char *p;
+  if (n > SIZE_MAX - head || !(p = lng_msg_reserve(e->m, head + n)))
+    return nomem(e);
+  *p = (unsigned char)tag;
+  p = putvar(p + 1, v);
+  if (n) memcpy(p, s, n);
+  e->m->len += head + n;
+  return 0;
+}
+
+/* tag then n raw bytes */
+static int putraw (Encoder *e, int tag, const void *s, size_t n) {
+  unsigned char *p = lng_msg_reserve(e->m, 1 + n);
+  if (!p) return nomem(e);
+  *p = (unsigned char)tag;
+  memcpy(p + 1, s, n);
+  e->m->len += 1 + n;
+  return 0;
+}
+
+static int putint (Encoder *e, lua_Integer i) {
+  lua_Unsigned u = (lua_Unsigned)i << 1;
+  if (i < 0) u = ~u;
+  return puttvb(e, T_INT, u, NULL, 0);
+}
+
+/* Reserves a u32 to be filled in by patch32; returns its offset via off. */
+static int hole32 (Encoder *e, size_t *off) {
+  if (!lng_msg_reserve(e->m, 4)) return nomem(e);
+  *off = e->m->len;
+  e->m->len += 4;
+  return 0;
+}
+
+static int patch32 (Encoder *e, size_t off, size_t v) {
+  uint32_t u = (uint32_t)v;
+  if (v > UINT32_MAX) return nomem(e);
+  memcpy(lng_msg_bytes(e->m) + off, &u, 4);
+  return 0;
+}
+
+/* If the table or function at idx was met before, sets *id to its id and
+   returns 1; otherwise gives it the next id (also in *id) and returns 0. */
+static int seenid (Encoder *e, int idx, lua_Integer *id) {
+  lua_State *L = e->L;
+  if (!e->hasseen) {
+    lua_createtable(L, 0, 4);
+    lua_replace(L, e->seen);
+    e->hasseen = 1;
+  }
+  else {
+    lua_pushvalue(L, idx);
+    if (lua_rawget(L, e->seen) == LUA_TNUMBER) {
+      *id = lua_tointeger(L, -1);
+      lua_pop(L, 1);
+      return 1;
+    }
+    lua_pop(L, 1);
+  }
+  *id = ++e->nid;
+  lua_pushvalue(L, idx);
+  lua_pushinteger(L, *id);
+  lua_rawset(L, e->seen);
+  return 0;
+}
+
+static int enctable (Encoder *e, int t, int depth) {
+  lua_State *L = e->L;
+  lua_Integer id;
+  size_t off, count = 0;
+  int mt;
+  if (seenid(e, t, &id)) return puttvb(e, T_REF, (lua_Unsigned)id, NULL, 0);
+  if (depth >= LNG_COPY_MAXDEPTH) return fail(e, NULL, depth);
+  if (!lua_checkstack(L, LEVEL_SLOTS)) { e->err = E_STACK; return -1; }
+  mt = lua_getmetatable(L, t) ? lua_gettop(L) : 0;
+  if (puttvb(e, mt ? T_TABMT : T_TAB, lua_rawlen(L, t), NULL, 0) ||
+      hole32(e, &off))
+    return -1;
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    int k = lua_gettop(L) - 1;
+    e->path[depth].kind = S_KEY;
+    if (encvalue(e, k, depth + 1)) return -1;
+    e->path[depth].kind = S_FIELD;
+    e->path[depth].idx = k;
+    if (encvalue(e, k + 1, depth + 1)) return -1;
+    lua_pop(L, 1);
+    count++;
+  }
+  if (patch32(e, off, count)) return -1;
+  if (mt) {
+    e->path[depth].kind = S_META;
+    if (encvalue(e, mt, depth + 1)) return -1;
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
+static int writer (lua_State *L, const void *p, size_t sz, void *ud) {
+  (void)L;
+  return lng_msg_append(ud, p, sz) ? 1 : 0;
+}
+
+/* The seen-table entry for an upvalue: which function (id) and which of
+   its upvalues first showed this variable. */
+#define UPKEY(id, i) ((id) * 256 + (i))
+
+static int enclfunc (Encoder *e, int f, int depth) {
+  lua_State *L = e->L;
+  lua_Debug ar;
+  lua_Integer id;
+  size_t off;
+  unsigned char *p;
+  int i, nups;
+  if (seenid(e, f, &id)) return puttvb(e, T_REF, (lua_Unsigned)id, NULL, 0);
+  if (depth >= LNG_COPY_MAXDEPTH) return fail(e, NULL, depth);
+  if (!lua_checkstack(L, LEVEL_SLOTS)) { e->err = E_STACK; return -1; }
+  lua_pushvalue(L, f);
+  lua_getinfo(L, ">u", &ar);
+  nups = ar.nups;
+  if (!(p = lng_msg_reserve(e->m, 2))) return nomem(e);
+  p[0] = T_FUN;
+  p[1] = (unsigned char)nups;
+  e->m->len += 2;
+  if (hole32(e, &off)) return -1;
+  lua_pushvalue(L, f);
+  i = lua_dump(L, writer, e->m, 0);   /* keep debug info: file:line */
+  lua_pop(L, 1);
+  if (i != 0) return nomem(e);
+  if (patch32(e, off, e->m->len - off - 4)) return -1;
+  /* Note every upvalue first, so that a function reached through one of
+     them can join an upvalue of this one not yet written. */
+  for (i = 1; i <= nups; i++) {
+    lua_pushlightuserdata(L, lua_upvalueid(L, f, i));
+    if (lua_rawget(L, e->seen) == LUA_TNIL) {
+      lua_pushlightuserdata(L, lua_upvalueid(L, f, i));
+      lua_pushinteger(L, UPKEY(id, i));
+      lua_rawset(L, e->seen);
+    }
+    lua_pop(L, 1);
+  }
+  for (i = 1; i <= nups; i++) {
+    lua_Integer owner;
+    lua_pushlightuserdata(L, lua_upvalueid(L, f, i));
+    lua_rawget(L, e->seen);
+    owner = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (owner != UPKEY(id, i)) {
+      if (puttvb(e, T_JOIN, (lua_Unsigned)(owner / 256), NULL, 0))
+        return -1;
+      if (!(p = lng_msg_reserve(e->m, 1))) return nomem(e);
+      *p = (unsigned char)(owner % 256);
+      e->m->len++;
+    }
+    else {
+      const char *name = lua_getupvalue(L, f, i);
+      if (name == NULL || *name == '\0' || strcmp(name, "(no name)") == 0)
+        name = "?";   /* stripped debug info */
+      e->path[depth].kind = S_UPVAL;
+      e->path[depth].name = name;
+      if (encvalue(e, lua_gettop(L), depth + 1)) return -1;
+      lua_pop(L, 1);
+    }
+  }
+  return 0;
+}
+
+static int enccfunc (Encoder *e, int f, int depth) {
+  lua_CFunction fn;
+  if (lua_getupvalue(e->L, f, 1) != NULL) {
+    lua_pop(e->L, 1);
+    return fail(e, "C function with upvalues", depth);
+  }
+  fn = lua_tocfunction(e->L, f);
+  return putraw(e, T_CFN, &fn, sizeof fn);
+}
+
+static int encobj (Encoder *e, lng_obj *o) {
+  int r = lng_msg_addref(e->m, lng_obj_ref(o));
+  if (r < 0) {
+    lng_obj_unref(o);
+    return nomem(e);
+  }
+  return puttvb(e, T_OBJ, (lua_Unsigned)r, NULL, 0);
+}
+
+/* Encodes the value at absolute index idx; path[0..depth-1] says where it
+   is. On error returns -1 at once, leaving the stack as it is. */
+static int encvalue (Encoder *e, int idx, int depth) {
+  lua_State *L = e->L;
+  switch (lua_type(L, idx)) {
+    case LUA_TNIL: return puttag(e, T_NIL);
+    case LUA_TBOOLEAN: return puttag(e, lua_toboolean(L, idx) ? T_TRUE : T_FALSE);
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, idx)) return putint(e, lua_tointeger(L, idx));
+      else {
+        lua_Number n = lua_tonumber(L, idx);
+        return putraw(e, T_FLT, &n, sizeof n);
+      }
+    case LUA_TSTRING: {
+      size_t len;
+      const char *s = lua_tolstring(L, idx, &len);
+      return puttvb(e, T_STR, (lua_Unsigned)len, s, len);
+    }
+    case LUA_TTABLE:
+      if (e->env && lua_rawequal(L, idx, e->env)) return puttag(e, T_ENV);
+      return enctable(e, idx, depth);
+    case LUA_TFUNCTION:
+      if (lua_iscfunction(L, idx)) return enccfunc(e, idx, depth);
+      return enclfunc(e, idx, depth);
+    case LUA_TUSERDATA: {
+      lng_obj *o = lng_proxy_test(L, idx);
+      if (o) return encobj(e, o);
+      break;
+    }
+    default: break;
+  }
+  return fail(e, luaL_typename(L, idx), depth);
+}
+
+int lng_copy_encode (lua_State *L, int first, int n, int env, int argbase,
+                     lng_msg *m) {
+  Encoder e;
+  int base = lua_gettop(L);
+  int i;
+  if (n > 0) first = lua_absindex(L, first);
+  e.L = L;
+  e.m = m;
+  e.env = env ? lua_absindex(L, env) : 0;
+  e.hasseen = 0;
+  e.nid = 0;
+  e.argbase = argbase;
+  e.err = 0;
+  luaL_checkstack(L, LEVEL_SLOTS, "copying value");
+  lua_pushnil(L);   /* slot for the seen table */
+  e.seen = base + 1;
+  for (i = 0; i < n; i++) {
+    e.arg = i;
+    if (encvalue(&e, first + i, 0)) {
+      if (e.err == E_MSG) {
+        lua_replace(L, base + 1);
+        lua_settop(L, base + 1);
+      }
+      else {
+        lua_settop(L, base);
+        lua_pushstring(L, e.err == E_MEM ? MEMMSG : STACKMSG);
+      }
+      return -1;
+    }
+  }
+  lua_settop(L, base);
+  return 0;
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Decoder
+** =======================================================
+*/
+
+typedef struct Decoder {
+  lua_State *L;
+  const lng_msg *m;
+  const unsigned char *p, *end;
+  int env;            /* absolute index of the receiver's globals, or 0 */
+  int ids;            /* slot of the id -> value table (nil until needed) */
+  int hasids;
+  lua_Integer nid;
+  lua_Integer nmeta;  /* metatables waiting to be set */
+} Decoder;
+
+typedef struct Chunk { const char *p; size_t n; } Chunk;
+
+static int decvalue (Decoder *d, int depth);
+
+
+/* Error returns leave their message on top, like the encoder's. */
+static int corrupt (Decoder *d) {
+  lua_pushliteral(d->L, CORRUPTMSG);
+  return -1;
+}
+
+static int getvar (Decoder *d, lua_Unsigned *v) {
+  lua_Unsigned r = 0;
+  int shift;
+  for (shift = 0; shift < 64 && d->p < d->end; shift += 7) {
+    unsigned char c = *d->p++;
+    r |= (lua_Unsigned)(c & 0x7f) << shift;
+    if (!(c & 0x80)) { *v = r; return 0; }
+  }
+  return -1;
+}
+
+static int getraw (Decoder *d, void *dst, size_t n) {
+  if ((size_t)(d->end - d->p) < n) return -1;
+  memcpy(dst, d->p, n);
+  d->p += n;
+  return 0;
+}
+
+static void newid (Decoder *d, int idx) {
+  lua_State *L = d->L;
+  if (!d->hasids) {
+    lua_createtable(L, 8, 0);
+    lua_replace(L, d->ids);
+    d->hasids = 1;
+  }
+  lua_pushvalue(L, idx);
+  lua_rawseti(L, d->ids, ++d->nid);
+}
+
+static int dectable (Decoder *d, int hasmt, int depth) {
+  lua_State *L = d->L;
+  lua_Unsigned narr;
+  uint32_t npairs, i;
+  int t;
+  if (depth >= LNG_COPY_MAXDEPTH) return corrupt(d);
+  if (!lua_checkstack(L, LEVEL_SLOTS)) {
+    lua_pushliteral(L, STACKMSG);
+    return -1;
+  }
+  if (getvar(d, &narr) || getraw(d, &npairs, 4) ||
+      npairs > (size_t)(d->end - d->p) / 2)
+    return corrupt(d);
+  if (narr > npairs) narr = npairs;
+  lua_createtable(L, narr > INT_MAX ? INT_MAX : (int)narr,
+                  npairs - narr > INT_MAX ? INT_MAX : (int)(npairs - narr));
+  t = lua_gettop(L);
+  newid(d, t);
+  for (i = 0; i < npairs; i++) {
+    if (decvalue(d, depth + 1) || decvalue(d, depth + 1)) return -1;
+    if (lua_isnil(L, -2) || (lua_type(L, -2) == LUA_TNUMBER &&
+                             lua_tonumber(L, -2) != lua_tonumber(L, -2)))
+      return corrupt(d);   /* nil or NaN key */
+    lua_rawset(L, t);
+  }
+  if (hasmt) {
+    /* The metatable may still be under construction (it can contain t),
+       and a __gc field added after lua_setmetatable would not count: so
+       metatables are set once everything is decoded, kept until then at
+       negative keys of the id table. */
+    if (decvalue(d, depth + 1)) return -1;
+    if (!lua_istable(L, -1)) return corrupt(d);
+    lua_rawseti(L, d->ids, -2 * ++d->nmeta);
+    lua_pushvalue(L, t);
+    lua_rawseti(L, d->ids, -2 * d->nmeta + 1);
+  }
+  return 0;
+}
+
+static void setmetatables (Decoder *d) {
+  lua_State *L = d->L;
+  lua_Integer i;
+  for (i = 1; i <= d->nmeta; i++) {
+    lua_rawgeti(L, d->ids, -2 * i + 1);
+    lua_rawgeti(L, d->ids, -2 * i);
+    lua_setmetatable(L, -2);
+    lua_pop(L, 1);
+  }
+}
+
+static const char *readchunk (lua_State *L, void *ud, size_t *size) {
+  Chunk *c = ud;
+  const char *p = c->p;
+  (void)L;
+  *size = c->n;
+  c->p = NULL;
+  c->n = 0;
+  return p;
+}
+
+static int islfunc (lua_State *L, int idx) {
+  return lua_type(L, idx) == LUA_TFUNCTION && !lua_iscfunction(L, idx);
+}
+
+/* Whether the function at f has an upvalue number i. */
+static int hasupvalue (lua_State *L, int f, int i) {
+  if (i < 1 || lua_getupvalue(L, f, i) == NULL) return 0;
+  lua_pop(L, 1);
+  return 1;
+}
+
+static int decfunc (Decoder *d, int depth) {
+  lua_State *L = d->L;
+  Chunk c;
+  uint32_t len;
+  int f, i, nups;
+  if (depth >= LNG_COPY_MAXDEPTH) return corrupt(d);
+  if (!lua_checkstack(L, LEVEL_SLOTS)) {
+    lua_pushliteral(L, STACKMSG);
+    return -1;
+  }
+  if (d->p >= d->end) return corrupt(d);
+  nups = *d->p++;
+  if (getraw(d, &len, 4) || len > (size_t)(d->end - d->p)) return corrupt(d);
+  c.p = (const char *)d->p;
+  c.n = len;
+  d->p += len;
+  if (lua_load(L, readchunk, &c, "=(copy)", "b") != LUA_OK)
+    return -1;   /* message pushed by lua_load */
+  f = lua_gettop(L);
+  if (!islfunc(L, f) || (nups > 0 && !hasupvalue(L, f, nups)) ||
+      hasupvalue(L, f, nups + 1))
+    return corrupt(d);
+  newid(d, f);
+  for (i = 1; i <= nups; i++) {
+    if (d->p < d->end && *d->p == T_JOIN) {
+      lua_Unsigned id;
+      int g;
+      d->p++;
+      if (getvar(d, &id) || id < 1 || id > (lua_Unsigned)d->nid ||
+          d->p >= d->end)
+        return corrupt(d);
+      lua_rawgeti(L, d->ids, (lua_Integer)id);
+      g = lua_gettop(L);
+      if (!islfunc(L, g) || !hasupvalue(L, g, *d->p)) return corrupt(d);
+      lua_upvaluejoin(L, f, i, g, *d->p++);
+      lua_pop(L, 1);
+    }
+    else {
+      if (decvalue(d, depth + 1)) return -1;
+      lua_setupvalue(L, f, i);
+    }
+  }
+  return 0;
+}
+
+/* Pushes the next value; on error returns -1 with the message on top. */
+static int decvalue (Decoder *d, int depth) {
+  lua_State *L = d->L;
+  lua_Unsigned u;
+  if (d->p >= d->end) return corrupt(d);
+  switch (*d->p++) {
+    case T_NIL: lua_pushnil(L); return 0;
+    case T_FALSE: lua_pushboolean(L, 0); return 0;
+    case T_TRUE: lua_pushboolean(L, 1); return 0;
+    case T_ENV:
+      if (d->env) lua_pushvalue(L, d->env);
+      else lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+      return 0;
+    case T_INT:
+      if (getvar(d, &u)) return corrupt(d);
+      lua_pushinteger(L, (lua_Integer)((u & 1) ? ~(u >> 1) : (u >> 1)));
+      return 0;
+    case T_FLT: {
+      lua_Number n;
+      if (getraw(d, &n, sizeof n)) return corrupt(d);
+      lua_pushnumber(L, n);
+      return 0;
+    }
+    case T_STR:
+      if (getvar(d, &u) || u > (lua_Unsigned)(d->end - d->p))
+        return corrupt(d);
+      lua_pushlstring(L, (const char *)d->p, (size_t)u);
+      d->p += u;
+      return 0;
+    case T_CFN: {
+      lua_CFunction fn;
+      if (getraw(d, &fn, sizeof fn)) return corrupt(d);
+      lua_pushcfunction(L, fn);
+      return 0;
+    }
+    case T_OBJ:
+      if (getvar(d, &u) || u >= d->m->nrefs) return corrupt(d);
+      lng_proxy_push(L, d->m->refs[u]);
+      return 0;
+    case T_REF:
+      if (getvar(d, &u) || u < 1 || u > (lua_Unsigned)d->nid)
+        return corrupt(d);
+      lua_rawgeti(L, d->ids, (lua_Integer)u);
+      return 0;
+    case T_TAB: return dectable(d, 0, depth);
+    case T_TABMT: return dectable(d, 1, depth);
+    case T_FUN: return decfunc(d, depth);
+    default: return corrupt(d);
+  }
+}
+
+int lng_copy_decode (lua_State *L, const lng_msg *m, int env) {
+  Decoder d;
+  int base = lua_gettop(L);
+  d.L = L;
+  d.m = m;
+  d.p = lng_msg_cbytes(m);
+  d.end = d.p + m->len;
+  d.env = env ? lua_absindex(L, env) : 0;
+  d.hasids = 0;
+  d.nid = 0;
+  d.nmeta = 0;
+  luaL_checkstack(L, LEVEL_SLOTS, "copying value");
+  lua_pushnil(L);   /* slot for the id table */
+  d.ids = base + 1;
+  while (d.p < d.end) {
+    if (!lua_checkstack(L, LEVEL_SLOTS)) {
+      lua_settop(L, base);
+      lua_pushliteral(L, STACKMSG);
+      return -1;
+    }
+    if (decvalue(&d, 0)) {
+      lua_replace(L, base + 1);
+      lua_settop(L, base + 1);
+      return -1;
+    }
+  }
+  setmetatables(&d);
+  lua_remove(L, base + 1);
+  return lua_gettop(L) - base;
+}
+
+/* }====================================================== */
+
+
+/* A float as a one-value message, for senders without a Lua state (timers). */
+int lng_copy_put_number (lng_msg *m, double v) {
+  unsigned char buf[1 + sizeof(lua_Number)];
+  lua_Number n = (lua_Number)v;
+  buf[0] = T_FLT;
+  memcpy(buf + 1, &n, sizeof n);
+  return lng_msg_append(m, buf, sizeof buf);
+}

@@ -1,0 +1,50 @@
+/*
+ * Copying Lua values between shards. Each goroutine's values live in its
+ * worker's lua_State, so anything sent (spawn arguments, channel values)
+ * is encoded into an lng_msg in the sender's state and rebuilt in the
+ * receiver's. This file owns the message byte format (see copy.c) and the
+ * rules for what can cross: plain data and Lua functions by value,
+ * runtime objects (proxies) by reference, everything else is an error.
+ */
+#ifndef LNG_COPY_H
+#define LNG_COPY_H
+
+#include <lua.h>
+#include "../runtime/msg.h"
+
+/* Deepest allowed nesting of tables, functions (through upvalues) and
+   metatables; the limit keeps both the C recursion and the Lua stack small. */
+#define LNG_COPY_MAXDEPTH 200
+
+/* Encodes the n values at stack positions first..first+n-1 of L into m
+   (appending). Tables and Lua functions keep their sharing and cycles
+   across all n values.
+   env: stack index of the sender goroutine's globals table, or 0 for none;
+   wherever that exact table occurs it is encoded as "the receiver's
+   globals" instead of being copied.
+   argbase: how errors name value i (0-based): argbase > 0 gives
+   "argument <argbase+i>", argbase == 0 gives "value".
+   Returns 0, or -1 with an error message pushed (m then holds garbage and
+   the caller frees it with lng_msg_free, which also drops any references
+   already added). Raises only on memory errors from the Lua API (or when
+   L's stack is already at its size limit); leaves nothing else on the
+   stack. */
+int lng_copy_encode(lua_State *L, int first, int n, int env, int argbase,
+                    lng_msg *m);
+
+/* Decodes all values of m into L, which may be another state on another
+   thread (the encoder's state is never touched). env: stack index of the
+   receiving goroutine's globals table, or 0 for the registry's
+   LUA_RIDX_GLOBALS. Pushes the values and returns how many, or -1 with an
+   error message pushed (only for bytes lng_copy_encode did not write, or
+   when lua_load fails).
+   Proxies take their own references (lng_proxy_push raises if L has no
+   metatable registered for an object's kind); m keeps its own and is not
+   freed. */
+int lng_copy_decode(lua_State *L, const lng_msg *m, int env);
+
+/* Appends a float value to m without a Lua state (timers send the time).
+   0, or -1 when out of memory. */
+int lng_copy_put_number(lng_msg *m, double v);
+
+#endif
