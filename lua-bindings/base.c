@@ -39,6 +39,27 @@ static int b_dofile(lua_State *L) {
   return dofile_cont(L, LUA_OK, 0);
 }
 
+/* setmetatable/getmetatable on a goroutine's globals: its read-through
+   metatable is an implementation detail, invisible and replaceable. */
+static int b_setmetatable(lua_State *L) {
+  if (lng_shard_isproxyenv(L, 1)) lng_shard_materialize(L, 1);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
+static int b_getmetatable(lua_State *L) {
+  if (lng_shard_isproxyenv(L, 1)) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
 static int os_exit(lua_State *L) {
   int code;
   if (lua_isboolean(L, 1)) code = lua_toboolean(L, 1) ? 0 : 1;
@@ -73,6 +94,12 @@ void lng_open_base(lua_State *L) {
   lua_getfield(L, -1, "loadfile");
   lua_pushcclosure(L, b_loadfile, 1);
   lua_setfield(L, -2, "loadfile");
+  lua_getfield(L, -1, "setmetatable");
+  lua_pushcclosure(L, b_setmetatable, 1);
+  lua_setfield(L, -2, "setmetatable");
+  lua_getfield(L, -1, "getmetatable");
+  lua_pushcclosure(L, b_getmetatable, 1);
+  lua_setfield(L, -2, "getmetatable");
   lua_pushcfunction(L, b_dofile);
   lua_setfield(L, -2, "dofile");
   lua_pushcfunction(L, b_print);

@@ -185,6 +185,9 @@ static int start_protected(lua_State *L) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, sh->envmt);
   lua_setmetatable(L, -2);
   if (g->flags & LNG_G_MAIN) {
+    /* The main chunk gets a complete table, as in plain Lua (pairs(_G),
+       rawget); other goroutines read through until they need otherwise. */
+    lng_shard_materialize(L, -1);
     push_argtable(L, sh->rt);
     lua_setfield(L, -2, "arg");
   }

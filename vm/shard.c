@@ -56,6 +56,54 @@ static int base_newindex(lua_State *L) {
   return 0;
 }
 
+/* Turns the goroutine globals table at idx into a plain table holding the
+   base's entries itself, with no metatable: what a program that deletes
+   a library global or installs its own metatable on _G expects. */
+void lng_shard_materialize(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  lua_pushglobaltable(L);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    lua_pushvalue(L, -2);
+    if (lua_rawget(L, idx) == LUA_TNIL) {
+      lua_pop(L, 1);
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, idx);
+    } else {
+      lua_pop(L, 2);
+    }
+  }
+  lua_pop(L, 1);
+  lua_pushvalue(L, idx);
+  lua_setfield(L, idx, "_G");
+  lua_pushnil(L);
+  lua_setmetatable(L, idx);
+}
+
+int lng_shard_isproxyenv(lua_State *L, int idx) {
+  if (!lua_istable(L, idx) || !lua_getmetatable(L, idx)) return 0;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, lng_shard_of(L)->envmt);
+  int is = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return is;
+}
+
+/* envmt.__newindex: a new global. Deleting one the base provides (x = nil
+   where x is a library) needs a table that no longer reads through. */
+static int env_newindex(lua_State *L) {
+  if (lua_isnil(L, 3)) {
+    lua_pushglobaltable(L);
+    lua_pushvalue(L, 2);
+    int inbase = lua_rawget(L, -2) != LUA_TNIL;
+    lua_pop(L, 2);
+    if (inbase) lng_shard_materialize(L, 1);
+  }
+  lua_settop(L, 3);
+  lua_rawset(L, 1);
+  return 0;
+}
+
 static int shard_panic(lua_State *L) {
   (void)L;   /* unprotected errors do not happen: everything runs under resume */
   abort();
@@ -76,6 +124,7 @@ int lng_shard_open(lng_runtime *rt, lng_shard *sh, int index) {
   lua_pushglobaltable(L);
   lng_open_go(L);
   lng_open_chan(L);
+  lng_open_sync(L);
   lng_open_select(L);
   lng_open_time(L);
   lng_open_stats(L);
@@ -94,6 +143,8 @@ int lng_shard_open(lng_runtime *rt, lng_shard *sh, int index) {
   lua_newtable(L);
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, env_newindex);
+  lua_setfield(L, -2, "__newindex");
   sh->envmt = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_pop(L, 1);
   return 0;

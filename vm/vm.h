@@ -67,6 +67,8 @@ static inline lng_shard *lng_shard_of(lua_State *L) {
 int lng_shard_open(lng_runtime *rt, lng_shard *sh, int index);
 void lng_shard_close(lng_shard *sh);
 void lng_shard_pushenv(lua_State *L);          /* the running goroutine's globals */
+void lng_shard_materialize(lua_State *L, int idx);
+int lng_shard_isproxyenv(lua_State *L, int idx);  /* a goroutine's globals, still reading through */
 
 /* gor.c: running goroutines */
 extern const lng_vmops lng_gor_ops;
@@ -87,6 +89,7 @@ int lng_gor_spawn(lua_State *L, int first, int64_t *id);
 /* bindings (lua-bindings/) */
 void lng_open_go(lua_State *L);                /* go, chan: into the table on top */
 void lng_open_chan(lua_State *L);
+void lng_open_sync(lua_State *L);              /* go.waitgroup, go.mutex, go.semaphore */
 void lng_open_select(lua_State *L);            /* go.select, go.default */
 void lng_open_time(lua_State *L);              /* go.sleep, after, ticker, now */
 void lng_open_stats(lua_State *L);             /* go.stats */
