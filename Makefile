@@ -14,9 +14,15 @@ EDIT_CF := $(shell pkg-config --cflags libedit 2>/dev/null)
 EDIT_LD := $(shell pkg-config --libs libedit 2>/dev/null || echo -ledit)
 
 VARIANT ?= release
+# Criterion cannot start under ThreadSanitizer (its sandbox arena collides
+# with TSan's shadow memory): the TSan tests build against tests/shim.
+TEST_INC :=
+TEST_LIBS := -lcriterion
 ifeq ($(VARIANT),tsan)
   B := build/tsan
   SAN := -fsanitize=thread -O1
+  TEST_INC := -Itests/shim
+  TEST_LIBS :=
 else ifeq ($(VARIANT),asan)
   B := build/asan
   SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -O1
@@ -31,7 +37,7 @@ LDFLAGS_ALL = -pthread $(SAN) $(LDFLAGS)
 LIB_SRC  := $(wildcard runtime/*.c vm/*.c lua-bindings/*.c)
 STDLIB   := $(wildcard stdlib/*.lua)
 HOST_SRC := $(wildcard host/*.c)
-TEST_SRC := $(wildcard tests/*.c)
+TEST_SRC := $(wildcard tests/*.c) $(if $(TEST_INC),tests/shim/runner.c)
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/stdlib_blob.o
 HOST_OBJ := $(HOST_SRC:%.c=$(B)/obj/%.o)
@@ -43,6 +49,10 @@ all: $(B)/lungo $(B)/liblungo.a
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Iinclude -MMD -MP -c $< -o $@
+
+$(B)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(TEST_INC) -Iinclude -MMD -MP -c $< -o $@
 
 # Lua modules under stdlib/ are compiled into the library as C strings.
 $(B)/obj/stdlib_blob.c: $(STDLIB) tools/embed.sh
@@ -60,7 +70,7 @@ $(B)/lungo: $(HOST_OBJ) $(B)/liblungo.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(HOST_OBJ) $(B)/liblungo.a $(LUA_LD) $(EDIT_LD) -lm -ldl
 
 $(B)/lungo-tests: $(TEST_OBJ) $(B)/liblungo.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(B)/liblungo.a $(LUA_LD) -lcriterion -lm -ldl
+	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(B)/liblungo.a $(LUA_LD) $(TEST_LIBS) -lm -ldl
 
 deps:
 	@sh tools/deps.sh $(PKGS)

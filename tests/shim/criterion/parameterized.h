@@ -1,0 +1,2 @@
+/* See criterion.h: parameterized tests are declared there. */
+#include "criterion.h"
