@@ -10,6 +10,7 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include "vm.h"
@@ -104,6 +105,38 @@ static int env_newindex(lua_State *L) {
   return 0;
 }
 
+/* package.searchers entry for the Lua modules compiled into the library
+   (stdlib/, see tools/embed.sh). */
+typedef struct { const char *name; const char *src; size_t len; } lng_stdlib_mod;
+extern const lng_stdlib_mod lng_stdlib_mods[];
+
+static int search_stdlib(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  for (const lng_stdlib_mod *m = lng_stdlib_mods; m->name; m++) {
+    if (strcmp(m->name, name) != 0) continue;
+    lua_pushfstring(L, "@[lungo]/%s.lua", name);
+    if (luaL_loadbufferx(L, m->src, m->len, lua_tostring(L, -1), "t") != LUA_OK)
+      return lua_error(L);
+    lua_pushfstring(L, "[lungo]/%s.lua", name);
+    return 2;
+  }
+  lua_pushfstring(L, "no module '%s' in lungo's library", name);
+  return 1;
+}
+
+static void add_searcher(lua_State *L) {
+  lua_getfield(L, -1, "package");
+  lua_getfield(L, -1, "searchers");
+  lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+  for (lua_Integer i = n; i >= 2; i--) {      /* after preload, before the paths */
+    lua_rawgeti(L, -1, i);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_pushcfunction(L, search_stdlib);
+  lua_rawseti(L, -2, 2);
+  lua_pop(L, 2);
+}
+
 static int shard_panic(lua_State *L) {
   (void)L;   /* unprotected errors do not happen: everything runs under resume */
   abort();
@@ -129,6 +162,7 @@ int lng_shard_open(lng_runtime *rt, lng_shard *sh, int index) {
   lng_open_time(L);
   lng_open_stats(L);
   lng_open_base(L);
+  add_searcher(L);
   lua_getfield(L, -1, "coroutine");
   lng_open_coroutine(L);
   lua_pop(L, 1);
