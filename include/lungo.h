@@ -43,12 +43,28 @@ enum {
   LNG_ERRMEM,      /* out of memory */
   LNG_DEADLOCK,    /* every live goroutine is blocked and nothing can wake them */
   LNG_EXIT,        /* os.exit() was called; see lng_exit_code() */
-  LNG_ERRMISUSE    /* the call itself is wrong (NULL, wrong order, closed runtime) */
+  LNG_ERRMISUSE,   /* the call itself is wrong (NULL, wrong order, closed runtime) */
+  LNG_CLOSED,      /* a channel operation on a closed channel */
+  LNG_TIMEOUT,     /* a channel operation that could not complete in time */
+  LNG_ERRTYPE      /* Lua sent a value C cannot represent (a table, a function) */
 };
+
+/* A short text for a status code (static storage). */
+const char *lng_status_string(int status);
+
+struct lua_State;
 
 typedef struct lng_config {
   int workers;          /* worker threads; 0 = one per CPU */
+  size_t mem_limit;     /* bytes for all shards together; 0 = no limit */
+  /* Called once for every shard as it is opened, on the thread calling
+     lng_new: register C functions, modules, package.preload entries. What
+     it sets in the globals is seen by every goroutine of that shard. */
+  void (*on_shard)(struct lua_State *L, int worker, void *ud);
   void *ud;             /* passed to hooks */
+  /* Keep running after every goroutine has finished, as a service that C
+     code feeds (lng_spawn, channels), until lng_stop. */
+  int service;
 } lng_config;
 
 /* Fills cfg with defaults (workers from LUNGO_WORKERS is the host's job, not this one's). */
@@ -81,9 +97,62 @@ int lng_exit_code(lng_runtime *rt);           /* for LNG_EXIT; 0 or 1 otherwise 
    Valid until lng_destroy. */
 const char *lng_message(lng_runtime *rt);
 
+/* Ends the program now with LNG_OK (unless it already ended): lng_wait
+   returns. Goroutines still running or blocked are dropped at lng_destroy. */
+int lng_stop(lng_runtime *rt);
+
 /* Stops the workers (goroutines still blocked are dropped) and frees
    everything, the shards included. Safe on NULL. */
 void lng_destroy(lng_runtime *rt);
+
+/* ---- Values and channels shared with C ---- */
+
+typedef struct lng_channel lng_channel;
+
+enum { LNG_TNIL, LNG_TBOOLEAN, LNG_TINTEGER, LNG_TNUMBER, LNG_TSTRING, LNG_TCHANNEL };
+
+/* A value crossing between C and Lua. To send, fill it (a string is only
+   borrowed for the call); a received value owns its string and channel
+   handle: release them with lng_value_free. */
+typedef struct lng_value {
+  int type;               /* LNG_T* */
+  int boolean;
+  long long integer;
+  double number;
+  const char *string;     /* binary safe: len bytes (plus a terminating 0 when received) */
+  size_t len;
+  lng_channel *channel;
+} lng_value;
+
+lng_value lng_nil(void);
+lng_value lng_boolean(int b);
+lng_value lng_integer(long long i);
+lng_value lng_number(double n);
+lng_value lng_string(const char *s, size_t len);
+lng_value lng_chanvalue(lng_channel *ch);
+void lng_value_free(lng_value *v);
+
+/* A channel held by C. While C holds it, a goroutine waiting on it is not
+   reported as deadlocked. Release every handle (lng_channel_release). */
+lng_channel *lng_channel_new(lng_runtime *rt, size_t capacity);
+void lng_channel_release(lng_channel *ch);
+int lng_close(lng_channel *ch);                 /* LNG_OK, or LNG_CLOSED if already closed */
+/* From any thread that is not one of the runtime's workers (timeout 0 is
+   allowed everywhere). timeout in seconds: < 0 waits forever, 0 never
+   waits. LNG_OK, LNG_CLOSED (a receive then gets nil), LNG_TIMEOUT,
+   LNG_ERRTYPE (the value Lua sent is dropped), LNG_ERRMISUSE. */
+int lng_send(lng_channel *ch, const lng_value *v, double timeout);
+int lng_recv(lng_channel *ch, lng_value *out, double timeout);
+
+/* Sets a global seen by every goroutine (before lng_start only). */
+int lng_set_global(lng_runtime *rt, const char *name, const lng_value *v);
+
+/* Spawns a goroutine running a global function ("name") or a module's
+   ("module.name", found with require), or a chunk of Lua source, with
+   arguments. Errors in resolving or compiling are the goroutine's. */
+int lng_spawn(lng_runtime *rt, const char *function, const lng_value *args, int nargs);
+int lng_spawn_string(lng_runtime *rt, const char *code, size_t len, const char *chunkname,
+                     const lng_value *args, int nargs);
 
 /* Number of CPUs the process may use (the default worker count). */
 int lng_cpu_count(void);

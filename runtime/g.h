@@ -10,7 +10,11 @@
 #include "msg.h"
 #include "waiter.h"
 
-enum { LNG_G_MAIN = 1 };   /* flags */
+enum {                       /* flags */
+  LNG_G_MAIN = 1,            /* runs the main steps */
+  LNG_G_CNAME = 2,           /* spawned from C: start message is a function name, then arguments */
+  LNG_G_CCODE = 4            /* spawned from C: source, chunk name, then arguments */
+};
 
 struct lng_g {
   lng_g *next;              /* run queue or unstarted queue */

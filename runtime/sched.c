@@ -56,6 +56,8 @@ struct lng_sched {
   void *ud;
   atomic_llong nextid, live, active, spawned, nfresh;
   atomic_int stopping;
+  atomic_llong holds;          /* C-held channels and the like: possible wakers */
+  int service;                 /* the end of every goroutine does not end the program */
   int started, joined;
   lng_timers timers;
   pthread_mutex_t outmu;
@@ -122,7 +124,7 @@ void lng_sched_fail(lng_sched *s, int status, int exitcode, const char *msg) {
    two checks pair up (each side updates its counter, then reads the other)
    so that the last of them to happen sees both at zero. */
 static void check_dead(lng_sched *s) {
-  if (atomic_load(&s->timers.count) > 0) return;
+  if (atomic_load(&s->timers.count) > 0 || atomic_load(&s->holds) > 0) return;
   if (atomic_load(&s->active) > 0 || atomic_load(&s->live) == 0) return;
   set_outcome(s, LNG_DEADLOCK, 2, NULL);
 }
@@ -314,14 +316,28 @@ static void finish(worker *w, lng_g *g) {
   atomic_fetch_sub(&w->nall, 1);
   s->ops->drop(s->ud, w->index, g);
   lng_sched_freeg(g);
-  if (atomic_fetch_sub(&s->live, 1) == 1)
-    set_outcome(s, LNG_OK, 0, NULL);
-  else if (atomic_fetch_sub(&s->active, 1) == 1)
+  if (atomic_fetch_sub(&s->live, 1) == 1) {
+    if (!s->service) set_outcome(s, LNG_OK, 0, NULL);
+  } else if (atomic_fetch_sub(&s->active, 1) == 1)
     check_dead(s);
 }
 
+/* The worker this thread is, if any: to refuse blocking C calls there. */
+static _Thread_local worker *self_worker;
+
+int lng_sched_on_worker(lng_sched *s) {
+  return self_worker && self_worker->s == s;
+}
+
+void lng_sched_hold(lng_sched *s, int delta) {
+  if (atomic_fetch_add(&s->holds, delta) + delta == 0 && delta < 0) check_dead(s);
+}
+
+void lng_sched_set_service(lng_sched *s, int on) { s->service = on; }
+
 static void *worker_main(void *arg) {
   worker *w = arg;
+  self_worker = w;
   lng_sched *s = w->s;
   while (!atomic_load(&s->stopping)) {
     lng_g *g = pick(w);

@@ -53,6 +53,14 @@ void lng_sched_ready(lng_sched *s, lng_g *g, int self);
 int lng_sched_timer_add(lng_sched *s, lng_timer *t);
 int lng_sched_timer_del(lng_sched *s, lng_timer *t);
 
+/* Possible wakers outside the scheduler's sight (channels held by C):
+   while any is held, blocked goroutines are not a deadlock. */
+void lng_sched_hold(lng_sched *s, int delta);
+/* In service mode the program does not end when no goroutine is left. */
+void lng_sched_set_service(lng_sched *s, int on);
+/* Whether the calling thread is one of this scheduler's workers. */
+int lng_sched_on_worker(lng_sched *s);
+
 /* Ends the program with this outcome unless one is already set; msg is copied. */
 void lng_sched_fail(lng_sched *s, int status, int exitcode, const char *msg);
 /* Blocks until the program ends; returns the status. */

@@ -28,8 +28,11 @@ lng_runtime *lng_new(const lng_config *cfg) {
   rt->shards = calloc((size_t)rt->nworkers, sizeof *rt->shards);
   rt->sched = lng_sched_new(rt->nworkers, &lng_gor_ops, rt);
   if (!rt->shards || !rt->sched) goto fail;
-  for (int i = 0; i < rt->nworkers; i++)
+  lng_sched_set_service(rt->sched, cfg->service);
+  for (int i = 0; i < rt->nworkers; i++) {
     if (lng_shard_open(rt, &rt->shards[i], i) != 0) goto fail;
+    if (cfg->on_shard) cfg->on_shard(rt->shards[i].L, i, cfg->ud);
+  }
   return rt;
 fail:
   lng_destroy(rt);
@@ -93,6 +96,29 @@ int lng_start(lng_runtime *rt) {
 int lng_wait(lng_runtime *rt) {
   if (!rt || !rt->started) return LNG_ERRMISUSE;
   return lng_sched_wait(rt->sched);
+}
+
+int lng_stop(lng_runtime *rt) {
+  if (!rt || !rt->started) return LNG_ERRMISUSE;
+  lng_sched_fail(rt->sched, LNG_OK, 0, NULL);
+  return LNG_OK;
+}
+
+const char *lng_status_string(int status) {
+  switch (status) {
+    case LNG_OK: return "ok";
+    case LNG_ERRRUN: return "runtime error";
+    case LNG_ERRSYNTAX: return "syntax error";
+    case LNG_ERRFILE: return "cannot read file";
+    case LNG_ERRMEM: return "not enough memory";
+    case LNG_DEADLOCK: return "all goroutines are asleep - deadlock";
+    case LNG_EXIT: return "os.exit called";
+    case LNG_ERRMISUSE: return "misuse of the API (NULL argument, wrong order, wrong thread or stopped runtime)";
+    case LNG_CLOSED: return "channel closed";
+    case LNG_TIMEOUT: return "timed out";
+    case LNG_ERRTYPE: return "value cannot be represented in C (a table or a function)";
+    default: return "unknown status";
+  }
 }
 
 int lng_status(lng_runtime *rt) { return rt ? lng_sched_status(rt->sched) : LNG_ERRMISUSE; }

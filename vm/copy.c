@@ -777,3 +777,90 @@ int lng_copy_put_number (lng_msg *m, double v) {
   memcpy(buf + 1, &n, sizeof n);
   return lng_msg_append(m, buf, sizeof buf);
 }
+
+/* Scalars and objects without a Lua state: the C API's values. */
+int lng_copy_put_scalar (lng_msg *m, const lng_scalar *v) {
+  unsigned char buf[1 + 10];
+  unsigned char *p = buf + 1;
+  lua_Unsigned u;
+  switch (v->type) {
+    case LNG_SCALAR_NIL: buf[0] = T_NIL; break;
+    case LNG_SCALAR_BOOLEAN: buf[0] = v->b ? T_TRUE : T_FALSE; break;
+    case LNG_SCALAR_INTEGER:
+      buf[0] = T_INT;
+      u = (lua_Unsigned)v->i;
+      p = putvar(p, (u << 1) ^ (v->i < 0 ? ~(lua_Unsigned)0 : 0));
+      break;
+    case LNG_SCALAR_NUMBER: {
+      lua_Number n = (lua_Number)v->n;
+      buf[0] = T_FLT;
+      memcpy(p, &n, sizeof n);
+      p += sizeof n;
+      break;
+    }
+    case LNG_SCALAR_STRING:
+      buf[0] = T_STR;
+      p = putvar(p, (lua_Unsigned)v->len);
+      if (lng_msg_append(m, buf, (size_t)(p - buf)) != 0) return -1;
+      return lng_msg_append(m, v->s, v->len);
+    case LNG_SCALAR_OBJECT: {
+      int r = lng_msg_addref(m, lng_obj_ref(v->obj));
+      if (r < 0) { lng_obj_unref(v->obj); return -1; }
+      buf[0] = T_OBJ;
+      p = putvar(p, (lua_Unsigned)r);
+      break;
+    }
+    default: return -1;
+  }
+  return lng_msg_append(m, buf, (size_t)(p - buf));
+}
+
+int lng_copy_get_scalar (const lng_msg *m, size_t *pos, lng_scalar *v) {
+  const unsigned char *b = lng_msg_cbytes(m), *p = b + *pos, *end = b + m->len;
+  lua_Unsigned u = 0;
+  int shift = 0;
+  if (p >= end) return -1;
+  int tag = *p++;
+  if (tag == T_INT || tag == T_STR || tag == T_OBJ) {
+    for (;;) {
+      if (p >= end || shift > 63) return -1;
+      u |= (lua_Unsigned)(*p & 0x7f) << shift;
+      if (!(*p++ & 0x80)) break;
+      shift += 7;
+    }
+  }
+  switch (tag) {
+    case T_NIL: v->type = LNG_SCALAR_NIL; break;
+    case T_FALSE: case T_TRUE: v->type = LNG_SCALAR_BOOLEAN; v->b = tag == T_TRUE; break;
+    case T_INT:
+      v->type = LNG_SCALAR_INTEGER;
+      v->i = (lua_Integer)((u & 1) ? ~(u >> 1) : (u >> 1));
+      break;
+    case T_FLT: {
+      lua_Number n;
+      if ((size_t)(end - p) < sizeof n) return -1;
+      memcpy(&n, p, sizeof n);
+      p += sizeof n;
+      v->type = LNG_SCALAR_NUMBER;
+      v->n = (double)n;
+      break;
+    }
+    case T_STR:
+      if (u > (lua_Unsigned)(end - p)) return -1;
+      v->type = LNG_SCALAR_STRING;
+      v->s = (const char *)p;
+      v->len = (size_t)u;
+      p += u;
+      break;
+    case T_OBJ:
+      if (u >= m->nrefs) return -1;
+      v->type = LNG_SCALAR_OBJECT;
+      v->obj = m->refs[u];
+      break;
+    case T_TAB: case T_TABMT: case T_REF: v->type = LNG_SCALAR_TABLE; return 1;
+    case T_FUN: case T_CFN: v->type = LNG_SCALAR_FUNCTION; return 1;
+    default: return -1;
+  }
+  *pos = (size_t)(p - b);
+  return 0;
+}

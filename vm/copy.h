@@ -47,4 +47,26 @@ int lng_copy_decode(lua_State *L, const lng_msg *m, int env);
    0, or -1 when out of memory. */
 int lng_copy_put_number(lng_msg *m, double v);
 
+/* Scalars (and runtime objects) encoded and decoded without a Lua state,
+   for the C API. A string read back points into the message. */
+enum {
+  LNG_SCALAR_NIL, LNG_SCALAR_BOOLEAN, LNG_SCALAR_INTEGER, LNG_SCALAR_NUMBER,
+  LNG_SCALAR_STRING, LNG_SCALAR_OBJECT,
+  LNG_SCALAR_TABLE, LNG_SCALAR_FUNCTION       /* only read: what C cannot take */
+};
+typedef struct lng_scalar {
+  int type;
+  int b;
+  long long i;
+  double n;
+  const char *s;
+  size_t len;
+  lng_obj *obj;
+} lng_scalar;
+/* 0, or -1 when out of memory (or a type that cannot be written). */
+int lng_copy_put_scalar(lng_msg *m, const lng_scalar *v);
+/* Reads the value at *pos and advances it: 0; 1 for a table or function
+   (type says which; *pos is not advanced); -1 for corrupt bytes. */
+int lng_copy_get_scalar(const lng_msg *m, size_t *pos, lng_scalar *v);
+
 #endif

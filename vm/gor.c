@@ -171,6 +171,42 @@ static void push_argtable(lua_State *L, lng_runtime *rt) {
 
 /* ---- starting and resuming ---- */
 
+/* A goroutine spawned from C: co holds env, then the function's name (or
+   source and chunk name), then the arguments. Leaves env, the function and
+   the arguments; returns their count without env. */
+static int resolve_cspawn(lua_State *L, lua_State *co, lng_g *g, int n) {
+  if (g->flags & LNG_G_CCODE) {
+    size_t len;
+    const char *src = lua_tolstring(co, 2, &len);
+    const char *name = lua_tostring(co, 3);
+    if (!src || !name) return luaL_error(L, "bad spawn message");
+    if (luaL_loadbufferx(L, src, len, name, "t") != LUA_OK) return lua_error(L);
+    lua_pushvalue(co, 1);
+    lua_xmove(co, L, 1);
+    lua_setupvalue(L, -2, 1);
+    lua_xmove(L, co, 1);
+    lua_replace(co, 2);
+    lua_remove(co, 3);
+    return n - 1;
+  }
+  const char *fn = lua_tostring(co, 2);
+  if (!fn) return luaL_error(L, "bad spawn message");
+  const char *dot = strrchr(fn, '.');
+  if (dot) {
+    lua_getglobal(L, "require");
+    lua_pushlstring(L, fn, (size_t)(dot - fn));
+    lua_call(L, 1, 1);
+    if (!lua_istable(L, -1)) return luaL_error(L, "module '%s' is not a table", lua_tostring(L, -2));
+    lua_getfield(L, -1, dot + 1);
+  } else {
+    lua_getglobal(L, fn);
+  }
+  if (lua_type(L, -1) != LUA_TFUNCTION) return luaL_error(L, "'%s' is not a function", fn);
+  lua_xmove(L, co, 1);
+  lua_replace(co, 2);
+  return n;
+}
+
 /* Runs protected on the shard's own thread: errors in the new thread
    propagate there (Lua hands them to the main thread's handler). */
 static int start_protected(lua_State *L) {
@@ -204,6 +240,7 @@ static int start_protected(lua_State *L) {
       lua_xmove(co, L, 1);
       return lua_error(L);
     }
+    if (g->flags & (LNG_G_CNAME | LNG_G_CCODE)) n = resolve_cspawn(L, co, g, n);
     lua_remove(co, 1);
     lua_pushinteger(L, n - 1);
   }

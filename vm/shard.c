@@ -17,11 +17,31 @@
 
 static void *shard_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   lng_shard *sh = ud;
+  lng_runtime *rt = sh->rt;
   if (ptr == NULL) osize = 0;
   if (nsize == 0) {
     free(ptr);
     atomic_fetch_sub_explicit(&sh->mem, osize, memory_order_relaxed);
+    if (rt->cfg.mem_limit) atomic_fetch_sub_explicit(&rt->memtotal, osize, memory_order_relaxed);
     return NULL;
+  }
+  if (rt->cfg.mem_limit) {
+    /* Only growth can fail: Lua relies on shrinking always working. */
+    size_t delta = nsize > osize ? nsize - osize : 0;
+    size_t before = atomic_fetch_add_explicit(&rt->memtotal, delta, memory_order_relaxed);
+    if (delta && before + delta > rt->cfg.mem_limit) {
+      atomic_fetch_sub_explicit(&rt->memtotal, delta, memory_order_relaxed);
+      return NULL;
+    }
+    void *p = realloc(ptr, nsize);
+    if (!p) {
+      atomic_fetch_sub_explicit(&rt->memtotal, delta, memory_order_relaxed);
+      return NULL;
+    }
+    if (nsize < osize) atomic_fetch_sub_explicit(&rt->memtotal, osize - nsize, memory_order_relaxed);
+    if (nsize > osize) atomic_fetch_add_explicit(&sh->mem, nsize - osize, memory_order_relaxed);
+    else atomic_fetch_sub_explicit(&sh->mem, osize - nsize, memory_order_relaxed);
+    return p;
   }
   void *p = realloc(ptr, nsize);
   if (p) {

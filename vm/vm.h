@@ -43,6 +43,13 @@ struct lng_runtime {
   int argc, script;
   char **argv;
   int started;
+  atomic_size_t memtotal;    /* all shards, kept only with a memory limit */
+};
+
+/* A channel handle held by C (the public lng_channel). */
+struct lng_channel {
+  lng_runtime *rt;
+  struct lng_chan *c;
 };
 
 /* Per-goroutine VM state, hung off lng_g.vm. */
