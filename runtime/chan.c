@@ -113,16 +113,20 @@ int lng_chan_close(lng_chan *c, int self) {
     return LNG_CHAN_CLOSED;
   }
   c->closed = 1;
-  /* Collect the claimed waiters first; wake them once the lock is released. */
-  lng_waitq woken = {0};
-  lng_waiter *w;
+  /* Collect the claimed waiters through their next links (they are off
+     every queue: `queued` stays 0, so a canceller leaves them alone) and
+     wake them once the lock is released. */
+  lng_waiter *woken = NULL, **tail = &woken, *w;
   while ((w = lng_waitq_take(&c->recvq)) || (w = lng_waitq_take(&c->sendq))) {
     w->result = LNG_WAIT_CLOSED;
-    lng_waitq_push(&woken, w);
+    *tail = w;
+    tail = &w->next;
   }
+  *tail = NULL;
   pthread_mutex_unlock(&c->mu);
-  while ((w = woken.head)) {
-    lng_waitq_remove(&woken, w);
+  while ((w = woken)) {
+    woken = w->next;
+    w->next = NULL;
     lng_waiter_wake(w, self);
   }
   if (c->onclose) c->onclose(c, c->closeud);

@@ -435,7 +435,8 @@ static char *deadlock_report(lng_sched *s) {
     char where[512];
     where[0] = 0;
     s->ops->describe(s->ud, v[i]->worker, v[i], where, sizeof where);
-    size_t need = len + strlen(where) + 128;
+    const char *reason = v[i]->waitreason ? v[i]->waitreason : "runnable";
+    size_t need = len + strlen(where) + strlen(reason) + 64;
     if (need > cap) {
       while (cap < need) cap *= 2;
       char *o = realloc(out, cap);
@@ -443,8 +444,7 @@ static char *deadlock_report(lng_sched *s) {
       out = o;
     }
     len += (size_t)snprintf(out + len, cap - len, "\ngoroutine %lld [%s]:\n\t%s\n",
-                            (long long)v[i]->id,
-                            v[i]->waitreason ? v[i]->waitreason : "runnable", where);
+                            (long long)v[i]->id, reason, where);
   }
   free(v);
   return out;
@@ -485,14 +485,16 @@ void lng_sched_free(lng_sched *s) {
   for (int i = 0; i < s->n; i++) {
     worker *w = &s->w[i];
     lng_g *g, *next;
+    /* Queued goroutines that were stolen but never run are in no other
+       list; started ones (also queued, maybe) are freed through `all`. */
+    while ((g = gq_pop(&w->runq))) if (g->worker < 0) lng_sched_freeg(g);
+    w->inbox.head = w->inbox.tail = NULL;
+    while ((g = gq_pop(&w->fresh))) lng_sched_freeg(g);
     for (g = w->all; g; g = next) {
       next = g->allnext;
       s->ops->drop(s->ud, i, g);
       lng_sched_freeg(g);
     }
-    while ((g = gq_pop(&w->fresh))) lng_sched_freeg(g);
-    /* Stolen but never run: in no other list. Started ones are in `all`. */
-    while ((g = gq_pop(&w->runq))) if (g->worker < 0) lng_sched_freeg(g);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->freshmu);

@@ -81,7 +81,8 @@ void shim_log(const char *fmt, ...);
   static void SHIM_ID(S_, N_, _pfn)(decl)
 
 #define cr_make_param_array(Type, Arr, Len, ...)                            \
-  ((struct criterion_test_params){sizeof(Type), (void *)(Arr), (size_t)(Len), __VA_ARGS__})
+  ((struct criterion_test_params){.size = sizeof(Type), .params = (void *)(Arr), \
+                                   .length = (size_t)(Len), __VA_ARGS__})
 
 #define cr_malloc malloc
 #define cr_calloc calloc
@@ -106,6 +107,15 @@ void shim_log(const char *fmt, ...);
 #define cr_assert_geq(a, b, ...) SHIM_CMP(a, >=, b, __VA_ARGS__)
 #define cr_expect_eq cr_assert_eq
 #define cr_expect_neq cr_assert_neq
+#define cr_expect_lt cr_assert_lt
+#define cr_expect_leq cr_assert_leq
+#define cr_expect_gt cr_assert_gt
+#define cr_expect_geq cr_assert_geq
+#define cr_expect_not cr_assert_not
+#define cr_expect_null cr_assert_null
+#define cr_expect_not_null cr_assert_not_null
+#define cr_expect_str_eq cr_assert_str_eq
+#define cr_expect_str_neq cr_assert_str_neq
 #define cr_assert_null(p, ...) SHIM_CMP((const void *)(p), ==, NULL, __VA_ARGS__)
 #define cr_assert_not_null(p, ...) SHIM_CMP((const void *)(p), !=, NULL, __VA_ARGS__)
 #define cr_assert_str_eq(a, b, ...) \

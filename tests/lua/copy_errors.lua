@@ -1,0 +1,93 @@
+-- Values that cannot be copied raise an error in the sender naming the
+-- path; nothing is sent and nothing is spawned. Too-deep nesting is an
+-- error, not a crash.
+local function expect_err(parts, f, ...)
+  local ok, err = pcall(f, ...)
+  assert(not ok, "expected an error containing '" .. parts[1] .. "'")
+  err = tostring(err)
+  for _, p in ipairs(parts) do
+    assert(err:find(p, 1, true), ("error %q does not contain %q"):format(err, p))
+  end
+  return err
+end
+
+local never = chan()
+local function blocker() never:recv() end   -- would block forever if spawned
+
+-- go(): the function is argument 1, its arguments 2, 3, ...
+local before = go.count()
+expect_err({ "cannot copy userdata (at argument 2 .conn)" }, go, blocker, { conn = io.stdout })
+expect_err({ "cannot copy userdata", "argument 3" }, go, blocker, 1, io.stdout)
+expect_err({ "cannot copy thread", "argument 2" }, go, blocker, coroutine.running())
+do
+  local co = coroutine.create(function() end)
+  expect_err({ "cannot copy thread", "argument 1" }, go, function() return co end)
+  local out = io.stdout
+  expect_err({ "cannot copy userdata", "argument 1" }, go, function() return out end)
+end
+expect_err({ "cannot copy" }, go, string.gmatch("a b", "%a+"))        -- C function with upvalues
+expect_err({ "cannot copy" }, go, blocker, coroutine.wrap(function() end))
+assert(go.count() == before, "nothing was spawned, go.count() = " .. go.count())
+
+-- channel sends: the root is `value`
+local ch = chan(5)
+expect_err({ "cannot copy thread (at value .co)" }, ch.send, ch, { co = coroutine.create(print) })
+expect_err({ "cannot copy userdata (at value .a.b.c)" }, ch.send, ch, { a = { b = { c = io.stderr } } })
+expect_err({ "cannot copy userdata", "at value" }, ch.send, ch, io.stdout)
+expect_err({ "cannot copy" }, ch.send, ch, { it = string.gmatch("a b", "%a+") })
+expect_err({ "cannot copy" }, ch.send, ch, coroutine.wrap(function() end))
+expect_err({ "cannot copy userdata" }, ch.send, ch, { [io.stdout] = true })
+expect_err({ "cannot copy userdata" }, ch.send, ch, setmetatable({}, { __index = io.stdout }))
+do
+  local out = io.stdout
+  expect_err({ "cannot copy userdata" }, ch.send, ch, function() return out end)
+  expect_err({ "cannot copy userdata" }, ch.send, ch, { f = function() return out end })
+end
+do
+  local big = {}
+  for i = 1, 1000 do big[i] = i end
+  big.bad = io.stdout
+  expect_err({ "cannot copy userdata", ".bad" }, ch.send, ch, big)
+end
+assert(#ch == 0, "nothing was sent, #ch = " .. #ch)
+
+-- unbuffered with a receiver already waiting: it must not get anything
+do
+  local u, got = chan(), chan(1)
+  go(function() got:send(u:recv()) end)
+  for _ = 1, 50 do go.yield() end
+  expect_err({ "cannot copy thread" }, u.send, u, { coroutine.running() })
+  u:send(42)
+  assert(got:recv() == 42, "the receiver got the first valid value")
+end
+
+-- too deep: an error, not a crash; nothing sent or spawned
+do
+  local deep = {}
+  for _ = 1, 10000 do deep = { deep } end
+  expect_err({ "cannot copy: value nested too deeply" }, ch.send, ch, deep)
+  assert(#ch == 0)
+  local b2 = go.count()
+  expect_err({ "cannot copy: value nested too deeply" }, go, blocker, deep)
+  assert(go.count() == b2)
+  -- deep through metatables and nested functions as well
+  local mdeep = {}
+  for _ = 1, 10000 do mdeep = setmetatable({}, { __index = mdeep }) end
+  expect_err({ "cannot copy: value nested too deeply" }, ch.send, ch, mdeep)
+  assert(#ch == 0)
+end
+
+-- the same errors inside a goroutine are raised in that goroutine
+do
+  local res = chan(1)
+  go(function()
+    local ok, e = pcall(ch.send, ch, { x = io.stdout })
+    res:send(not ok and tostring(e):find("cannot copy userdata (at value .x)", 1, true) ~= nil)
+  end)
+  assert(res:recv() == true)
+  assert(#ch == 0)
+end
+
+-- everything still works afterwards
+ch:send({ fine = true })
+assert(ch:recv().fine == true)

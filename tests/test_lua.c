@@ -1,0 +1,390 @@
+/*
+ * Lua-level tests: every script tests/lua/NAME.lua (listed with opendir,
+ * relative to the current directory; `make test` runs from the project root)
+ * is run through the public API with 1, 2 and 4 workers. Each
+ * (script, workers) pair is one parameterized test, and every failure
+ * message names the script and the worker count.
+ *
+ * A script passes when the program ends with LNG_OK, an empty message and
+ * exit code 0, unless its leading comment block (the comment and blank
+ * lines before the first line of code) says otherwise:
+ *
+ *   -- expect-status: ok|error|syntax|file|mem|deadlock|exit|misuse
+ *   -- expect-exit: N          the exit code, required with "exit"
+ *   -- expect-message: text    must occur in lng_message() (repeatable)
+ *   -- expect-regex: ERE       POSIX extended regex that must match
+ *                              lng_message() (repeatable)
+ *
+ * Scripts named fail_*.lua must expect a status other than ok; the others
+ * must not. A deadlock message must always start with the Go-style
+ * "fatal error: all goroutines are asleep - deadlock!" line. Scripts get
+ * arg[0] = their path and arg[1] = the worker count.
+ *
+ * Each run has a generous timeout, so a hang fails the test instead of
+ * blocking CI. Nothing is printed on success.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lungo.h"
+
+#define LUA_TEST_DIR "tests/lua"
+#define CASE_PATH_MAX 512
+#define HEADER_LINE_MAX 1024
+#define MAX_EXPECT 32
+#define MESSAGE_SHOWN_MAX 6000
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define LUA_TEST_TIMEOUT 600.0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define LUA_TEST_TIMEOUT 600.0
+#endif
+#endif
+#ifndef LUA_TEST_TIMEOUT
+#define LUA_TEST_TIMEOUT 60.0
+#endif
+
+#define DEADLOCK_HEADER "fatal error: all goroutines are asleep - deadlock!"
+
+static const int worker_counts[] = {1, 2, 4};
+#define NWORKER_COUNTS ((int)(sizeof worker_counts / sizeof worker_counts[0]))
+
+/* One parameter: a script and a worker count. Plain arrays only, since the
+   parameters live in Criterion's shared arena (cr_malloc). */
+typedef struct lua_case {
+  char path[CASE_PATH_MAX];   /* "" when no script could be listed */
+  char note[256];             /* why, in that case */
+  int workers;
+} lua_case;
+
+/* ---- listing the scripts ---- */
+
+static int cmp_names(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int is_script(const char *name) {
+  size_t len = strlen(name);
+  char path[CASE_PATH_MAX];
+  struct stat st;
+  if (len < 5 || strcmp(name + len - 4, ".lua") != 0) return 0;
+  if (snprintf(path, sizeof path, "%s/%s", LUA_TEST_DIR, name) >= (int)sizeof path) return 0;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static void free_cases(struct criterion_test_params *crp) {
+  cr_free(crp->params);
+}
+
+ParameterizedTestParameters(lua, scripts) {
+  char note[256] = "";
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  DIR *dir = opendir(LUA_TEST_DIR);
+  if (!dir) {
+    snprintf(note, sizeof note, "cannot open %s: %s (run the tests from the project root)",
+             LUA_TEST_DIR, strerror(errno));
+  } else {
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+      if (!is_script(e->d_name)) continue;
+      if (n == cap) {
+        size_t ncap = cap ? 2 * cap : 64;
+        char **nn = realloc(names, ncap * sizeof *nn);
+        if (!nn) break;
+        names = nn;
+        cap = ncap;
+      }
+      if ((names[n] = strdup(e->d_name)) != NULL) n++;
+    }
+    closedir(dir);
+    if (n == 0) snprintf(note, sizeof note, "no *.lua scripts found in %s", LUA_TEST_DIR);
+  }
+  if (n) qsort(names, n, sizeof *names, cmp_names);
+
+  size_t count = n ? n * NWORKER_COUNTS : 1;
+  lua_case *cases = cr_calloc(count, sizeof *cases);
+  if (cases) {
+    if (n == 0) {
+      snprintf(cases[0].note, sizeof cases[0].note, "%s", note);
+      cases[0].workers = 1;
+    }
+    for (size_t i = 0; i < n; i++)
+      for (int w = 0; w < NWORKER_COUNTS; w++) {
+        lua_case *c = &cases[i * NWORKER_COUNTS + (size_t)w];
+        snprintf(c->path, sizeof c->path, "%s/%s", LUA_TEST_DIR, names[i]);
+        c->workers = worker_counts[w];
+      }
+  } else {
+    count = 0;
+  }
+  for (size_t i = 0; i < n; i++) free(names[i]);
+  free(names);
+  return cr_make_param_array(lua_case, cases, count, free_cases);
+}
+
+/* ---- the expectations in a script's leading comments ---- */
+
+typedef struct expectations {
+  int status;                       /* LNG_* */
+  int has_status;
+  int exit_code;
+  int has_exit;
+  int nmsg, nre;
+  char msg[MAX_EXPECT][HEADER_LINE_MAX];
+  char re[MAX_EXPECT][HEADER_LINE_MAX];
+} expectations;
+
+static const struct { const char *name; int status; } status_names[] = {
+  {"ok", LNG_OK},           {"error", LNG_ERRRUN},   {"syntax", LNG_ERRSYNTAX},
+  {"file", LNG_ERRFILE},    {"mem", LNG_ERRMEM},     {"deadlock", LNG_DEADLOCK},
+  {"exit", LNG_EXIT},       {"misuse", LNG_ERRMISUSE},
+};
+#define NSTATUS_NAMES ((int)(sizeof status_names / sizeof status_names[0]))
+
+static const char *status_name(int st) {
+  for (int i = 0; i < NSTATUS_NAMES; i++)
+    if (status_names[i].status == st) return status_names[i].name;
+  return "unknown";
+}
+
+static char *trim(char *s) {
+  while (isspace((unsigned char)*s)) s++;
+  size_t len = strlen(s);
+  while (len > 0 && isspace((unsigned char)s[len - 1])) s[--len] = '\0';
+  return s;
+}
+
+static const char *basename_of(const char *path) {
+  const char *slash = strrchr(path, '/');
+  return slash ? slash + 1 : path;
+}
+
+/* Returns 1 on success, 0 with err filled in. */
+static int parse_expectations(const char *path, expectations *ex, char *err, size_t errlen) {
+  char line[HEADER_LINE_MAX + 2];
+  int lineno = 0;
+  FILE *f = fopen(path, "r");
+  memset(ex, 0, sizeof *ex);
+  ex->status = LNG_OK;
+  if (!f) {
+    snprintf(err, errlen, "cannot open: %s", strerror(errno));
+    return 0;
+  }
+  while (fgets(line, sizeof line, f)) {
+    lineno++;
+    if (!strchr(line, '\n') && !feof(f)) {
+      snprintf(err, errlen, "line %d is too long for the header parser", lineno);
+      fclose(f);
+      return 0;
+    }
+    char *s = trim(line);
+    if (lineno == 1 && s[0] == '#') continue;        /* #! line */
+    if (*s == '\0') continue;
+    if (strncmp(s, "--", 2) != 0) break;             /* first line of code */
+    s = trim(s + 2);
+    if (strncmp(s, "expect-", 7) != 0) continue;     /* an ordinary comment */
+    char *colon = strchr(s, ':');
+    if (!colon) {
+      snprintf(err, errlen, "line %d: expected 'expect-KEY: VALUE'", lineno);
+      fclose(f);
+      return 0;
+    }
+    *colon = '\0';
+    char *key = trim(s), *value = trim(colon + 1);
+    if (strcmp(key, "expect-status") == 0) {
+      int found = 0;
+      for (int i = 0; i < NSTATUS_NAMES; i++)
+        if (strcmp(value, status_names[i].name) == 0) {
+          ex->status = status_names[i].status;
+          found = 1;
+        }
+      if (!found || ex->has_status) {
+        snprintf(err, errlen, "line %d: bad or repeated expect-status '%s'", lineno, value);
+        fclose(f);
+        return 0;
+      }
+      ex->has_status = 1;
+    } else if (strcmp(key, "expect-exit") == 0) {
+      char *end;
+      long v = strtol(value, &end, 10);
+      if (*value == '\0' || *end != '\0' || ex->has_exit) {
+        snprintf(err, errlen, "line %d: bad or repeated expect-exit '%s'", lineno, value);
+        fclose(f);
+        return 0;
+      }
+      ex->exit_code = (int)v;
+      ex->has_exit = 1;
+    } else if (strcmp(key, "expect-message") == 0 || strcmp(key, "expect-regex") == 0) {
+      int is_re = key[7] == 'r';
+      int *count = is_re ? &ex->nre : &ex->nmsg;
+      if (*value == '\0' || *count == MAX_EXPECT) {
+        snprintf(err, errlen, "line %d: empty %s or too many of them", lineno, key);
+        fclose(f);
+        return 0;
+      }
+      snprintf(is_re ? ex->re[*count] : ex->msg[*count], HEADER_LINE_MAX, "%s", value);
+      (*count)++;
+    } else {
+      snprintf(err, errlen, "line %d: unknown header '%s'", lineno, key);
+      fclose(f);
+      return 0;
+    }
+  }
+  fclose(f);
+
+  int is_fail = strncmp(basename_of(path), "fail_", 5) == 0;
+  if (is_fail && ex->status == LNG_OK) {
+    snprintf(err, errlen, "a fail_*.lua script needs an '-- expect-status:' other than ok");
+    return 0;
+  }
+  if (!is_fail && ex->status != LNG_OK) {
+    snprintf(err, errlen, "only fail_*.lua scripts may expect a status other than ok");
+    return 0;
+  }
+  if ((ex->status == LNG_EXIT) != (ex->has_exit != 0)) {
+    snprintf(err, errlen, "'-- expect-exit: N' goes with, and only with, expect-status: exit");
+    return 0;
+  }
+  return 1;
+}
+
+/* ---- running a script ---- */
+
+typedef struct outcome {
+  const char *failed_call;  /* the API call that failed before lng_wait, or NULL */
+  int rc;                   /* its status, or lng_wait()'s */
+  int waited;               /* lng_wait() was reached */
+  int status;               /* lng_status() after lng_wait() */
+  int exit_code;            /* lng_exit_code() after lng_wait() */
+  char *message;            /* copy of lng_message(), owned */
+} outcome;
+
+static void run_script(char *path, int workers, outcome *o) {
+  lng_config cfg;
+  char wbuf[16];
+  char prog[] = "lungo-tests";
+  char *argv[] = {prog, path, wbuf, NULL};
+  const char *msg;
+  int rc;
+
+  memset(o, 0, sizeof *o);
+  lng_config_init(&cfg);
+  cfg.workers = workers;
+  lng_runtime *rt = lng_new(&cfg);
+  if (!rt) {
+    o->failed_call = "lng_new";
+    o->rc = LNG_ERRMEM;
+    o->message = strdup("lng_new returned NULL");
+    return;
+  }
+  snprintf(wbuf, sizeof wbuf, "%d", workers);
+  if ((rc = lng_main_args(rt, 3, argv, 1)) != LNG_OK) {
+    o->failed_call = "lng_main_args";
+  } else if ((rc = lng_main_file(rt, path)) != LNG_OK) {
+    /* the file may be read and compiled right away: a syntax error can
+       surface here as well as from lng_wait */
+    o->failed_call = "lng_main_file";
+  } else if ((rc = lng_start(rt)) != LNG_OK) {
+    o->failed_call = "lng_start";
+  } else {
+    rc = lng_wait(rt);
+    o->waited = 1;
+    o->status = lng_status(rt);
+    o->exit_code = lng_exit_code(rt);
+  }
+  o->rc = rc;
+  msg = lng_message(rt);
+  o->message = strdup(msg ? msg : "(lng_message returned NULL)");
+  lng_destroy(rt);
+}
+
+/* ---- the test ---- */
+
+static expectations ex;   /* large; one test at a time per process */
+static char *full_message; /* static so that an aborted test leaks nothing */
+
+ParameterizedTest(lua_case *c, lua, scripts, .timeout = LUA_TEST_TIMEOUT) {
+  char err[512];
+  char shown[MESSAGE_SHOWN_MAX + 32];
+  outcome o;
+
+  cr_assert(c->path[0] != '\0', "%s", c->note);
+  if (!parse_expectations(c->path, &ex, err, sizeof err))
+    cr_assert_fail("%s: bad test header: %s", c->path, err);
+
+  run_script(c->path, c->workers, &o);
+
+  free(full_message);
+  full_message = o.message;
+  const char *msg = full_message ? full_message : "";
+  snprintf(shown, sizeof shown, "%.*s%s", MESSAGE_SHOWN_MAX, msg,
+           strlen(msg) > MESSAGE_SHOWN_MAX ? "\n[... truncated]" : "");
+
+  const char *script = c->path;
+  int workers = c->workers;
+
+  /* only lng_main_file may legitimately fail before lng_wait (compile errors) */
+  cr_assert(o.failed_call == NULL || strcmp(o.failed_call, "lng_main_file") == 0,
+            "%s [workers=%d]: %s failed with %s (%d)\n--- lng_message() ---\n%s",
+            script, workers, o.failed_call ? o.failed_call : "?", status_name(o.rc), o.rc, shown);
+
+  int status = o.waited ? o.status : o.rc;
+  cr_assert(status == ex.status,
+            "%s [workers=%d]: expected status %s, got %s (%d)%s\n--- lng_message() ---\n%s",
+            script, workers, status_name(ex.status), status_name(status), status,
+            o.waited ? "" : " from lng_main_file", shown);
+
+  if (o.waited) {
+    cr_assert(o.rc == o.status, "%s [workers=%d]: lng_wait() returned %s but lng_status() is %s",
+              script, workers, status_name(o.rc), status_name(o.status));
+    if (ex.status == LNG_EXIT)
+      cr_assert(o.exit_code == ex.exit_code, "%s [workers=%d]: expected exit code %d, got %d",
+                script, workers, ex.exit_code, o.exit_code);
+    else
+      cr_assert(o.exit_code == (ex.status == LNG_OK ? 0 : 1),
+                "%s [workers=%d]: lng_exit_code() is %d for status %s",
+                script, workers, o.exit_code, status_name(status));
+  }
+
+  if (ex.status == LNG_OK) {
+    cr_assert(msg[0] == '\0', "%s [workers=%d]: status ok but lng_message() is not empty:\n%s",
+              script, workers, shown);
+    return;
+  }
+  if (ex.status != LNG_EXIT)
+    cr_assert(msg[0] != '\0', "%s [workers=%d]: status %s with an empty lng_message()",
+              script, workers, status_name(status));
+  if (ex.status == LNG_DEADLOCK)
+    cr_assert(strncmp(msg, DEADLOCK_HEADER, strlen(DEADLOCK_HEADER)) == 0,
+              "%s [workers=%d]: a deadlock report must start with \"%s\"\n--- lng_message() ---\n%s",
+              script, workers, DEADLOCK_HEADER, shown);
+
+  for (int i = 0; i < ex.nmsg; i++)
+    cr_assert(strstr(msg, ex.msg[i]) != NULL,
+              "%s [workers=%d]: lng_message() lacks \"%s\"\n--- lng_message() ---\n%s",
+              script, workers, ex.msg[i], shown);
+
+  for (int i = 0; i < ex.nre; i++) {
+    regex_t re;
+    int rerr = regcomp(&re, ex.re[i], REG_EXTENDED | REG_NOSUB);
+    if (rerr != 0) {
+      regerror(rerr, &re, err, sizeof err);
+      cr_assert_fail("%s: bad expect-regex \"%s\": %s", script, ex.re[i], err);
+    }
+    int m = regexec(&re, msg, 0, NULL, 0);
+    regfree(&re);
+    cr_assert(m == 0, "%s [workers=%d]: lng_message() does not match /%s/\n--- lng_message() ---\n%s",
+              script, workers, ex.re[i], shown);
+  }
+}
