@@ -73,7 +73,11 @@ static int do_resume(lua_State *L, lua_State *co, int narg, lua_KContext k) {
   lng_gvm *gv = lng_gor_current(L);
   if (gv) chain_push(L, gv);
   int nres = 0;
+  lng_shard *sh = lng_shard_of(L);
+  lua_State *outer = sh->running;
+  sh->running = co;
   int status = lua_resume(co, L, narg, &nres);
+  sh->running = outer;
   if (gv) gv->nchain--;
   if (status == LUA_YIELD && gv && gv->pending != LNG_PEND_NONE) {
     lua_pop(co, nres);

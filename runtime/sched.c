@@ -60,6 +60,7 @@ struct lng_sched {
   int service;                 /* the end of every goroutine does not end the program */
   int started, joined;
   lng_timers timers;
+  void (*nudge)(void *ud, int worker);
   pthread_mutex_t outmu;
   pthread_cond_t outcv;
   int done, status, exitcode;
@@ -409,9 +410,22 @@ int lng_sched_start(lng_sched *s) {
 static void join_all(lng_sched *s) {
   if (!s->started || s->joined) return;
   stop_all(s);
-  for (int i = 0; i < s->n; i++) pthread_join(s->w[i].thread, NULL);
+  for (int i = 0; i < s->n; i++) {
+    /* A worker deep in a goroutine that never yields is nudged until it
+       lets go (the VM's interrupt, see lng_sched_set_nudge). */
+    for (;;) {
+      struct timespec ts;
+      clock_gettime(CLOCK_REALTIME, &ts);
+      ts.tv_nsec += 20000000;
+      if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+      if (pthread_timedjoin_np(s->w[i].thread, NULL, &ts) == 0) break;
+      if (s->nudge) s->nudge(s->ud, i);
+    }
+  }
   s->joined = 1;
 }
+
+void lng_sched_set_nudge(lng_sched *s, void (*nudge)(void *ud, int worker)) { s->nudge = nudge; }
 
 static int byid(const void *a, const void *b) {
   const lng_g *x = *(lng_g *const *)a, *y = *(lng_g *const *)b;
@@ -475,6 +489,12 @@ int lng_sched_exitcode(lng_sched *s) { return s->exitcode; }
 const char *lng_sched_message(lng_sched *s) { return s->message ? s->message : ""; }
 int lng_sched_stopping(lng_sched *s) { return atomic_load(&s->stopping); }
 int lng_sched_nworkers(const lng_sched *s) { return s->n; }
+
+int lng_sched_thread(lng_sched *s, int i, pthread_t *t) {
+  if (!s->started || s->joined || i < 0 || i >= s->n) return -1;
+  *t = s->w[i].thread;
+  return 0;
+}
 int64_t lng_sched_live(lng_sched *s) { return atomic_load(&s->live); }
 int64_t lng_sched_spawned(lng_sched *s) { return atomic_load(&s->spawned); }
 int64_t lng_sched_worker_count(lng_sched *s, int i) { return atomic_load(&s->w[i].nall); }

@@ -7,6 +7,7 @@
 #ifndef LNG_SCHED_H
 #define LNG_SCHED_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "g.h"
@@ -36,6 +37,11 @@ int lng_sched_start(lng_sched *s);
    side of the goroutines still alive is released through ops->drop first. */
 void lng_sched_free(lng_sched *s);
 int lng_sched_nworkers(const lng_sched *s);
+/* The thread of worker i, once started and until joined; 0 or -1. */
+int lng_sched_thread(lng_sched *s, int i, pthread_t *t);
+/* Called (from the joining thread) for a worker that does not stop on its
+   own, repeatedly, while lng_sched_free waits for it. */
+void lng_sched_set_nudge(lng_sched *s, void (*nudge)(void *ud, int worker));
 
 /* A new record with a fresh id (the first is 1), unstarted, its start
    message empty for the caller to fill. NULL when out of memory. */

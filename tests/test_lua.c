@@ -44,10 +44,10 @@
 #define MESSAGE_SHOWN_MAX 6000
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define LUA_TEST_TIMEOUT 600.0
+#define LUA_TEST_TIMEOUT 180.0
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define LUA_TEST_TIMEOUT 600.0
+#define LUA_TEST_TIMEOUT 180.0
 #endif
 #endif
 #ifndef LUA_TEST_TIMEOUT

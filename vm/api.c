@@ -16,6 +16,14 @@ void lng_config_init(lng_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
 }
 
+/* A worker that does not stop at lng_destroy runs a goroutine that never
+   yields: interrupt it. */
+static void nudge(void *ud, int worker) {
+  lng_runtime *rt = ud;
+  atomic_store(&rt->halting, 1);
+  lng_interrupt_worker(rt, worker);
+}
+
 lng_runtime *lng_new(const lng_config *cfg) {
   lng_config def;
   if (!cfg) { lng_config_init(&def); cfg = &def; }
@@ -29,6 +37,8 @@ lng_runtime *lng_new(const lng_config *cfg) {
   rt->sched = lng_sched_new(rt->nworkers, &lng_gor_ops, rt);
   if (!rt->shards || !rt->sched) goto fail;
   lng_sched_set_service(rt->sched, cfg->service);
+  lng_sched_set_nudge(rt->sched, nudge);
+  atomic_init(&rt->mainworker, -1);
   for (int i = 0; i < rt->nworkers; i++) {
     if (lng_shard_open(rt, &rt->shards[i], i) != 0) goto fail;
     if (cfg->on_shard) cfg->on_shard(rt->shards[i].L, i, cfg->ud);
@@ -88,6 +98,7 @@ int lng_start(lng_runtime *rt) {
   if (!g) return LNG_ERRMEM;
   g->flags |= LNG_G_MAIN;
   rt->started = 1;
+  lng_interrupt_install();
   lng_sched_spawn(rt->sched, g, -1);
   if (lng_sched_start(rt->sched) != 0) return LNG_ERRMEM;
   return LNG_OK;

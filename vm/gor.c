@@ -311,9 +311,13 @@ static lng_runres gor_run(void *ud, int worker, lng_g *g) {
     lng_g_begin(g);
   }
   gv->pending = LNG_PEND_NONE;
+  lng_interrupt_bind(sh);
+  if (g->flags & LNG_G_MAIN) atomic_store(&rt->mainworker, worker);
   sh->current = g;
+  sh->running = gv->co;
   int nres = 0;
   int st = lua_resume(gv->co, NULL, nargs, &nres);
+  sh->running = NULL;
   sh->current = NULL;
   if (st == LUA_YIELD) {
     lua_pop(gv->co, nres);

@@ -22,6 +22,10 @@ struct lng_shard {
   atomic_size_t mem;         /* bytes allocated by this shard */
   int envmt;                 /* registry ref: metatable of goroutine globals */
   uint64_t rng;              /* xorshift state: select's poll order */
+  /* The Lua thread executing on this worker now (a goroutine's own, or a
+     coroutine inside it): where an interrupt sets its hook. Written by the
+     worker, read by its own signal handler. */
+  lua_State *volatile running;
 };
 
 struct lng_step {
@@ -44,6 +48,9 @@ struct lng_runtime {
   char **argv;
   int started;
   atomic_size_t memtotal;    /* all shards, kept only with a memory limit */
+  atomic_int interrupt;      /* lng_interrupt: stop the main goroutine's statement */
+  atomic_int halting;        /* lng_destroy: stop every goroutine where it runs */
+  atomic_int mainworker;     /* where the main goroutine lives, -1 before it starts */
 };
 
 /* A channel handle held by C (the public lng_channel). */
@@ -92,6 +99,11 @@ int lng_gor_yield(lua_State *L);               /* go.yield() */
 int lng_gor_exit(lua_State *L, int code);      /* os.exit() */
 /* Spawns fn and arguments at stack positions first..top as a new goroutine. */
 int lng_gor_spawn(lua_State *L, int first, int64_t *id);
+
+/* interrupt.c */
+void lng_interrupt_bind(lng_shard *sh);        /* on a worker, before running Lua */
+int lng_interrupt_install(void);               /* the signal handler, once per process */
+void lng_interrupt_worker(lng_runtime *rt, int worker);
 
 /* bindings (lua-bindings/) */
 void lng_open_go(lua_State *L);                /* go, chan: into the table on top */

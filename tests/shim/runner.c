@@ -48,7 +48,7 @@ static const struct criterion_test_extra_data *suite_of(const char *name) {
 
 static void run_case(struct shim_test *t, void *param) {
   const struct criterion_test_extra_data *s = suite_of(t->suite);
-  alarm(t->extra.timeout > 0 ? (unsigned)(t->extra.timeout * 4) : 600);  /* TSan is slow */
+  alarm(t->extra.timeout > 0 ? (unsigned)(t->extra.timeout * 2) : 300);  /* TSan is slow */
   if (s && s->init) s->init();
   if (t->extra.init) t->extra.init();
   if (t->pfn) ((void (*)(void *))t->pfn)(param);

@@ -1,0 +1,70 @@
+/*
+ * Stopping Lua code that runs on a worker, from another thread: the
+ * interrupted statement of the main goroutine (lng_interrupt, Ctrl-C in the
+ * REPL) and every goroutine at lng_destroy. The worker is sent SIGURG, as
+ * Go's runtime does for preemption; its handler, running on that worker,
+ * sets a hook on the Lua thread executing there, which is what lua.c does
+ * for Ctrl-C. The hook then raises "interrupted!", or for a runtime being
+ * destroyed, suspends the goroutine for good.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <lauxlib.h>
+#include "vm.h"
+
+static _Thread_local lng_shard *bound;   /* the shard of the worker on this thread */
+
+void lng_interrupt_bind(lng_shard *sh) { bound = sh; }
+
+static void hook(lua_State *L, lua_Debug *ar) {
+  lng_shard *sh = lng_shard_of(L);
+  lng_runtime *rt = sh->rt;
+  if (atomic_load(&rt->halting)) {
+    lng_gvm *gv = lng_gor_current(L);
+    if (gv && ar->event == LUA_HOOKCOUNT && lng_gor_canblock(L)) {
+      gv->pending = LNG_PEND_EXIT;         /* the scheduler drops it */
+      lua_yield(L, 0);
+      return;
+    }
+    luaL_error(L, "runtime stopping");       /* the hook stays: pcall cannot keep it alive */
+    return;
+  }
+  lua_sethook(L, NULL, 0, 0);
+  if (atomic_exchange(&rt->interrupt, 0)) luaL_error(L, "interrupted!");
+}
+
+static void on_signal(int sig) {
+  (void)sig;
+  lng_shard *sh = bound;
+  if (!sh) return;
+  lua_State *T = sh->running;
+  lng_runtime *rt = sh->rt;
+  lng_g *g = sh->current;
+  if (!T || !g) return;
+  if (atomic_load(&rt->halting) || (atomic_load(&rt->interrupt) && (g->flags & LNG_G_MAIN)))
+    lua_sethook(T, hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+int lng_interrupt_install(void) {
+  struct sigaction sa, old;
+  if (sigaction(SIGURG, NULL, &old) == 0 && old.sa_handler == on_signal) return 0;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  return sigaction(SIGURG, &sa, NULL);
+}
+
+void lng_interrupt_worker(lng_runtime *rt, int worker) {
+  pthread_t t;
+  if (lng_sched_thread(rt->sched, worker, &t) == 0) pthread_kill(t, SIGURG);
+}
+
+int lng_interrupt(lng_runtime *rt) {
+  if (!rt || !rt->started) return LNG_ERRMISUSE;
+  int w = atomic_load(&rt->mainworker);
+  atomic_store(&rt->interrupt, 1);
+  if (w >= 0) lng_interrupt_worker(rt, w);
+  return LNG_OK;
+}
