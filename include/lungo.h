@@ -97,11 +97,17 @@ int lng_exit_code(lng_runtime *rt);           /* for LNG_EXIT; 0 or 1 otherwise 
    Valid until lng_destroy. */
 const char *lng_message(lng_runtime *rt);
 
-/* Interrupts the statement the main goroutine is running (if it is
-   running Lua code, not blocked): it raises "interrupted!" there, like
-   Ctrl-C in lua. Async-signal-safe. lungo delivers it to the worker with
-   SIGURG, as Go's runtime does, and installs a handler for that signal. */
+/* Interrupts what the main goroutine is doing: running Lua code or blocked
+   in a channel, select, sleep or sync operation, it raises "interrupted!"
+   there, like Ctrl-C in lua. Call it from any thread, but not from a
+   signal handler. lungo reaches a running worker with SIGURG, as Go's
+   runtime does, and installs a handler for that signal. */
 int lng_interrupt(lng_runtime *rt);
+
+/* 1 when no goroutine is running or runnable and no timer is pending: only
+   C (a channel it holds) can wake anyone now. A host that knows it will
+   not send calls this a deadlock. */
+int lng_blocked(lng_runtime *rt);
 
 /* Ends the program now with LNG_OK (unless it already ended): lng_wait
    returns. Goroutines still running or blocked are dropped at lng_destroy. */

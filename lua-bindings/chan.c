@@ -31,6 +31,18 @@ static lng_waiter *prepare_waiter(lua_State *L, lng_shard *sh) {
   return w;
 }
 
+/* How an abort (lng_interrupt) takes a parked send or receive back. */
+static int cancel_send(lng_g *g) { return lng_chan_cancel(g->cancelobj, &g->u.park.w, 1); }
+static int cancel_recv(lng_g *g) { return lng_chan_cancel(g->cancelobj, &g->u.park.w, 0); }
+
+static int park(lua_State *L, lng_chan *c, int send, const char *reason,
+                lua_KContext ctx, lua_KFunction k) {
+  lng_g *g = lng_shard_of(L)->current;
+  g->cancel = send ? cancel_send : cancel_recv;
+  g->cancelobj = c;
+  return lng_gor_park(L, reason, ctx, k);
+}
+
 static int chan_new(lua_State *L) {
   lua_Integer cap = luaL_optinteger(L, 1, 0);
   luaL_argcheck(L, cap >= 0, 1, "capacity must not be negative");
@@ -44,6 +56,10 @@ static int chan_new(lua_State *L) {
 static int send_cont(lua_State *L, int status, lua_KContext ctx) {
   (void)status; (void)ctx;
   lng_g *g = lng_shard_of(L)->current;
+  if (lng_gor_aborted(L)) {
+    lng_msg_free(&g->u.park.box);
+    return luaL_error(L, LNG_ABORT_MSG);
+  }
   if (g->u.park.w.result == LNG_WAIT_CLOSED) {
     lng_msg_free(&g->u.park.box);
     return luaL_error(L, "send on closed channel");
@@ -73,7 +89,7 @@ static int chan_send(lua_State *L) {
       lng_msg_free(&m);
       return lng_gor_cannotblock(L, "chan:send");
     default:
-      return lng_gor_park(L, "chan send", 0, send_cont);
+      return park(L, c, 1, "chan send", 0, send_cont);
   }
 }
 
@@ -99,6 +115,7 @@ static int push_closed(lua_State *L, lua_KContext mode) {
 static int recv_cont(lua_State *L, int status, lua_KContext mode) {
   (void)status;
   lng_g *g = lng_shard_of(L)->current;
+  if (lng_gor_aborted(L)) return luaL_error(L, LNG_ABORT_MSG);
   if (g->u.park.w.result == LNG_WAIT_CLOSED) return push_closed(L, mode);
   return push_received(L, &g->u.park.box, mode);
 }
@@ -113,7 +130,7 @@ static int recv_common(lua_State *L, lua_KContext mode) {
     case LNG_CHAN_OK: return push_received(L, out, mode);
     case LNG_CHAN_CLOSED: return push_closed(L, mode);
     case LNG_CHAN_WOULDBLOCK: return lng_gor_cannotblock(L, mode == RECV_RANGE ? "chan:range" : "chan:recv");
-    default: return lng_gor_park(L, "chan receive", mode, recv_cont);
+    default: return park(L, c, 0, "chan receive", mode, recv_cont);
   }
 }
 

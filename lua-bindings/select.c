@@ -95,8 +95,15 @@ static int select_cont(lua_State *L, int status, lua_KContext ctx) {
   (void)status;
   selstate *st = lua_touserdata(L, (int)ctx);
   int res;
+  lng_gor_aborted(L);
   int i = lng_select_finish(st->cs, st->n, st->ws, &st->grp, &res);
+  if (i == LNG_SELECT_ABORTED) return luaL_error(L, LNG_ABORT_MSG);
   return result(L, st, i, res);
+}
+
+static int cancel_select(lng_g *g) {
+  selstate *st = g->cancelobj;
+  return lng_select_abort(&st->grp);
 }
 
 static int go_select(lua_State *L) {
@@ -155,6 +162,8 @@ static int go_select(lua_State *L) {
   }
   int any = 0;
   for (int k = 0; k < n; k++) any |= st->cs[k].c != NULL;
+  sh->current->cancel = cancel_select;
+  sh->current->cancelobj = st;
   return lng_gor_park(L, any ? "select" : "select (no cases)", stidx, select_cont);
 }
 

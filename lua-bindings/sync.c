@@ -46,8 +46,21 @@ static int push_new(lua_State *L, lng_obj *o, const char *what) {
 
 /* Continuation of a parked operation: the object completed it before waking us. */
 static int parked_done(lua_State *L, int status, lua_KContext ctx) {
-  (void)L; (void)status; (void)ctx;
+  (void)status; (void)ctx;
+  if (lng_gor_aborted(L)) return luaL_error(L, LNG_ABORT_MSG);
   return 0;
+}
+
+/* How an abort (lng_interrupt) takes a parked operation back. */
+static int cancel_wg(lng_g *g) { return lng_wg_cancel(g->cancelobj, &g->u.park.w); }
+static int cancel_mutex(lng_g *g) { return lng_mutex_cancel(g->cancelobj, &g->u.park.w); }
+static int cancel_sema(lng_g *g) { return lng_sema_cancel(g->cancelobj, &g->u.park.w); }
+
+static int park(lua_State *L, int (*cancel)(lng_g *), void *obj, const char *reason) {
+  lng_g *g = lng_shard_of(L)->current;
+  g->cancel = cancel;
+  g->cancelobj = obj;
+  return lng_gor_park(L, reason, 0, parked_done);
 }
 
 /* ---- waitgroup ---- */
@@ -80,7 +93,7 @@ static int wg_wait(lua_State *L) {
   switch (lng_wg_wait(wg, prepare_waiter(L, sh))) {
     case LNG_SYNC_OK: return 0;
     case LNG_SYNC_WOULDBLOCK: return lng_gor_cannotblock(L, "wg:wait");
-    default: return lng_gor_park(L, "waitgroup wait", 0, parked_done);
+    default: return park(L, cancel_wg, wg, "waitgroup wait");
   }
 }
 
@@ -107,7 +120,7 @@ static int mutex_lock(lua_State *L) {
   switch (lng_mutex_lock(m, prepare_waiter(L, sh))) {
     case LNG_SYNC_OK: return 0;
     case LNG_SYNC_WOULDBLOCK: return lng_gor_cannotblock(L, "mutex:lock");
-    default: return lng_gor_park(L, "mutex lock", 0, parked_done);
+    default: return park(L, cancel_mutex, m, "mutex lock");
   }
 }
 
@@ -143,7 +156,7 @@ static int sema_acquire(lua_State *L) {
   switch (lng_sema_acquire(s, prepare_waiter(L, sh))) {
     case LNG_SYNC_OK: return 0;
     case LNG_SYNC_WOULDBLOCK: return lng_gor_cannotblock(L, "semaphore:acquire");
-    default: return lng_gor_park(L, "semaphore acquire", 0, parked_done);
+    default: return park(L, cancel_sema, s, "semaphore acquire");
   }
 }
 

@@ -40,8 +40,13 @@ static void sleep_fire(lng_timer *t, int self, int64_t now) {
 }
 
 static int sleep_done(lua_State *L, int status, lua_KContext ctx) {
-  (void)L; (void)status; (void)ctx;
+  (void)status; (void)ctx;
+  if (lng_gor_aborted(L)) return luaL_error(L, LNG_ABORT_MSG);
   return 0;
+}
+
+static int cancel_sleep(lng_g *g) {
+  return lng_sched_timer_del(g->u.park.w.sched, g->cancelobj);
 }
 
 static int go_sleep(lua_State *L) {
@@ -57,6 +62,8 @@ static int go_sleep(lua_State *L) {
   t->ud = g;
   g->u.park.w.sched = sh->rt->sched;
   if (lng_sched_timer_add(sh->rt->sched, t) != 0) return luaL_error(L, "not enough memory");
+  g->cancel = cancel_sleep;
+  g->cancelobj = t;
   return lng_gor_park(L, "sleep", 0, sleep_done);
 }
 

@@ -10,6 +10,8 @@
 #include "msg.h"
 #include "waiter.h"
 
+enum { LNG_ABORT_NONE, LNG_ABORT_ARMED, LNG_ABORT_BUSY };
+
 enum {                       /* flags */
   LNG_G_MAIN = 1,            /* runs the main steps */
   LNG_G_CNAME = 2,           /* spawned from C: start message is a function name, then arguments */
@@ -23,6 +25,12 @@ struct lng_g {
   int worker;               /* owning worker, -1 until started */
   int flags;
   const char *waitreason;   /* while parked: "chan receive", ... */
+  /* Taking a parked goroutine back out of its wait (lng_sched_abort): the
+     VM says how (cancel, on cancelobj) before it parks. */
+  atomic_int abortstate;    /* LNG_ABORT_* */
+  int (*cancel)(lng_g *g);  /* takes the wait back; 1 if it did */
+  void *cancelobj;
+  int aborted;              /* woken by an abort, not by the wait completing */
   void *vm;                 /* the VM's per-goroutine state */
   union {
     lng_msg start;          /* before starting: function and arguments */

@@ -193,6 +193,35 @@ void lng_sched_ready(lng_sched *s, lng_g *g, int self) {
   pthread_mutex_unlock(&w->mu);
 }
 
+void lng_sched_arm(lng_g *g) {
+  if (g->cancel) atomic_store(&g->abortstate, LNG_ABORT_ARMED);
+}
+
+void lng_sched_disarm(lng_g *g) {
+  for (;;) {
+    int st = LNG_ABORT_ARMED;
+    if (atomic_compare_exchange_strong(&g->abortstate, &st, LNG_ABORT_NONE)) break;
+    if (st == LNG_ABORT_NONE) break;
+    sched_yield();                /* an abort is looking at g: it is quick */
+  }
+  g->cancel = NULL;
+  g->cancelobj = NULL;
+}
+
+int lng_sched_abort(lng_sched *s, lng_g *g) {
+  int st = LNG_ABORT_ARMED;
+  if (!atomic_compare_exchange_strong(&g->abortstate, &st, LNG_ABORT_BUSY)) return 0;
+  int took = g->cancel(g);
+  if (took) g->aborted = 1;
+  atomic_store(&g->abortstate, LNG_ABORT_NONE);
+  if (took) lng_sched_ready(s, g, -1);
+  return took;
+}
+
+int lng_sched_quiet(lng_sched *s) {
+  return atomic_load(&s->active) == 0 && atomic_load(&s->timers.count) == 0;
+}
+
 void lng_waiter_wake(lng_waiter *w, int self) {
   if (w->g) {
     lng_sched_ready(w->sched, w->g, self);

@@ -52,6 +52,18 @@ void lng_sched_spawn(lng_sched *s, lng_g *g, int self);
 /* The running g is about to block: call after it is on a wait queue,
    before it yields. `reason` is a static string. */
 void lng_sched_park(lng_sched *s, lng_g *g, const char *reason);
+/* Abort support: the running g, queued as a waiter with g->cancel set,
+   arms itself right before it yields; the worker disarms it before it
+   resumes it. lng_sched_abort, from any thread, takes a parked g back out
+   of its wait (g->cancel) and makes it runnable with g->aborted set;
+   it returns 0 if g was not parked in an abortable wait. */
+void lng_sched_arm(lng_g *g);
+void lng_sched_disarm(lng_g *g);
+int lng_sched_abort(lng_sched *s, lng_g *g);
+/* No goroutine running or runnable and no timer pending: only C can wake
+   anyone now. */
+int lng_sched_quiet(lng_sched *s);
+
 /* Makes a parked g runnable; self is the calling worker, or -1. */
 void lng_sched_ready(lng_sched *s, lng_g *g, int self);
 

@@ -61,10 +61,17 @@ int lng_select(lng_selcase *cs, int n, const int *order, lng_chan **locks,
   return LNG_SELECT_PARKED;
 }
 
+int lng_select_abort(lng_selgroup *grp) {
+  int expect = 0;
+  return atomic_compare_exchange_strong(&grp->fired, &expect, -1);
+}
+
 int lng_select_finish(lng_selcase *cs, int n, lng_waiter *ws, lng_selgroup *grp, int *res) {
   for (int i = 0; i < n; i++)
     if (cs[i].c) lng_chan_cancel(cs[i].c, &ws[i], cs[i].send);
-  int won = atomic_load(&grp->fired) - 1;
+  int fired = atomic_load(&grp->fired);
+  if (fired < 0) return LNG_SELECT_ABORTED;
+  int won = fired - 1;
   *res = won >= 0 && ws[won].result == LNG_WAIT_CLOSED ? LNG_CHAN_CLOSED : LNG_CHAN_OK;
   return won;
 }

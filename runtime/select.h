@@ -23,6 +23,11 @@ typedef struct lng_selcase {
    case with *res LNG_CHAN_OK or LNG_CHAN_CLOSED, or one of the above. */
 int lng_select(lng_selcase *cs, int n, const int *order, lng_chan **locks,
                lng_msg *out, lng_waiter *ws, lng_selgroup *grp, int self, int *res);
+/* Claims the select for an abort (no case completes any more): 1 if it
+   was still waiting. lng_select_finish then returns LNG_SELECT_ABORTED. */
+int lng_select_abort(lng_selgroup *grp);
+#define LNG_SELECT_ABORTED (-3)
+
 /* After a parked select was woken: takes every other waiter back off its
    channel and returns the chosen case, its result in *res. */
 int lng_select_finish(lng_selcase *cs, int n, lng_waiter *ws, lng_selgroup *grp, int *res);

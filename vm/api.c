@@ -39,6 +39,7 @@ lng_runtime *lng_new(const lng_config *cfg) {
   lng_sched_set_service(rt->sched, cfg->service);
   lng_sched_set_nudge(rt->sched, nudge);
   atomic_init(&rt->mainworker, -1);
+  pthread_mutex_init(&rt->mainmu, NULL);
   for (int i = 0; i < rt->nworkers; i++) {
     if (lng_shard_open(rt, &rt->shards[i], i) != 0) goto fail;
     if (cfg->on_shard) cfg->on_shard(rt->shards[i].L, i, cfg->ud);
@@ -97,6 +98,7 @@ int lng_start(lng_runtime *rt) {
   lng_g *g = lng_sched_newg(rt->sched);
   if (!g) return LNG_ERRMEM;
   g->flags |= LNG_G_MAIN;
+  rt->maing = g;
   rt->started = 1;
   lng_interrupt_install();
   lng_sched_spawn(rt->sched, g, -1);
@@ -107,6 +109,10 @@ int lng_start(lng_runtime *rt) {
 int lng_wait(lng_runtime *rt) {
   if (!rt || !rt->started) return LNG_ERRMISUSE;
   return lng_sched_wait(rt->sched);
+}
+
+int lng_blocked(lng_runtime *rt) {
+  return rt && rt->started && lng_sched_quiet(rt->sched);
 }
 
 int lng_stop(lng_runtime *rt) {
@@ -148,6 +154,7 @@ void lng_destroy(lng_runtime *rt) {
   if (rt->shards)
     for (int i = 0; i < rt->nworkers; i++) lng_shard_close(&rt->shards[i]);
   free(rt->shards);
+  pthread_mutex_destroy(&rt->mainmu);
   lng_step *st, *next;
   for (st = rt->steps; st; st = next) {
     next = st->next;

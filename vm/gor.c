@@ -46,6 +46,7 @@ int lng_gor_park(lua_State *L, const char *reason, lua_KContext ctx, lua_KFuncti
   lng_gvm *gv = sh->current->vm;
   gv->pending = LNG_PEND_PARK;
   gv->parkedL = L;
+  lng_sched_arm(sh->current);
   lng_sched_park(sh->rt->sched, sh->current, reason);
   return lua_yieldk(L, 0, ctx, k);
 }
@@ -53,6 +54,13 @@ int lng_gor_park(lua_State *L, const char *reason, lua_KContext ctx, lua_KFuncti
 static int yield_done(lua_State *L, int status, lua_KContext ctx) {
   (void)L; (void)status; (void)ctx;
   return 0;
+}
+
+int lng_gor_aborted(lua_State *L) {
+  lng_g *g = lng_shard_of(L)->current;
+  if (!g || !g->aborted) return 0;
+  g->aborted = 0;
+  return 1;
 }
 
 int lng_gor_yield(lua_State *L) {
@@ -311,6 +319,7 @@ static lng_runres gor_run(void *ud, int worker, lng_g *g) {
     lng_g_begin(g);
   }
   gv->pending = LNG_PEND_NONE;
+  lng_sched_disarm(g);
   lng_interrupt_bind(sh);
   if (g->flags & LNG_G_MAIN) atomic_store(&rt->mainworker, worker);
   sh->current = g;
@@ -334,6 +343,11 @@ static lng_runres gor_run(void *ud, int worker, lng_g *g) {
 static void gor_drop(void *ud, int worker, lng_g *g) {
   lng_runtime *rt = ud;
   lng_gvm *gv = g->vm;
+  if (g->flags & LNG_G_MAIN) {
+    pthread_mutex_lock(&rt->mainmu);
+    rt->maing = NULL;
+    pthread_mutex_unlock(&rt->mainmu);
+  }
   if (!gv) return;
   lua_State *L = rt->shards[worker].L;
   if (L) {

@@ -7,6 +7,7 @@
 #define LNG_VM_H
 
 #include <lua.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include "../include/lungo.h"
 #include "../runtime/sched.h"
@@ -51,6 +52,8 @@ struct lng_runtime {
   atomic_int interrupt;      /* lng_interrupt: stop the main goroutine's statement */
   atomic_int halting;        /* lng_destroy: stop every goroutine where it runs */
   atomic_int mainworker;     /* where the main goroutine lives, -1 before it starts */
+  pthread_mutex_t mainmu;    /* guards maing against its end */
+  lng_g *maing;              /* the main goroutine while it lives */
 };
 
 /* A channel handle held by C (the public lng_channel). */
@@ -96,6 +99,11 @@ int lng_gor_park(lua_State *L, const char *reason, lua_KContext ctx, lua_KFuncti
 /* Raises the error for a blocking operation where suspending is impossible. */
 int lng_gor_cannotblock(lua_State *L, const char *op);
 int lng_gor_yield(lua_State *L);               /* go.yield() */
+/* In a continuation: whether the wait was aborted (then the operation
+   did not happen, and the binding raises lng_gor_abortmsg). */
+int lng_gor_aborted(lua_State *L);
+#define LNG_ABORT_MSG "interrupted!"
+
 int lng_gor_exit(lua_State *L, int code);      /* os.exit() */
 /* Spawns fn and arguments at stack positions first..top as a new goroutine. */
 int lng_gor_spawn(lua_State *L, int first, int64_t *id);
