@@ -90,13 +90,15 @@ run: deps
 # Tests find the binary and the samples relative to the project root.
 test: deps
 	@$(MAKE) --no-print-directory $(B)/lungo-tests $(B)/lungo
-	LUNGO_BIN=$(CURDIR)/$(B)/lungo $(TSAN_ENV) ./$(B)/lungo-tests $(TEST_ARGS)
+	LUNGO_BIN=$(CURDIR)/$(B)/lungo $(SAN_ENV) ./$(B)/lungo-tests $(TEST_ARGS)
 
+# report_thread_leaks=0: on an uncaught error or os.exit the lungo command
+# exits at once, as lua does, without joining workers that may still compute.
 test-tsan:
-	@$(MAKE) --no-print-directory VARIANT=tsan test TSAN_ENV="TSAN_OPTIONS='halt_on_error=1 second_deadlock_stack=1'"
+	@$(MAKE) --no-print-directory VARIANT=tsan test SAN_ENV="TSAN_OPTIONS='halt_on_error=1 second_deadlock_stack=1 report_thread_leaks=0'"
 
 test-asan:
-	@$(MAKE) --no-print-directory VARIANT=asan test TSAN_ENV="ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1"
+	@$(MAKE) --no-print-directory VARIANT=asan test SAN_ENV="ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1"
 
 bench: all
 	sh bench/run.sh
