@@ -73,8 +73,9 @@ static int chan_send(lua_State *L) {
   lua_settop(L, 2);
   lng_msg m;
   lng_msg_init(&m);
-  lng_shard_pushenv(L);
-  if (lng_copy_encode(L, 2, 1, 3, 0, &m) < 0) {
+  int t = lua_type(L, 2);
+  if (t == LUA_TTABLE || t == LUA_TFUNCTION) lng_shard_pushenv(L);   /* may hold _G */
+  if (lng_copy_encode(L, 2, 1, lua_gettop(L) == 3 ? 3 : 0, 0, &m) < 0) {
     lng_msg_free(&m);
     return lua_error(L);
   }
@@ -95,11 +96,17 @@ static int chan_send(lua_State *L) {
 
 /* Pushes the value held by m (then freed), plus ok=true for RECV_VALUE. */
 static int push_received(lua_State *L, lng_msg *m, lua_KContext mode) {
-  lng_shard_pushenv(L);
-  int n = lng_copy_decode(L, m, lua_gettop(L));
+  int n = 1;
+  if (!lng_copy_decode_plain(L, m)) {
+    lng_shard_pushenv(L);
+    n = lng_copy_decode(L, m, lua_gettop(L));
+    if (n < 0) {
+      lng_msg_free(m);
+      return lua_error(L);
+    }
+    lua_remove(L, -n - 1);
+  }
   lng_msg_free(m);
-  if (n < 0) return lua_error(L);
-  lua_remove(L, -n - 1);
   if (mode == RECV_RANGE) return n;
   lua_pushboolean(L, 1);
   return n + 1;

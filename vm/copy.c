@@ -474,9 +474,31 @@ static int encvalue (Encoder *e, int idx, int depth) {
   return fail(e, luaL_typename(L, idx), depth);
 }
 
+/* One plain value (what most messages are) without the encoder's set-up. */
+static int encplain (lua_State *L, int idx, lng_msg *m) {
+  lng_scalar s;
+  switch (lua_type(L, idx)) {
+    case LUA_TBOOLEAN: s.type = LNG_SCALAR_BOOLEAN; s.b = lua_toboolean(L, idx); break;
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, idx)) { s.type = LNG_SCALAR_INTEGER; s.i = lua_tointeger(L, idx); }
+      else { s.type = LNG_SCALAR_NUMBER; s.n = lua_tonumber(L, idx); }
+      break;
+    case LUA_TSTRING: s.type = LNG_SCALAR_STRING; s.s = lua_tolstring(L, idx, &s.len); break;
+    default: return 1;
+  }
+  return lng_copy_put_scalar(m, &s) == 0 ? 0 : -1;
+}
+
 int lng_copy_encode (lua_State *L, int first, int n, int env, int argbase,
                      lng_msg *m) {
   Encoder e;
+  if (n == 1) {
+    int r = encplain(L, first, m);
+    if (r <= 0) {
+      if (r < 0) lua_pushliteral(L, MEMMSG);
+      return r;
+    }
+  }
   int base = lua_gettop(L);
   int i;
   if (n > 0) first = lua_absindex(L, first);
@@ -735,8 +757,23 @@ static int decvalue (Decoder *d, int depth) {
   }
 }
 
+int lng_copy_decode_plain (lua_State *L, const lng_msg *m) {
+  lng_scalar s;
+  size_t pos = 0;
+  if (lng_copy_get_scalar(m, &pos, &s) != 0 || pos != m->len) return 0;
+  switch (s.type) {
+    case LNG_SCALAR_NIL: lua_pushnil(L); return 1;
+    case LNG_SCALAR_BOOLEAN: lua_pushboolean(L, s.b); return 1;
+    case LNG_SCALAR_INTEGER: lua_pushinteger(L, (lua_Integer)s.i); return 1;
+    case LNG_SCALAR_NUMBER: lua_pushnumber(L, (lua_Number)s.n); return 1;
+    case LNG_SCALAR_STRING: lua_pushlstring(L, s.s, s.len); return 1;
+    default: return 0;
+  }
+}
+
 int lng_copy_decode (lua_State *L, const lng_msg *m, int env) {
   Decoder d;
+  if (lng_copy_decode_plain(L, m)) return 1;
   int base = lua_gettop(L);
   d.L = L;
   d.m = m;

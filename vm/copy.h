@@ -47,6 +47,10 @@ int lng_copy_decode(lua_State *L, const lng_msg *m, int env);
    0, or -1 when out of memory. */
 int lng_copy_put_number(lng_msg *m, double v);
 
+/* Pushes the value of m if it is one plain value (nil, boolean, number,
+   string) and returns 1; otherwise pushes nothing and returns 0. */
+int lng_copy_decode_plain(lua_State *L, const lng_msg *m);
+
 /* Scalars (and runtime objects) encoded and decoded without a Lua state,
    for the C API. A string read back points into the message. */
 enum {

@@ -9,6 +9,9 @@
 
 static const char CACHE_KEY = 'c';   /* registry[&CACHE_KEY] = {obj -> proxy}, weak values */
 static const char KINDS_KEY = 'k';   /* registry[&KINDS_KEY] = {kind -> mt, mt -> kind} */
+/* registry[&KIND_MT[kind]] = the metatable: one lookup for the hot check. */
+#define MAXKIND 16
+static const char KIND_MT[MAXKIND] = {0};
 
 /* Lua code can reach __gc through getmetatable and call it on anything,
    so only a real proxy may lose its reference. */
@@ -39,6 +42,10 @@ static void getregtable(lua_State *L, const char *key, const char *mode) {
 void lng_proxy_register(lua_State *L, int kind) {
   lua_pushcfunction(L, proxy_gc);
   lua_setfield(L, -2, "__gc");
+  if (kind >= 0 && kind < MAXKIND) {
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &KIND_MT[kind]);
+  }
   getregtable(L, &KINDS_KEY, NULL);
   lua_pushvalue(L, -2);
   lua_rawseti(L, -2, kind);
@@ -83,7 +90,15 @@ lng_obj *lng_proxy_test(lua_State *L, int idx) {
 }
 
 lng_obj *lng_proxy_check(lua_State *L, int idx, int kind, const char *tname) {
-  lng_obj *o = lng_proxy_test(L, idx);
-  if (!o || o->kind != kind) luaL_typeerror(L, idx, tname);
-  return o;
+  if (kind >= 0 && kind < MAXKIND && lua_getmetatable(L, idx)) {
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &KIND_MT[kind]);
+    int same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    if (same) {
+      lng_obj *o = ((lng_proxy *)lua_touserdata(L, idx))->obj;
+      if (o) return o;
+    }
+  }
+  luaL_typeerror(L, idx, tname);
+  return NULL;
 }
