@@ -1,5 +1,5 @@
 # lungo — build, test and run.
-#   make            build build/lungo and build/liblungo.a
+#   make            build build/lungo, build/liblungo.a and build/embed-sample
 #   make run        install what is missing, build, run the showcase sample
 #   make test       install what is missing, build, run every test
 #   make test-tsan  the same tests under ThreadSanitizer
@@ -48,9 +48,10 @@ TEST_SRC := $(wildcard tests/*.c) $(if $(TEST_INC),tests/shim/runner.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/stdlib_blob.o
 HOST_OBJ := $(HOST_SRC:%.c=$(B)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
+EMBED_OBJ := $(B)/obj/samples/embed/embed.o
 
-.PHONY: all run test test-tsan test-asan deps bench clean
-all: $(B)/lungo $(B)/liblungo.a
+.PHONY: all run test test-tsan test-asan test-valgrind deps bench clean
+all: $(B)/lungo $(B)/liblungo.a $(B)/embed-sample
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -77,6 +78,10 @@ $(B)/liblungo.a: $(LIB_OBJ)
 $(B)/lungo: $(HOST_OBJ) $(B)/liblungo.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(HOST_OBJ) $(B)/liblungo.a $(LUA_LD) $(EDIT_LD) -lm -ldl
 
+# samples/embed: a C program embedding the library (run by tests/test_capi.c).
+$(B)/embed-sample: $(EMBED_OBJ) $(B)/liblungo.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(EMBED_OBJ) $(B)/liblungo.a $(LUA_LD) -lm -ldl
+
 $(B)/lungo-tests: $(TEST_OBJ) $(B)/liblungo.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(B)/liblungo.a $(LUA_LD) $(TEST_LIBS) -lm -ldl
 
@@ -89,7 +94,7 @@ run: deps
 
 # Tests find the binary and the samples relative to the project root.
 test: deps
-	@$(MAKE) --no-print-directory $(B)/lungo-tests $(B)/lungo
+	@$(MAKE) --no-print-directory $(B)/lungo-tests $(B)/lungo $(B)/embed-sample
 	LUNGO_BIN=$(CURDIR)/$(B)/lungo $(SAN_ENV) ./$(B)/lungo-tests $(TEST_ARGS)
 
 # report_thread_leaks=0: on an uncaught error or os.exit the lungo command
@@ -99,6 +104,16 @@ test-tsan:
 
 test-asan:
 	@$(MAKE) --no-print-directory VARIANT=asan test SAN_ENV="ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1"
+
+# No leak at exit, even with goroutines still blocked (a deadlock) or
+# computing (os.exit).
+test-valgrind: all
+	valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9 \
+	  ./build/lungo -W 2 samples/showcase.lua 2000 >/dev/null
+	valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9 \
+	  ./build/lungo -W 2 -e 'local c = chan() for i = 1, 100 do go(function() c:recv() end) end chan():recv()' \
+	  >/dev/null 2>&1; test $$? -eq 2
+	@echo "valgrind: 2 passed, 0 failed"
 
 bench: all
 	sh bench/run.sh
