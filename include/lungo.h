@@ -65,6 +65,8 @@ typedef struct lng_config {
   /* Keep running after every goroutine has finished, as a service that C
      code feeds (lng_spawn, channels), until lng_stop. */
   int service;
+  int warnings;         /* warn() prints from the start (lua -W); else after warn("@on") */
+  int ignore_env;       /* ignore LUA_PATH, LUA_CPATH and the like (lua -E) */
 } lng_config;
 
 /* Fills cfg with defaults (workers from LUNGO_WORKERS is the host's job, not this one's). */

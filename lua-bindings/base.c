@@ -9,7 +9,9 @@
 #include <lauxlib.h>
 #include "../vm/vm.h"
 
-/* load and loadfile: Lua's own (upvalue 1), with env defaulted (argument envarg). */
+/* load and loadfile: Lua's own (upvalue 1), with env defaulted (argument
+   envarg). Arguments are checked here, so that errors name the function
+   the program called rather than the one it reaches through lua_call. */
 static int with_env(lua_State *L, int envarg) {
   if (lua_gettop(L) < envarg) {
     lua_settop(L, envarg - 1);
@@ -21,8 +23,18 @@ static int with_env(lua_State *L, int envarg) {
   return lua_gettop(L);
 }
 
-static int b_load(lua_State *L) { return with_env(L, 4); }
-static int b_loadfile(lua_State *L) { return with_env(L, 3); }
+static int b_load(lua_State *L) {
+  if (lua_type(L, 1) != LUA_TSTRING) luaL_checktype(L, 1, LUA_TFUNCTION);
+  luaL_optstring(L, 2, NULL);
+  luaL_optstring(L, 3, NULL);
+  return with_env(L, 4);
+}
+
+static int b_loadfile(lua_State *L) {
+  luaL_optstring(L, 1, NULL);
+  luaL_optstring(L, 2, NULL);
+  return with_env(L, 3);
+}
 
 static int dofile_cont(lua_State *L, int status, lua_KContext ctx) {
   (void)status; (void)ctx;
@@ -42,6 +54,9 @@ static int b_dofile(lua_State *L) {
 /* setmetatable/getmetatable on a goroutine's globals: its read-through
    metatable is an implementation detail, invisible and replaceable. */
 static int b_setmetatable(lua_State *L) {
+  int t = lua_type(L, 2);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
   if (lng_shard_isproxyenv(L, 1)) lng_shard_materialize(L, 1);
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
@@ -50,6 +65,7 @@ static int b_setmetatable(lua_State *L) {
 }
 
 static int b_getmetatable(lua_State *L) {
+  luaL_checkany(L, 1);
   if (lng_shard_isproxyenv(L, 1)) {
     lua_pushnil(L);
     return 1;

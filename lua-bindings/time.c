@@ -25,7 +25,8 @@ static int64_t checkduration(lua_State *L, int arg) {
   lua_Number d = luaL_checknumber(L, arg);
   luaL_argcheck(L, !isnan(d) && d >= 0, arg, "duration must be a non-negative number");
   if (d > 9e9) d = 9e9;          /* ~285 years: far enough, and no overflow */
-  return (int64_t)(d * 1e9);
+  int64_t ns = (int64_t)(d * 1e9);
+  return ns == 0 && d > 0 ? 1 : ns;   /* a positive duration stays positive */
 }
 
 static int go_now(lua_State *L) {

@@ -326,9 +326,10 @@ static void idle(worker *w) {
 
 int lng_sched_timer_add(lng_sched *s, lng_timer *t) {
   int64_t before = atomic_load(&s->timers.next);
+  int64_t due = t->due;            /* once added, t may fire and be freed elsewhere */
   if (lng_timers_add(&s->timers, t) != 0) return -1;
   /* An earlier deadline than the sleepers know of: one of them re-arms. */
-  if (t->due < before) {
+  if (due < before) {
     for (int i = 0; i < s->n; i++)
       if (atomic_load(&s->w[i].sleeping)) { wake_worker(&s->w[i]); break; }
   }

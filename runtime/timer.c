@@ -119,8 +119,10 @@ int lng_timers_del(lng_timers *ts, lng_timer *t) {
 
 int lng_timers_run(lng_timers *ts, int self) {
   int fired = 0;
+  /* One reading of the clock for the whole pass: a ticker re-armed during
+     it is due after `now`, so a tiny period cannot keep the pass going. */
+  int64_t now = lng_now_ns();
   for (;;) {
-    int64_t now = lng_now_ns();
     if (atomic_load(&ts->next) > now) break;
     pthread_mutex_lock(&ts->mu);
     if (ts->n == 0 || ts->heap[0]->due > now) {

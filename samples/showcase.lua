@@ -36,7 +36,7 @@ end
 local expected = N * (N + 1) * (2 * N + 1) // 6
 print(string.format("sum of squares 1..%d = %d (%s)", N, sum,
                     sum == expected and "correct" or "WRONG, expected " .. expected))
-print(string.format("%d stages on %d workers; items squared per worker:", STAGES, go.workers()))
+print(string.format("# %d stages on %d workers; items squared per worker:", STAGES, go.workers()))
 for w = 1, go.workers() do
-  print(string.format("  worker %d: %d", w, per_worker[w] or 0))
+  print(string.format("#   worker %d: %d", w, per_worker[w] or 0))
 end

@@ -96,6 +96,7 @@ typedef struct Encoder {
   lng_msg *m;
   int env;            /* absolute index of the sender's globals, or 0 */
   int seen;           /* slot of the seen table (nil until needed) */
+  int base;           /* slot of the registry's globals */
   int hasseen;
   lua_Integer nid;    /* ids handed out so far */
   int argbase, arg;   /* how to name the top-level value being encoded */
@@ -459,7 +460,10 @@ static int encvalue (Encoder *e, int idx, int depth) {
       return puttvb(e, T_STR, (lua_Unsigned)len, s, len);
     }
     case LUA_TTABLE:
-      if (e->env && lua_rawequal(L, idx, e->env)) return puttag(e, T_ENV);
+      /* The sender's globals, or the shard's base that modules loaded by
+         require see as theirs: either way, "the receiver's globals". */
+      if ((e->env && lua_rawequal(L, idx, e->env)) || lua_rawequal(L, idx, e->base))
+        return puttag(e, T_ENV);
       return enctable(e, idx, depth);
     case LUA_TFUNCTION:
       if (lua_iscfunction(L, idx)) return enccfunc(e, idx, depth);
@@ -512,6 +516,8 @@ int lng_copy_encode (lua_State *L, int first, int n, int env, int argbase,
   luaL_checkstack(L, LEVEL_SLOTS, "copying value");
   lua_pushnil(L);   /* slot for the seen table */
   e.seen = base + 1;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+  e.base = base + 2;
   for (i = 0; i < n; i++) {
     e.arg = i;
     if (encvalue(&e, first + i, 0)) {

@@ -100,13 +100,16 @@ int lng_gor_spawn(lua_State *L, int first, int64_t *id) {
 
 static int main_step(lua_State *L, int status, lua_KContext ctx);
 
-static void push_script_args(lua_State *L, lng_runtime *rt, int *n) {
-  *n = 0;
-  if (rt->script >= rt->argc) return;
-  int first = rt->script + 1;
-  luaL_checkstack(L, rt->argc - first, "too many arguments to script");
-  for (int i = first; i < rt->argc; i++) lua_pushstring(L, rt->argv[i]);
-  *n = rt->argc - first;
+/* The script's `...`: arg[1..#arg] as the program left them, like lua.c. */
+static void push_script_args(lua_State *L, lng_gvm *gv, int *n) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, gv->envref);
+  if (lua_getfield(L, -1, "arg") != LUA_TTABLE) luaL_error(L, "'arg' is not a table");
+  lua_remove(L, -2);
+  int k = (int)luaL_len(L, -1);
+  luaL_checkstack(L, k + 3, "too many arguments to script");
+  for (int i = 1; i <= k; i++) lua_rawgeti(L, -i, i);
+  lua_remove(L, -k - 1);
+  *n = k;
 }
 
 static void setenv_upvalue(lua_State *L, lng_gvm *gv) {
@@ -132,8 +135,6 @@ static int main_required(lua_State *L, int status, lua_KContext ctx) {
 
 static int main_step(lua_State *L, int status, lua_KContext ctx) {
   (void)status;
-  lng_shard *sh = lng_shard_of(L);
-  lng_runtime *rt = sh->rt;
   lng_gvm *gv = lng_gor_current(L);
   const lng_step *st = (const lng_step *)ctx;
   lua_settop(L, 0);
@@ -150,7 +151,7 @@ static int main_step(lua_State *L, int status, lua_KContext ctx) {
       r = luaL_loadfilex(L, st->text, NULL);
       if (r != LUA_OK) return load_failed(L, gv, r);
       setenv_upvalue(L, gv);
-      push_script_args(L, rt, &nargs);
+      push_script_args(L, gv, &nargs);
       break;
     default:  /* LNG_STEP_REQUIRE */
       lng_shard_pushenv(L);
@@ -276,9 +277,14 @@ static lng_runres goroutine_failed(lng_shard *sh, lng_g *g, lng_gvm *gv, lua_Sta
   lua_State *L = sh->L;
   int top = lua_gettop(L);
   if (lua_touserdata(co, -1) == &EXIT_SENTINEL) return LNG_RUN_DONE;   /* outcome set */
+  int plain = lua_type(co, -1) == LUA_TSTRING || lua_type(co, -1) == LUA_TNUMBER;
   const char *msg = errmsg(L, co);
   int status = gv->failstatus ? gv->failstatus : LNG_ERRRUN;
-  if (status == LNG_ERRRUN) {
+  if (status == LNG_ERRRUN && !plain) {
+    /* an error object: lua.c shows what __tostring says, with no traceback */
+    if (!(g->flags & LNG_G_MAIN))
+      msg = lua_pushfstring(L, "goroutine %I: %s", (LUA_INTEGER)g->id, msg);
+  } else if (status == LNG_ERRRUN) {
     luaL_traceback(L, co, msg, 0);
     if (!(g->flags & LNG_G_MAIN)) {
       lua_pushfstring(L, "goroutine %I: %s", (LUA_INTEGER)g->id, lua_tostring(L, -1));

@@ -9,6 +9,7 @@
  * global ever depends on which worker a goroutine happened to land on.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <lauxlib.h>
@@ -140,6 +141,7 @@ static int search_stdlib(lua_State *L) {
     lua_pushfstring(L, "[lungo]/%s.lua", name);
     return 2;
   }
+  if (strncmp(name, "lungo.", 6) != 0) return 0;   /* not ours: say nothing */
   lua_pushfstring(L, "no module '%s' in lungo's library", name);
   return 1;
 }
@@ -155,6 +157,23 @@ static void add_searcher(lua_State *L) {
   lua_pushcfunction(L, search_stdlib);
   lua_rawseti(L, -2, 2);
   lua_pop(L, 2);
+}
+
+/* warn(), as the standalone lua does it: off until "@on", each message to
+   stderr as "Lua warning: ...", a message may come in pieces. */
+static void shard_warn(void *ud, const char *msg, int tocont) {
+  lng_shard *sh = ud;
+  if (!sh->warncont && *msg == '@') {        /* a control message */
+    if (strcmp(msg, "@on") == 0) sh->warnon = 1;
+    else if (strcmp(msg, "@off") == 0) sh->warnon = 0;
+    return;
+  }
+  if (sh->warnon) {
+    if (!sh->warncont) fputs("Lua warning: ", stderr);
+    fputs(msg, stderr);
+    if (!tocont) fputs("\n", stderr);
+  }
+  sh->warncont = tocont;
 }
 
 static int shard_panic(lua_State *L) {
@@ -173,6 +192,12 @@ int lng_shard_open(lng_runtime *rt, lng_shard *sh, int index) {
   sh->L = L;
   *(lng_shard **)lua_getextraspace(L) = sh;   /* copied into every thread */
   lua_atpanic(L, shard_panic);
+  lua_setwarnf(L, shard_warn, sh);
+  sh->warnon = rt->cfg.warnings;
+  if (rt->cfg.ignore_env) {     /* what lua -E does: package sees no LUA_PATH */
+    lua_pushboolean(L, 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
+  }
   luaL_openlibs(L);
   lua_pushglobaltable(L);
   lng_open_go(L);

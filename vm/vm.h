@@ -27,6 +27,7 @@ struct lng_shard {
      coroutine inside it): where an interrupt sets its hook. Written by the
      worker, read by its own signal handler. */
   lua_State *volatile running;
+  int warnon, warncont;      /* warn(): "@on"/"@off", and a message in pieces */
 };
 
 struct lng_step {

@@ -1,0 +1,385 @@
+--[==[
+lungo.repl — the read-eval-print loop of the `lungo` command (host/repl.c).
+
+The REPL is the main goroutine. The host reads the terminal on a C thread
+of its own and hands each line over a channel; this loop compiles and runs
+it, then answers on another channel, so that goroutines keep running on
+every worker while the prompt waits.
+
+    require("lungo.repl").run(input, reply, note)
+
+Messages from the host (strings): "L<seq>:<line>" a line typed,
+"C<seq>:" cancel the pending (incomplete) statement, "E<seq>:" end of
+input in the middle of a statement (report it as lua does). Answers (integers):
+0 once when ready, then +seq when the request is done, -seq when the statement
+is incomplete and the continuation prompt is due. `note` (capacity 1) carries
+"deadlock" when the host interrupts a deadlocked statement.
+
+Locals typed at the prompt persist: a top-level `local x = 1` becomes an
+assignment to a variable kept by the REPL, which later lines see as an
+upvalue (so closures given to go() copy it like any local).
+]==]
+
+local M = {}
+
+local KEYWORDS = {}
+for w in ([[and break do else elseif end false for function goto if in
+  local nil not or repeat return then true until while]]):gmatch("%a+") do
+  KEYWORDS[w] = true
+end
+
+local OPS2 = { ["=="] = true, ["~="] = true, ["<="] = true, [">="] = true,
+  ["//"] = true, ["::"] = true, ["<<"] = true, [">>"] = true, [".."] = true }
+
+-- The tokens of src that matter here: names (keywords included) and
+-- operators, with their positions; strings, numbers and comments are
+-- skipped whole. Tolerates unfinished input.
+local function scan(src)
+  local toks, i, n = {}, 1, #src
+  while i <= n do
+    local c = src:sub(i, i)
+    if c:find("^%s") then
+      i = i + 1
+    elseif src:sub(i, i + 1) == "--" then
+      local eq = src:match("^%[(=*)%[", i + 2)
+      local e
+      if eq then
+        e = select(2, src:find("]" .. eq .. "]", i + 4 + #eq, true))
+      else
+        e = src:find("\n", i + 2, true)
+      end
+      i = (e or n) + 1
+    elseif c == "[" and src:find("^%[=*%[", i) then
+      local eq = src:match("^%[(=*)%[", i)
+      local e = select(2, src:find("]" .. eq .. "]", i + 2 + #eq, true))
+      toks[#toks + 1] = { kind = "string", s = i, e = e or n }
+      i = (e or n) + 1
+    elseif c == '"' or c == "'" then
+      local j = i + 1
+      while j <= n do
+        local d = src:sub(j, j)
+        if d == "\\" then j = j + 2
+        elseif d == c or d == "\n" then break
+        else j = j + 1 end
+      end
+      toks[#toks + 1] = { kind = "string", s = i, e = j }
+      i = j + 1
+    elseif c:find("^[%a_]") then
+      local s, e = src:find("^[%w_]+", i)
+      toks[#toks + 1] = { kind = "name", text = src:sub(s, e), s = s, e = e }
+      i = e + 1
+    elseif c:find("^%d") or (c == "." and src:find("^%.%d", i)) then
+      local j = i
+      while j <= n do
+        local d = src:sub(j, j)
+        if d:find("^[%w_.]") then j = j + 1
+        elseif (d == "+" or d == "-") and src:sub(j - 1, j - 1):find("^[eEpP]") then j = j + 1
+        else break end
+      end
+      toks[#toks + 1] = { kind = "number", s = i, e = j - 1 }
+      i = j
+    else
+      local w = src:sub(i, i + 2) == "..." and "..." or
+                OPS2[src:sub(i, i + 1)] and src:sub(i, i + 1) or c
+      toks[#toks + 1] = { kind = "op", text = w, s = i, e = i + #w - 1 }
+      i = i + #w
+    end
+  end
+  return toks
+end
+
+local function isname(t)
+  return t and t.kind == "name" and not KEYWORDS[t.text]
+end
+
+-- Rewrites the top-level local declarations of src into assignments:
+-- `local x, y = 1` -> `x, y = 1`, `local z` -> `z = nil`,
+-- `local function f` -> `function f`, `<const>` dropped. A declaration with
+-- a `<close>` variable, and `local _ENV`, stay real locals of the line.
+-- Returns the new source, the declared names (a set) and every name used.
+local function rewrite(src)
+  local toks = scan(src)
+  local edits, declared, used = {}, {}, {}
+  local depth, k = 0, 1
+  for _, t in ipairs(toks) do
+    if t.kind == "name" and not KEYWORDS[t.text] then used[t.text] = true end
+  end
+  while k <= #toks do
+    local t = toks[k]
+    if t.kind == "name" then
+      local w = t.text
+      if w == "function" or w == "do" or w == "if" or w == "repeat" then
+        depth = depth + 1
+      elseif w == "end" or w == "until" then
+        depth = depth - 1
+      elseif w == "local" and depth == 0 then
+        local nx = toks[k + 1]
+        if nx and nx.text == "function" and isname(toks[k + 2]) then
+          if toks[k + 2].text ~= "_ENV" then
+            edits[#edits + 1] = { t.s, t.e, "" }
+            declared[toks[k + 2].text] = true
+          end
+        elseif isname(nx) then
+          local names, attribs, keep, j = {}, {}, false, k + 1
+          while true do
+            names[#names + 1] = toks[j].text
+            if toks[j].text == "_ENV" then keep = true end
+            local a = toks[j + 1]
+            if a and a.text == "<" and isname(toks[j + 2]) and toks[j + 3] and toks[j + 3].text == ">" then
+              if toks[j + 2].text ~= "const" then keep = true end
+              attribs[#attribs + 1] = { a.s, toks[j + 3].e, "" }
+              j = j + 3
+            end
+            if toks[j + 1] and toks[j + 1].text == "," and isname(toks[j + 2]) then
+              j = j + 2
+            else
+              break
+            end
+          end
+          if not keep then
+            edits[#edits + 1] = { t.s, t.e, "" }
+            for _, a in ipairs(attribs) do edits[#edits + 1] = a end
+            if not (toks[j + 1] and toks[j + 1].text == "=") then
+              edits[#edits + 1] = { toks[j].e + 1, toks[j].e, " = nil" }
+            end
+            for _, nm in ipairs(names) do declared[nm] = true end
+          end
+          k = j
+        end
+      end
+    end
+    k = k + 1
+  end
+  table.sort(edits, function(a, b) return a[1] > b[1] end)
+  for _, e in ipairs(edits) do
+    src = src:sub(1, e[1] - 1) .. e[3] .. src:sub(e[2] + 1)
+  end
+  return src, declared, used
+end
+
+M.rewrite = rewrite   -- for tests and the curious
+
+local CHUNK = "=stdin"
+
+-- A variable that outlives the line that declared it: upvalue 1 of a closure.
+local function newcell()
+  local v
+  return function() return v end
+end
+
+-- Compiles src into a function. Returns fn, or nil and "incomplete", or nil
+-- and an error message (lua.c's rules: "return <src>" first, then <src>;
+-- a syntax error at <eof> means more input may complete it).
+local function compiler(env, cells)
+  -- body: code to wrap; names: locals the line declares or may use.
+  local function wrap(body, names)
+    local list = {}
+    for nm in pairs(names) do
+      if #list >= 180 then return nil end
+      list[#list + 1] = nm
+    end
+    table.sort(list)
+    local head = #list > 0 and ("local " .. table.concat(list, ", ") .. "; ") or ""
+    local outer = load(head .. "return function(...) " .. body .. "\nend", CHUNK, "t", env)
+    if not outer then return nil end
+    local fn = outer()
+    for i = 1, math.huge do
+      local nm = debug.getupvalue(fn, i)
+      if not nm then break end
+      if names[nm] then
+        cells[nm] = cells[nm] or newcell()
+        debug.upvaluejoin(fn, i, cells[nm], 1)
+      end
+    end
+    return fn
+  end
+
+  return function(src)
+    if load("return " .. src, CHUNK, "t", env) then
+      local names = {}
+      for _, t in ipairs(scan(src)) do
+        if t.kind == "name" and cells[t.text] then names[t.text] = true end
+      end
+      local fn = wrap("return " .. src, names)
+      if fn then return fn end
+      return load("return " .. src, CHUNK, "t", env)
+    end
+    local plain, err = load(src, CHUNK, "t", env)
+    if not plain then
+      if err:sub(-5) == "<eof>" then return nil, "incomplete" end
+      return nil, err
+    end
+    local body, declared, used = rewrite(src)
+    local names = {}
+    for nm in pairs(used) do
+      if declared[nm] or cells[nm] then names[nm] = true end
+    end
+    return wrap(body, names) or plain
+  end
+end
+
+-- The error message of a failed statement, with lua.c's rules for error
+-- objects, and its traceback cut where the REPL's own frames begin.
+local function handler(e)
+  local msg = e
+  if type(e) ~= "string" and type(e) ~= "number" then
+    local mt = getmetatable(e)
+    if mt and mt.__tostring and type(tostring(e)) == "string" then return tostring(e) end
+    msg = string.format("(error object is a %s value)", type(e))
+  end
+  local tb = debug.traceback(tostring(msg), 2)
+  local out = {}
+  for line in (tb .. "\n"):gmatch("(.-)\n") do
+    if line:find("^%s*%[C%]: in function 'xpcall'") then
+      local last = out[#out]
+      if last and last:find("^%s*stdin:%d+: in function <stdin:1>$") then
+        out[#out] = last:gsub("in function <stdin:1>$", "in main chunk")
+      end
+      break
+    elseif line:find("[lungo]/lungo.repl.lua", 1, true) then
+      -- the guard of go() (below) raising again what the runtime raised
+      if out[#out] and out[#out]:find("^%s*%[C%]: in function 'error'$") then out[#out] = nil end
+    else
+      out[#out + 1] = line
+    end
+  end
+  return table.concat(out, "\n")
+end
+
+-- go() as seen at the prompt: an error in a goroutine started from the
+-- prompt (or from one of those) is printed and the session goes on,
+-- instead of ending the program. The function below is copied into every
+-- such goroutine, where it installs the same guard for its own go().
+local function guarded(fn, ...)
+  local self = debug.getinfo(1, "f").func
+  local raw = go
+  local function shift(e)
+    if type(e) ~= "string" then return e end
+    return (e:gsub("at argument (%d+)", function(n) return "at argument " .. (tonumber(n) - 1) end))
+  end
+  go = setmetatable({}, {
+    __index = raw,
+    __call = function(_, f, ...)
+      if type(f) ~= "function" then return raw(f, ...) end
+      local ok, id = pcall(raw, self, f, ...)
+      if not ok then error(shift(id), 0) end
+      return id
+    end,
+  })
+  local ok, err = xpcall(fn, function(e)
+    if type(e) ~= "string" and type(e) ~= "number" then
+      local mt = getmetatable(e)
+      if type(e) == "userdata" and not mt then return e end   -- os.exit where it cannot yield
+      if mt and mt.__tostring then return tostring(e) end
+      e = string.format("(error object is a %s value)", type(e))
+    end
+    local tb = debug.traceback(tostring(e), 2)
+    local cut = tb:find("\n%s*%[C%]: in function 'xpcall'")
+    return cut and tb:sub(1, cut - 1) or tb
+  end, ...)
+  if not ok then
+    if type(err) == "userdata" then error(err, 0) end
+    if err == "runtime stopping" then return end
+    io.stderr:write("goroutine ", tostring(go.id()), ": ", tostring(err), "\n")
+  end
+end
+
+local function install_guard(env)
+  local raw = env.go
+  if type(raw) ~= "table" then return end
+  env.go = setmetatable({}, {
+    __index = raw,
+    __call = function(_, f, ...)
+      if type(f) ~= "function" then return raw(f, ...) end
+      local ok, id = pcall(raw, guarded, f, ...)
+      if not ok then
+        if type(id) == "string" then
+          id = id:gsub("at argument (%d+)", function(n) return "at argument " .. (tonumber(n) - 1) end)
+        end
+        error(id, 0)
+      end
+      return id
+    end,
+  })
+end
+
+local DEADLOCK = "fatal error: all goroutines are asleep - deadlock!"
+
+function M.run(input, reply, note)
+  local env = load("return _ENV")()
+  install_guard(env)
+  local cells = {}
+  local compile = compiler(env, cells)
+  local buffer          -- an incomplete statement, waiting for more lines
+  local answer          -- the answer owed to the host, until it is sent
+
+  local function report(msg)
+    io.stdout:flush()
+    io.stderr:write(msg, "\n")
+  end
+
+  local function execute(fn)
+    while #note > 0 do note:recv() end
+    local r = table.pack(xpcall(fn, handler))
+    if not r[1] then
+      local why = #note > 0 and note:recv()
+      local msg = tostring(r[2])
+      if why == "deadlock" then
+        local others = go.count() - 1
+        msg = DEADLOCK .. "\n\ngoroutine " .. go.id() .. " [the statement typed at the prompt]:" ..
+              (msg:match("\n[^\n]*traceback:(.*)$") or "\n\t?") ..
+              (others > 0 and string.format("\n\n%d other goroutine%s still blocked", others,
+                                            others == 1 and " is" or "s are") or "")
+      end
+      report(msg)
+    elseif r.n > 1 then
+      local p = env.print or print
+      local ok, err = pcall(p, table.unpack(r, 2, r.n))
+      if not ok then report("error calling 'print' (" .. tostring(err) .. ")") end
+    end
+    io.stdout:flush()
+  end
+
+  local function serve()
+    if answer then
+      reply:send(answer)
+      answer = nil
+    end
+    local msg = input:recv()
+    if msg == nil then return true end
+    local kind, seq, text = msg:match("^(%a)(%d+):(.*)$")
+    seq = tonumber(seq)
+    answer = seq
+    if kind == "C" then
+      buffer = nil
+    elseif kind == "E" then
+      if buffer then
+        local _, err = load(buffer, CHUNK, "t", env)
+        buffer = nil
+        if err then report(err) end
+      end
+    else
+      local src = buffer and (buffer .. "\n" .. text) or text
+      buffer = nil
+      local fn, err = compile(src)
+      if fn then
+        execute(fn)
+      elseif err == "incomplete" then
+        buffer = src
+        answer = -seq
+      else
+        report(err)
+      end
+    end
+  end
+
+  reply:send(0)
+  while true do
+    -- An interrupt meant for a statement that lands in this loop's own
+    -- code (a late Ctrl-C) is dropped; an answer still owed is sent.
+    local ok, quit = pcall(serve)
+    if ok and quit then return end
+  end
+end
+
+return M
