@@ -362,28 +362,84 @@ static int writer (lua_State *L, const void *p, size_t sz, void *ud) {
    its upvalues first showed this variable. */
 #define UPKEY(id, i) ((id) * 256 + (i))
 
+/* Per-state caches, so that spawning the same function again and again
+   neither dumps nor loads its code each time:
+   registry[&DUMPS] = {closure -> its lua_dump}, weak keys (sender side);
+   registry[&PROTOS] = {hash -> loaded closure, ~hash -> dump} (receiver
+   side), for functions without upvalues only: such a closure holds
+   nothing a goroutine could change, so one can serve every copy. Keyed
+   by a hash of the code, so a lookup allocates nothing; the dump kept
+   beside it confirms a hit. Emptied when it holds PROTOS_MAX entries. */
+static const char DUMPS = 'd', PROTOS = 'p', PROTOS_N = 'n';
+#define PROTOS_MAX 256
+
+static lua_Integer codehash (const char *p, size_t n) {
+  uint64_t h = 1469598103934665603ull;   /* FNV-1a */
+  for (size_t i = 0; i < n; i++) { h ^= (unsigned char)p[i]; h *= 1099511628211ull; }
+  return (lua_Integer)h;
+}
+
+static void getcache (lua_State *L, const char *key, const char *mode) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, key) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    if (*mode) {
+      lua_createtable(L, 0, 1);
+      lua_pushstring(L, mode);
+      lua_setfield(L, -2, "__mode");
+      lua_setmetatable(L, -2);
+    }
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+  }
+}
+
+/* Appends the code of the function at f (absolute index) to the message. */
+static int dumpcode (Encoder *e, int f) {
+  lua_State *L = e->L;
+  size_t n;
+  getcache(L, &DUMPS, "k");
+  lua_pushvalue(L, f);
+  if (lua_rawget(L, -2) == LUA_TSTRING) {
+    const char *s = lua_tolstring(L, -1, &n);
+    int r = lng_msg_append(e->m, s, n);
+    lua_pop(L, 2);
+    return r ? nomem(e) : 0;
+  }
+  lua_pop(L, 1);
+  size_t start = e->m->len;
+  lua_pushvalue(L, f);
+  int r = lua_dump(L, writer, e->m, 0);   /* keep debug info: file:line */
+  lua_pop(L, 1);
+  if (r != 0) { lua_pop(L, 1); return nomem(e); }
+  lua_pushvalue(L, f);
+  lua_pushlstring(L, (const char *)lng_msg_bytes(e->m) + start, e->m->len - start);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+  return 0;
+}
+
 static int enclfunc (Encoder *e, int f, int depth) {
   lua_State *L = e->L;
   lua_Debug ar;
-  lua_Integer id;
+  lua_Integer id = 0;
   size_t off;
   unsigned char *p;
   int i, nups;
-  if (seenid(e, f, &id)) return puttvb(e, T_REF, (lua_Unsigned)id, NULL, 0);
-  if (depth >= LNG_COPY_MAXDEPTH) return fail(e, NULL, depth);
-  if (!lua_checkstack(L, LEVEL_SLOTS)) { e->err = E_STACK; return -1; }
   lua_pushvalue(L, f);
   lua_getinfo(L, ">u", &ar);
   nups = ar.nups;
+  /* A function without upvalues needs no id: nothing can refer back to
+     it, and the receiver's cache of such functions keeps it one value. */
+  if (nups > 0 && seenid(e, f, &id)) return puttvb(e, T_REF, (lua_Unsigned)id, NULL, 0);
+  if (depth >= LNG_COPY_MAXDEPTH) return fail(e, NULL, depth);
+  if (!lua_checkstack(L, LEVEL_SLOTS)) { e->err = E_STACK; return -1; }
   if (!(p = lng_msg_reserve(e->m, 2))) return nomem(e);
   p[0] = T_FUN;
   p[1] = (unsigned char)nups;
   e->m->len += 2;
   if (hole32(e, &off)) return -1;
-  lua_pushvalue(L, f);
-  i = lua_dump(L, writer, e->m, 0);   /* keep debug info: file:line */
-  lua_pop(L, 1);
-  if (i != 0) return nomem(e);
+  if (dumpcode(e, f)) return -1;
   if (patch32(e, off, e->m->len - off - 4)) return -1;
   /* Note every upvalue first, so that a function reached through one of
      them can join an upvalue of this one not yet written. */
@@ -683,13 +739,49 @@ static int decfunc (Decoder *d, int depth) {
   c.p = (const char *)d->p;
   c.n = len;
   d->p += len;
+  const char *code = c.p;            /* the reader consumes c */
+  size_t codelen = c.n;
+  lua_Integer h = 0;
+  if (nups == 0) {                   /* shareable: look in the cache first */
+    int top = lua_gettop(L);
+    size_t n;
+    h = codehash(c.p, c.n);
+    getcache(L, &PROTOS, "");
+    if (lua_rawgeti(L, -1, ~h) == LUA_TSTRING) {
+      const char *s = lua_tolstring(L, -1, &n);
+      if (n == c.n && memcmp(s, c.p, n) == 0 && lua_rawgeti(L, -2, h) == LUA_TFUNCTION) {
+        lua_replace(L, top + 1);
+        lua_settop(L, top + 1);
+        return 0;
+      }
+    }
+    lua_settop(L, top);
+  }
   if (lua_load(L, readchunk, &c, "=(copy)", "b") != LUA_OK)
     return -1;   /* message pushed by lua_load */
   f = lua_gettop(L);
+  if (nups == 0 && islfunc(L, f) && !hasupvalue(L, f, 1)) {
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &PROTOS_N);
+    lua_Integer count = lua_tointeger(L, -1) + 1;
+    lua_pop(L, 1);
+    if (count > PROTOS_MAX) {        /* a program that makes code: start over */
+      lua_newtable(L);
+      lua_rawsetp(L, LUA_REGISTRYINDEX, &PROTOS);
+      count = 1;
+    }
+    lua_pushinteger(L, count);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &PROTOS_N);
+    getcache(L, &PROTOS, "");
+    lua_pushvalue(L, f);
+    lua_rawseti(L, -2, h);
+    lua_pushlstring(L, code, codelen);
+    lua_rawseti(L, -2, ~h);
+    lua_pop(L, 1);
+  }
   if (!islfunc(L, f) || (nups > 0 && !hasupvalue(L, f, nups)) ||
       hasupvalue(L, f, nups + 1))
     return corrupt(d);
-  newid(d, f);
+  if (nups > 0) newid(d, f);      /* numbered as the encoder did */
   for (i = 1; i <= nups; i++) {
     if (d->p < d->end && *d->p == T_JOIN) {
       lua_Unsigned id;

@@ -222,8 +222,14 @@ static int start_protected(lua_State *L) {
   lng_g *g = lua_touserdata(L, 1);
   lng_shard *sh = lng_shard_of(L);
   lng_gvm *gv = g->vm;
-  gv->co = lua_newthread(L);
-  gv->coref = luaL_ref(L, LUA_REGISTRYINDEX);
+  if (sh->npool > 0) {
+    sh->npool--;
+    gv->co = sh->pool[sh->npool];
+    gv->coref = sh->poolref[sh->npool];
+  } else {
+    gv->co = lua_newthread(L);
+    gv->coref = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
   lua_createtable(L, 0, 1);
   lua_pushvalue(L, -1);
   lua_setfield(L, -2, "_G");
@@ -355,9 +361,19 @@ static void gor_drop(void *ud, int worker, lng_g *g) {
     pthread_mutex_unlock(&rt->mainmu);
   }
   if (!gv) return;
-  lua_State *L = rt->shards[worker].L;
+  lng_shard *sh = &rt->shards[worker];
+  lua_State *L = sh->L;
   if (L) {
-    luaL_unref(L, LUA_REGISTRYINDEX, gv->coref);
+    lua_State *co = gv->co;
+    /* A thread whose function returned is as good as new: keep it. */
+    if (co && sh->npool < LNG_THREAD_POOL && !lng_sched_stopping(rt->sched) &&
+        lua_status(co) == LUA_OK && lua_gettop(co) == 0) {
+      lua_sethook(co, NULL, 0, 0);
+      sh->pool[sh->npool] = co;
+      sh->poolref[sh->npool++] = gv->coref;
+    } else {
+      luaL_unref(L, LUA_REGISTRYINDEX, gv->coref);
+    }
     luaL_unref(L, LUA_REGISTRYINDEX, gv->envref);
   }
   free(gv->chain);

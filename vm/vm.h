@@ -13,6 +13,8 @@
 #include "../runtime/sched.h"
 
 typedef struct lng_shard lng_shard;
+
+#define LNG_THREAD_POOL 64
 typedef struct lng_step lng_step;
 
 struct lng_shard {
@@ -28,6 +30,11 @@ struct lng_shard {
      worker, read by its own signal handler. */
   lua_State *volatile running;
   int warnon, warncont;      /* warn(): "@on"/"@off", and a message in pieces */
+  /* Threads of goroutines that returned, kept for the next ones: a new
+     goroutine then costs no thread, no stack and no garbage. */
+  int npool;
+  lua_State *pool[LNG_THREAD_POOL];
+  int poolref[LNG_THREAD_POOL];
 };
 
 struct lng_step {
