@@ -12,7 +12,17 @@
 #define RECV_VALUE 0    /* ch:recv(): v, ok */
 #define RECV_RANGE 1    /* iterator of ch:range(): v, or nil at the end */
 
+/* Every function here has the channel metatable as upvalue 1: checking a
+   channel is one comparison, no registry lookup. */
 static lng_chan *checkchan(lua_State *L, int idx) {
+  if (lua_getmetatable(L, idx)) {
+    int same = lua_rawequal(L, -1, lua_upvalueindex(1));
+    lua_pop(L, 1);
+    if (same) {
+      lng_obj *o = ((lng_proxy *)lua_touserdata(L, idx))->obj;
+      if (o) return (lng_chan *)o;
+    }
+  }
   return (lng_chan *)lng_proxy_check(L, idx, LNG_OBJ_CHAN, "channel");
 }
 
@@ -146,7 +156,8 @@ static int chan_rangeiter(lua_State *L) { return recv_common(L, RECV_RANGE); }
 
 static int chan_range(lua_State *L) {
   checkchan(L, 1);
-  lua_pushcfunction(L, chan_rangeiter);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushcclosure(L, chan_rangeiter, 1);
   lua_pushvalue(L, 1);
   return 2;
 }
@@ -179,11 +190,15 @@ void lng_open_chan(lua_State *L) {
     {"len", chan_len}, {"cap", chan_cap}, {"range", chan_range}, {NULL, NULL}
   };
   lua_newtable(L);                        /* the metatable */
-  luaL_newlib(L, methods);
+  luaL_newlibtable(L, methods);
+  lua_pushvalue(L, -2);
+  luaL_setfuncs(L, methods, 1);
   lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, chan_len);
+  lua_pushvalue(L, -1);
+  lua_pushcclosure(L, chan_len, 1);
   lua_setfield(L, -2, "__len");
-  lua_pushcfunction(L, chan_tostring);
+  lua_pushvalue(L, -1);
+  lua_pushcclosure(L, chan_tostring, 1);
   lua_setfield(L, -2, "__tostring");
   lua_pushliteral(L, "channel");
   lua_setfield(L, -2, "__name");

@@ -7,7 +7,8 @@ unsigned char *lng_msg_reserve(lng_msg *m, size_t n) {
   if (n > SIZE_MAX - m->len) return NULL;
   size_t need = m->len + n;
   if (need > m->cap) {
-    size_t cap = m->cap * 2;
+    /* Leaving the inline buffer means a bigger value: start at 256. */
+    size_t cap = m->heap ? m->cap * 2 : 256;
     if (cap < need) cap = need;
     unsigned char *p;
     if (m->heap) {

@@ -46,6 +46,8 @@ void lng_proxy_register(lua_State *L, int kind) {
     lua_pushvalue(L, -1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &KIND_MT[kind]);
   }
+  lua_pushinteger(L, kind);
+  lua_rawsetp(L, -2, &KINDS_KEY);
   getregtable(L, &KINDS_KEY, NULL);
   lua_pushvalue(L, -2);
   lua_rawseti(L, -2, kind);
@@ -80,9 +82,8 @@ void lng_proxy_push(lua_State *L, lng_obj *o) {
 
 lng_obj *lng_proxy_test(lua_State *L, int idx) {
   if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx)) return NULL;
-  getregtable(L, &KINDS_KEY, NULL);
-  lua_insert(L, -2);
-  int isproxy = lua_rawget(L, -2) == LUA_TNUMBER;
+  /* proxy metatables carry their kind under a private key */
+  int isproxy = lua_rawgetp(L, -1, &KINDS_KEY) == LUA_TNUMBER;
   lua_pop(L, 2);
   if (!isproxy) return NULL;
   lng_proxy *p = lua_touserdata(L, idx);
