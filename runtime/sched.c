@@ -347,10 +347,12 @@ static void finish(worker *w, lng_g *g) {
   atomic_fetch_sub(&w->nall, 1);
   s->ops->drop(s->ud, w->index, g);
   lng_sched_freeg(g);
-  if (atomic_fetch_sub(&s->live, 1) == 1) {
-    if (!s->service) set_outcome(s, LNG_OK, 0, NULL);
-  } else if (atomic_fetch_sub(&s->active, 1) == 1)
-    check_dead(s);
+  int last = atomic_fetch_sub(&s->live, 1) == 1;
+  if (last && !s->service) {
+    set_outcome(s, LNG_OK, 0, NULL);
+    return;
+  }
+  if (atomic_fetch_sub(&s->active, 1) == 1) check_dead(s);
 }
 
 /* The worker this thread is, if any: to refuse blocking C calls there. */

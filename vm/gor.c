@@ -48,6 +48,10 @@ int lng_gor_park(lua_State *L, const char *reason, lua_KContext ctx, lua_KFuncti
   gv->parkedL = L;
   lng_sched_arm(sh->current);
   lng_sched_park(sh->rt->sched, sh->current, reason);
+  /* An interrupt that came while this wait was being set up found nothing
+     to abort yet: take it now (lng_interrupt sets the flag first). */
+  if ((sh->current->flags & LNG_G_MAIN) && atomic_exchange(&sh->rt->interrupt, 0))
+    lng_sched_abort(sh->rt->sched, sh->current);
   return lua_yieldk(L, 0, ctx, k);
 }
 
@@ -279,25 +283,37 @@ static void fail(lng_shard *sh, lng_g *g, int status, const char *msg) {
   (void)g;
 }
 
-static lng_runres goroutine_failed(lng_shard *sh, lng_g *g, lng_gvm *gv, lua_State *co) {
+/* Builds the report of a failed goroutine (protected: memory may be what
+   ran out). Arguments: the goroutine record, its thread, its status. */
+static int build_report(lua_State *L) {
+  lng_g *g = lua_touserdata(L, 1);
+  lua_State *co = lua_touserdata(L, 2);
+  int status = (int)lua_tointeger(L, 3);
+  int plain = lua_type(co, -1) == LUA_TSTRING || lua_type(co, -1) == LUA_TNUMBER;
+  const char *msg = errmsg(L, co);
+  if (status == LNG_ERRRUN && plain) msg = (luaL_traceback(L, co, msg, 0), lua_tostring(L, -1));
+  /* an error object: lua.c shows what __tostring says, with no traceback */
+  if ((status == LNG_ERRRUN || status == LNG_ERRMEM) && !(g->flags & LNG_G_MAIN))
+    lua_pushfstring(L, "goroutine %I: %s", (LUA_INTEGER)g->id, msg);
+  return 1;
+}
+
+static lng_runres goroutine_failed(lng_shard *sh, lng_g *g, lng_gvm *gv, lua_State *co, int st) {
   lua_State *L = sh->L;
   int top = lua_gettop(L);
   if (lua_touserdata(co, -1) == &EXIT_SENTINEL) return LNG_RUN_DONE;   /* outcome set */
-  int plain = lua_type(co, -1) == LUA_TSTRING || lua_type(co, -1) == LUA_TNUMBER;
-  const char *msg = errmsg(L, co);
-  int status = gv->failstatus ? gv->failstatus : LNG_ERRRUN;
-  if (status == LNG_ERRRUN && !plain) {
-    /* an error object: lua.c shows what __tostring says, with no traceback */
-    if (!(g->flags & LNG_G_MAIN))
-      msg = lua_pushfstring(L, "goroutine %I: %s", (LUA_INTEGER)g->id, msg);
-  } else if (status == LNG_ERRRUN) {
-    luaL_traceback(L, co, msg, 0);
-    if (!(g->flags & LNG_G_MAIN)) {
-      lua_pushfstring(L, "goroutine %I: %s", (LUA_INTEGER)g->id, lua_tostring(L, -1));
-    }
-    msg = lua_tostring(L, -1);
+  int status = gv->failstatus ? gv->failstatus : st == LUA_ERRMEM ? LNG_ERRMEM : LNG_ERRRUN;
+  lua_pushcfunction(L, build_report);
+  lua_pushlightuserdata(L, g);
+  lua_pushlightuserdata(L, co);
+  lua_pushinteger(L, status);
+  if (lua_pcall(L, 3, 1, 0) == LUA_OK) {
+    fail(sh, g, status, lua_tostring(L, -1));
+  } else {
+    char buf[128];
+    snprintf(buf, sizeof buf, "goroutine %lld: not enough memory", (long long)g->id);
+    fail(sh, g, LNG_ERRMEM, buf);
   }
-  fail(sh, g, status, msg);
   lua_settop(L, top);
   return LNG_RUN_DONE;
 }
@@ -349,7 +365,7 @@ static lng_runres gor_run(void *ud, int worker, lng_g *g) {
     }
   }
   if (st == LUA_OK) return LNG_RUN_DONE;
-  return goroutine_failed(sh, g, gv, gv->co);
+  return goroutine_failed(sh, g, gv, gv->co, st);
 }
 
 static void gor_drop(void *ud, int worker, lng_g *g) {

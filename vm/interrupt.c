@@ -63,13 +63,17 @@ void lng_interrupt_worker(lng_runtime *rt, int worker) {
 
 int lng_interrupt(lng_runtime *rt) {
   if (!rt || !rt->started) return LNG_ERRMISUSE;
-  /* Blocked: take it out of its wait. Running: the signal. */
+  /* The flag first: main, entering a wait right now, checks it once armed.
+     Blocked: take it out of its wait. Running: the signal. */
+  atomic_store(&rt->interrupt, 1);
   pthread_mutex_lock(&rt->mainmu);
   int done = rt->maing && lng_sched_abort(rt->sched, rt->maing);
   pthread_mutex_unlock(&rt->mainmu);
-  if (done) return LNG_OK;
+  if (done) {
+    atomic_store(&rt->interrupt, 0);
+    return LNG_OK;
+  }
   int w = atomic_load(&rt->mainworker);
-  atomic_store(&rt->interrupt, 1);
   if (w >= 0) lng_interrupt_worker(rt, w);
   return LNG_OK;
 }

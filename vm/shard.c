@@ -181,6 +181,8 @@ static int shard_panic(lua_State *L) {
   abort();
 }
 
+static int setup(lua_State *L);
+
 int lng_shard_open(lng_runtime *rt, lng_shard *sh, int index) {
   sh->rt = rt;
   sh->index = index;
@@ -194,6 +196,19 @@ int lng_shard_open(lng_runtime *rt, lng_shard *sh, int index) {
   lua_atpanic(L, shard_panic);
   lua_setwarnf(L, shard_warn, sh);
   sh->warnon = rt->cfg.warnings;
+  lua_pushcfunction(L, setup);     /* protected: a memory limit may be too small */
+  if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+    lua_close(L);
+    sh->L = NULL;
+    return -1;
+  }
+  return 0;
+}
+
+/* Fills a new shard's state: libraries, lungo's API, the globals' metatables. */
+static int setup(lua_State *L) {
+  lng_shard *sh = lng_shard_of(L);
+  lng_runtime *rt = sh->rt;
   if (rt->cfg.ignore_env) {     /* what lua -E does: package sees no LUA_PATH */
     lua_pushboolean(L, 1);
     lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
