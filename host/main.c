@@ -4,12 +4,15 @@
  * Written only against the public header.
  *
  *   lungo [options] [script [args]]
+ *
+ * With no script on a terminal, or with -i, it opens the REPL (repl.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "lungo.h"
+#include "repl.h"
 
 static const char *progname = "lungo";
 
@@ -22,6 +25,7 @@ static void usage(const char *badopt) {
           "usage: %s [options] [script [args]]\n"
           "Available options are:\n"
           "  -e stat       execute string 'stat'\n"
+          "  -i            enter interactive mode after executing 'script'\n"
           "  -l mod        require library 'mod' into global 'mod'\n"
           "  -l g=mod      require library 'mod' into global 'g'\n"
           "  -v            show version information\n"
@@ -61,7 +65,7 @@ static int report(lng_runtime *rt, int st) {
 }
 
 int main(int argc, char **argv) {
-  int workers = 0, noenv = 0, showversion = 0, script = argc, i;
+  int workers = 0, noenv = 0, showversion = 0, interactive = 0, hasexec = 0, script = argc, i;
   /* First pass: options that shape the runtime, and where the script is. */
   for (i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -69,9 +73,13 @@ int main(int argc, char **argv) {
     if (strcmp(a, "-") == 0) { script = i; break; }
     if (strcmp(a, "--") == 0) { script = i + 1 < argc ? i + 1 : argc; break; }
     if (strcmp(a, "-e") == 0 || strcmp(a, "-l") == 0) {
+      if (a[1] == 'e') hasexec = 1;
       if (++i >= argc) { usage(a); return 1; }
     } else if (strncmp(a, "-e", 2) == 0 || strncmp(a, "-l", 2) == 0) {
       /* -estat, -lmod */
+      if (a[1] == 'e') hasexec = 1;
+    } else if (strcmp(a, "-i") == 0) {
+      interactive = 1;
     } else if (strcmp(a, "-W") == 0 || strcmp(a, "--workers") == 0) {
       if (++i >= argc || parse_workers(argv[i], &workers) != 0) {
         if (i >= argc) usage(a);
@@ -99,7 +107,10 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
-  if (showversion) print_version();
+  /* Like lua: the REPL with -i, or with no script, no -e and no -v on a terminal. */
+  if (!interactive && script >= argc && !hasexec && !showversion && isatty(STDIN_FILENO))
+    interactive = 1;
+  if (showversion || (interactive && isatty(STDIN_FILENO))) print_version();
 
   lng_config cfg;
   lng_config_init(&cfg);
@@ -144,25 +155,28 @@ int main(int argc, char **argv) {
       i++;
     }
   }
+  repl *r = NULL;
   if (script < argc) {
     lng_main_file(rt, strcmp(argv[script], "-") == 0 ? NULL : argv[script]);
-  } else if (argc <= 1 || (!showversion && !isatty(STDIN_FILENO))) {
-    /* no script: like lua, read the program from a non-terminal stdin */
-    int only_opts = 0;
-    for (i = 1; i < argc; i++) if (argv[i][1] == 'e') only_opts = 1;
-    if (!only_opts) {
-      if (isatty(STDIN_FILENO)) print_version();
-      lng_main_file(rt, NULL);
-    }
+  } else if (!interactive && !hasexec && !showversion) {
+    /* no script and not a terminal: like lua, read the program from stdin */
+    lng_main_file(rt, NULL);
   }
-  if (lng_start(rt) != LNG_OK) {
+  if (interactive && !(r = repl_new(rt))) {
+    fprintf(stderr, "%s: cannot start the REPL\n", progname);
+    return 1;
+  }
+  if (lng_start(rt) != LNG_OK || (r && repl_start(r) != 0)) {
     fprintf(stderr, "%s: cannot start the runtime\n", progname);
     return 1;
   }
   int st = lng_wait(rt);
-  int code = report(rt, st);
+  /* The program ended under the REPL (os.exit, an uncaught error): the
+     reader thread may still hold the REPL's channels, so leave at once. */
+  int left = r ? repl_end(r) : 1, leave = left == 0;
+  int code = left == 2 ? 130 : report(rt, st);
   fflush(stdout);
-  if (st == LNG_EXIT || st == LNG_ERRRUN) {
+  if (st == LNG_EXIT || st == LNG_ERRRUN || leave) {
     /* Like os.exit in lua: leave at once, even if goroutines still compute. */
     exit(code);
   }

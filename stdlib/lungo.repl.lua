@@ -18,6 +18,9 @@ is incomplete and the continuation prompt is due. `note` (capacity 1) carries
 Locals typed at the prompt persist: a top-level `local x = 1` becomes an
 assignment to a variable kept by the REPL, which later lines see as an
 upvalue (so closures given to go() copy it like any local).
+
+go() at the prompt is wrapped: an error in a goroutine started from the
+prompt (or from one of those) is printed, and the session goes on.
 ]==]
 
 local M = {}
@@ -218,80 +221,63 @@ local function compiler(env, cells)
   end
 end
 
--- The error message of a failed statement, with lua.c's rules for error
--- objects, and its traceback cut where the REPL's own frames begin.
-local function handler(e)
-  local msg = e
-  if type(e) ~= "string" and type(e) ~= "number" then
-    local mt = getmetatable(e)
-    if mt and mt.__tostring and type(tostring(e)) == "string" then return tostring(e) end
-    msg = string.format("(error object is a %s value)", type(e))
-  end
-  local tb = debug.traceback(tostring(msg), 2)
+-- A traceback without the REPL's own frames: cut where they begin (the
+-- xpcall that ran the user's code); the frames of go() as seen at the prompt
+-- (below) raising again what the runtime raised are dropped.
+local function clean(tb)
   local out = {}
   for line in (tb .. "\n"):gmatch("(.-)\n") do
     if line:find("^%s*%[C%]: in function 'xpcall'") then
-      local last = out[#out]
-      if last and last:find("^%s*stdin:%d+: in function <stdin:1>$") then
-        out[#out] = last:gsub("in function <stdin:1>$", "in main chunk")
-      end
       break
     elseif line:find("[lungo]/lungo.repl.lua", 1, true) then
-      -- the guard of go() (below) raising again what the runtime raised
       if out[#out] and out[#out]:find("^%s*%[C%]: in function 'error'$") then out[#out] = nil end
     else
       out[#out + 1] = line
     end
+  end
+  return out
+end
+
+-- The message of an error object, with lua.c's rules; nil when it is
+-- used as it is (an object with __tostring).
+local function message(e)
+  if type(e) == "string" or type(e) == "number" then return tostring(e) end
+  local mt = getmetatable(e)
+  if mt and mt.__tostring and type(tostring(e)) == "string" then return nil end
+  return string.format("(error object is a %s value)", type(e))
+end
+
+-- The error message of a failed statement, with its traceback; the frame
+-- of the line itself reads "in main chunk", as in lua.
+local function handler(e)
+  local msg = message(e)
+  if not msg then return tostring(e) end
+  local out = clean(debug.traceback(msg, 2))
+  local last = out[#out]
+  if last and last:find("^%s*stdin:%d+: in function <stdin:1>$") then
+    out[#out] = last:gsub("in function <stdin:1>$", "in main chunk")
   end
   return table.concat(out, "\n")
 end
 
 -- go() as seen at the prompt: an error in a goroutine started from the
 -- prompt (or from one of those) is printed and the session goes on,
--- instead of ending the program. The function below is copied into every
--- such goroutine, where it installs the same guard for its own go().
+-- instead of ending the program. `guarded` is what such a goroutine really
+-- runs: it is copied at every spawn, so it stays small and fetches the
+-- rest from this module (loaded once per worker).
 local function guarded(fn, ...)
-  local self = debug.getinfo(1, "f").func
-  local raw = go
-  local function shift(e)
-    if type(e) ~= "string" then return e end
-    return (e:gsub("at argument (%d+)", function(n) return "at argument " .. (tonumber(n) - 1) end))
-  end
-  go = setmetatable({}, {
-    __index = raw,
-    __call = function(_, f, ...)
-      if type(f) ~= "function" then return raw(f, ...) end
-      local ok, id = pcall(raw, self, f, ...)
-      if not ok then error(shift(id), 0) end
-      return id
-    end,
-  })
-  local ok, err = xpcall(fn, function(e)
-    if type(e) ~= "string" and type(e) ~= "number" then
-      local mt = getmetatable(e)
-      if type(e) == "userdata" and not mt then return e end   -- os.exit where it cannot yield
-      if mt and mt.__tostring then return tostring(e) end
-      e = string.format("(error object is a %s value)", type(e))
-    end
-    local tb = debug.traceback(tostring(e), 2)
-    local cut = tb:find("\n%s*%[C%]: in function 'xpcall'")
-    return cut and tb:sub(1, cut - 1) or tb
-  end, ...)
-  if not ok then
-    if type(err) == "userdata" then error(err, 0) end
-    if err == "runtime stopping" then return end
-    io.stderr:write("goroutine ", tostring(go.id()), ": ", tostring(err), "\n")
-  end
+  local R = require("lungo.repl")
+  go = R.goproxy(go, debug.getinfo(1, "f").func)
+  return R.rungoroutine(fn, ...)
 end
 
-local function install_guard(env)
-  local raw = env.go
-  if type(raw) ~= "table" then return end
-  env.go = setmetatable({}, {
+-- A go() that spawns through `guard`; copy errors name the user's arguments.
+function M.goproxy(raw, guard)
+  return setmetatable({}, {
     __index = raw,
     __call = function(_, f, ...)
       if type(f) ~= "function" then return raw(f, ...) end
-      local ok, id = pcall(raw, guarded, f, ...)
+      local ok, id = pcall(raw, guard, f, ...)
       if not ok then
         if type(id) == "string" then
           id = id:gsub("at argument (%d+)", function(n) return "at argument " .. (tonumber(n) - 1) end)
@@ -301,6 +287,26 @@ local function install_guard(env)
       return id
     end,
   })
+end
+
+local function goroutine_handler(e)
+  if type(e) == "userdata" and not getmetatable(e) then return e end   -- os.exit where it cannot yield
+  local msg = message(e)
+  if not msg then return tostring(e) end
+  return table.concat(clean(debug.traceback(msg, 2)), "\n")
+end
+
+function M.rungoroutine(fn, ...)
+  local ok, err = xpcall(fn, goroutine_handler, ...)
+  if not ok then
+    if type(err) == "userdata" then error(err, 0) end
+    if err == "runtime stopping" then return end              -- lng_destroy
+    io.stderr:write(string.format("goroutine %d: %s\n", go.id(), tostring(err)))
+  end
+end
+
+local function install_guard(env)
+  if type(env.go) == "table" then env.go = M.goproxy(env.go, guarded) end
 end
 
 local DEADLOCK = "fatal error: all goroutines are asleep - deadlock!"

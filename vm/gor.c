@@ -70,6 +70,7 @@ int lng_gor_aborted(lua_State *L) {
 int lng_gor_yield(lua_State *L) {
   if (!lng_gor_canblock(L)) return 0;    /* nowhere to yield to: a no-op, like Gosched in a lock */
   lng_gor_current(L)->pending = LNG_PEND_YIELD;
+  lng_gor_current(L)->parkedL = L;
   return lua_yieldk(L, 0, 0, yield_done);
 }
 
@@ -352,6 +353,7 @@ static lng_runres gor_run(void *ud, int worker, lng_g *g) {
   if (g->flags & LNG_G_MAIN) atomic_store(&rt->mainworker, worker);
   sh->current = g;
   sh->running = gv->co;
+  if (g->flags & LNG_G_MAIN) lng_interrupt_resume(rt, gv);
   int nres = 0;
   int st = lua_resume(gv->co, NULL, nargs, &nres);
   sh->running = NULL;

@@ -31,7 +31,22 @@ static void hook(lua_State *L, lua_Debug *ar) {
     return;
   }
   lua_sethook(L, NULL, 0, 0);
-  if (atomic_exchange(&rt->interrupt, 0)) luaL_error(L, "interrupted!");
+  if (atomic_exchange(&rt->interrupt, 0)) {
+    luaL_where(L, 0);                      /* where the code was: "stdin:1:" */
+    if (!*lua_tostring(L, -1)) { lua_pop(L, 1); luaL_where(L, 1); }
+    lua_pushliteral(L, "interrupted!");
+    lua_concat(L, 2);
+    lua_error(L);
+  }
+}
+
+/* The main goroutine is about to be resumed with an interrupt pending
+   (it was queued, not running, when the interrupt came): arm the hook on
+   the thread that will run. */
+void lng_interrupt_resume(lng_runtime *rt, lng_gvm *gv) {
+  if (!atomic_load(&rt->interrupt)) return;
+  lua_State *T = gv->parkedL ? gv->parkedL : gv->co;
+  lua_sethook(T, hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
 static void on_signal(int sig) {

@@ -120,6 +120,7 @@ int lng_gor_spawn(lua_State *L, int first, int64_t *id);
 void lng_interrupt_bind(lng_shard *sh);        /* on a worker, before running Lua */
 int lng_interrupt_install(void);               /* the signal handler, once per process */
 void lng_interrupt_worker(lng_runtime *rt, int worker);
+void lng_interrupt_resume(lng_runtime *rt, lng_gvm *gv);   /* main, before a resume */
 
 /* bindings (lua-bindings/) */
 void lng_open_go(lua_State *L);                /* go, chan: into the table on top */
