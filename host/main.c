@@ -30,6 +30,7 @@ static void usage(const char *badopt) {
           "  -l g=mod      require library 'mod' into global 'g'\n"
           "  -v            show version information\n"
           "  -E            ignore environment variables\n"
+          "  -W            turn warnings on (when no count follows)\n"
           "  -W N, --workers N\n"
           "                run N worker threads (default: $LUNGO_WORKERS, else one per CPU)\n"
           "  --            stop handling options\n"
@@ -46,7 +47,7 @@ static int parse_workers(const char *s, int *out) {
 }
 
 static void print_version(void) {
-  printf("%s (Lua 5.4) -- goroutines for Lua\n", LUNGO_VERSION);
+  printf("%s\n", lng_version());
   fflush(stdout);
 }
 
@@ -65,7 +66,7 @@ static int report(lng_runtime *rt, int st) {
 }
 
 int main(int argc, char **argv) {
-  int workers = 0, noenv = 0, showversion = 0, interactive = 0, hasexec = 0, script = argc, i;
+  int workers = 0, warnings = 0, noenv = 0, showversion = 0, interactive = 0, hasexec = 0, script = argc, i;
   /* First pass: options that shape the runtime, and where the script is. */
   for (i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -80,6 +81,8 @@ int main(int argc, char **argv) {
       if (a[1] == 'e') hasexec = 1;
     } else if (strcmp(a, "-i") == 0) {
       interactive = 1;
+    } else if (strcmp(a, "-W") == 0 && (i + 1 >= argc || parse_workers(argv[i + 1], &workers) != 0)) {
+      warnings = 1;               /* lua's -W: no count follows, so warnings on */
     } else if (strcmp(a, "-W") == 0 || strcmp(a, "--workers") == 0) {
       if (++i >= argc || parse_workers(argv[i], &workers) != 0) {
         if (i >= argc) usage(a);
@@ -115,6 +118,8 @@ int main(int argc, char **argv) {
   lng_config cfg;
   lng_config_init(&cfg);
   cfg.workers = workers;
+  cfg.warnings = warnings;
+  cfg.ignore_env = noenv;
   lng_runtime *rt = lng_new(&cfg);
   if (!rt) {
     fprintf(stderr, "%s: cannot create the runtime\n", progname);
@@ -151,7 +156,8 @@ int main(int argc, char **argv) {
           lng_main_require(rt, v, v);
         }
       }
-    } else if (strcmp(a, "-W") == 0 || strcmp(a, "--workers") == 0) {
+    } else if (strcmp(a, "--workers") == 0 ||
+               (strcmp(a, "-W") == 0 && i + 1 < argc && parse_workers(argv[i + 1], &(int){0}) == 0)) {
       i++;
     }
   }

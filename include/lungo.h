@@ -168,6 +168,9 @@ int lng_spawn(lng_runtime *rt, const char *function, const lng_value *args, int 
 int lng_spawn_string(lng_runtime *rt, const char *code, size_t len, const char *chunkname,
                      const lng_value *args, int nargs);
 
+/* "lungo 0.1, Lua 5.4.x  Copyright (C) 1994-20xx Lua.org, PUC-Rio" */
+const char *lng_version(void);
+
 /* Number of CPUs the process may use (the default worker count). */
 int lng_cpu_count(void);
 

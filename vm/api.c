@@ -7,6 +7,10 @@
 #include <unistd.h>
 #include "vm.h"
 
+const char *lng_version(void) {
+  return LUNGO_VERSION ", " LUA_COPYRIGHT;
+}
+
 int lng_cpu_count(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? (int)n : 1;
