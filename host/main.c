@@ -182,6 +182,10 @@ int main(int argc, char **argv) {
   int left = r ? repl_end(r) : 1, leave = left == 0;
   int code = left == 2 ? 130 : report(rt, st);
   fflush(stdout);
+  if (st == LNG_EXIT && lng_exit_close(rt) && !r) {
+    lng_destroy(rt);              /* os.exit(code, true): finalizers run first */
+    exit(code);
+  }
   if (st == LNG_EXIT || st == LNG_ERRRUN || leave) {
     /* Like os.exit in lua: leave at once, even if goroutines still compute. */
     exit(code);

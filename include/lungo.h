@@ -95,6 +95,9 @@ int lng_wait(lng_runtime *rt);
 
 int lng_status(lng_runtime *rt);
 int lng_exit_code(lng_runtime *rt);           /* for LNG_EXIT; 0 or 1 otherwise */
+/* Whether os.exit asked to close the state (its second argument): a host
+   then calls lng_destroy, which runs finalizers, before it exits. */
+int lng_exit_close(lng_runtime *rt);
 /* The error message with its traceback, or the deadlock report; "" if none.
    Valid until lng_destroy. */
 const char *lng_message(lng_runtime *rt);

@@ -80,6 +80,7 @@ static int os_exit(lua_State *L) {
   int code;
   if (lua_isboolean(L, 1)) code = lua_toboolean(L, 1) ? 0 : 1;
   else code = (int)luaL_optinteger(L, 1, 0);
+  if (lua_toboolean(L, 2)) atomic_store(&lng_shard_of(L)->rt->exitclose, 1);
   return lng_gor_exit(L, code);
 }
 

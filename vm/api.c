@@ -142,6 +142,10 @@ const char *lng_status_string(int status) {
   }
 }
 
+int lng_exit_close(lng_runtime *rt) {
+  return rt && atomic_load(&rt->exitclose);
+}
+
 int lng_status(lng_runtime *rt) { return rt ? lng_sched_status(rt->sched) : LNG_ERRMISUSE; }
 
 int lng_exit_code(lng_runtime *rt) {

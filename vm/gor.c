@@ -381,6 +381,8 @@ static void gor_drop(void *ud, int worker, lng_g *g) {
   if (!gv) return;
   lng_shard *sh = &rt->shards[worker];
   lua_State *L = sh->L;
+  if (L && gv->co && (g->flags & LNG_G_MAIN) && atomic_load(&rt->exitclose))
+    lua_resetthread(gv->co);     /* os.exit(code, true): close its to-be-closed variables */
   if (L) {
     lua_State *co = gv->co;
     /* A thread whose function returned is as good as new: keep it. */

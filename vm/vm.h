@@ -59,6 +59,7 @@ struct lng_runtime {
   atomic_size_t memtotal;    /* all shards, kept only with a memory limit */
   atomic_int interrupt;      /* lng_interrupt: stop the main goroutine's statement */
   atomic_int halting;        /* lng_destroy: stop every goroutine where it runs */
+  atomic_int exitclose;      /* os.exit(code, true): close the state before leaving */
   atomic_int mainworker;     /* where the main goroutine lives, -1 before it starts */
   pthread_mutex_t mainmu;    /* guards maing against its end */
   lng_g *maing;              /* the main goroutine while it lives */
