@@ -46,6 +46,14 @@ static int parse_workers(const char *s, int *out) {
   return 0;
 }
 
+/* After -W: a count (even a bad one, reported as such) or, as in lua, the
+   next argument (warnings on). */
+static int looks_like_count(const char *s) {
+  if (!s) return 0;
+  if (*s == '-') s++;
+  return *s >= '0' && *s <= '9';
+}
+
 static void print_version(void) {
   printf("%s\n", lng_version());
   fflush(stdout);
@@ -81,7 +89,7 @@ int main(int argc, char **argv) {
       if (a[1] == 'e') hasexec = 1;
     } else if (strcmp(a, "-i") == 0) {
       interactive = 1;
-    } else if (strcmp(a, "-W") == 0 && (i + 1 >= argc || parse_workers(argv[i + 1], &workers) != 0)) {
+    } else if (strcmp(a, "-W") == 0 && !looks_like_count(i + 1 < argc ? argv[i + 1] : NULL)) {
       warnings = 1;               /* lua's -W: no count follows, so warnings on */
     } else if (strcmp(a, "-W") == 0 || strcmp(a, "--workers") == 0) {
       if (++i >= argc || parse_workers(argv[i], &workers) != 0) {
@@ -157,7 +165,7 @@ int main(int argc, char **argv) {
         }
       }
     } else if (strcmp(a, "--workers") == 0 ||
-               (strcmp(a, "-W") == 0 && i + 1 < argc && parse_workers(argv[i + 1], &(int){0}) == 0)) {
+               (strcmp(a, "-W") == 0 && looks_like_count(i + 1 < argc ? argv[i + 1] : NULL))) {
       i++;
     }
   }

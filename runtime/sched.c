@@ -214,8 +214,8 @@ int lng_sched_abort(lng_sched *s, lng_g *g) {
   int took = g->cancel(g);
   if (took) g->aborted = 1;
   atomic_store(&g->abortstate, LNG_ABORT_NONE);
-  if (took) lng_sched_ready(s, g, -1);
-  return took;
+  (void)s;
+  return took;        /* the caller makes g runnable: lng_sched_ready */
 }
 
 int lng_sched_quiet(lng_sched *s) {

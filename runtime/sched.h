@@ -55,8 +55,9 @@ void lng_sched_park(lng_sched *s, lng_g *g, const char *reason);
 /* Abort support: the running g, queued as a waiter with g->cancel set,
    arms itself right before it yields; the worker disarms it before it
    resumes it. lng_sched_abort, from any thread, takes a parked g back out
-   of its wait (g->cancel) and makes it runnable with g->aborted set;
-   it returns 0 if g was not parked in an abortable wait. */
+   of its wait (g->cancel) and sets g->aborted; it returns 0 if g was not
+   parked in an abortable wait. On 1 the caller, having done what must
+   come first, makes g runnable with lng_sched_ready. */
 void lng_sched_arm(lng_g *g);
 void lng_sched_disarm(lng_g *g);
 int lng_sched_abort(lng_sched *s, lng_g *g);

@@ -431,7 +431,7 @@ Test(capi, main_args_without_script, .timeout = T_TIMEOUT) {
   char p[] = "prog", e[] = "-e";
   char *argv[] = { p, e, NULL };
   cr_assert_eq(lng_main_args(rt, 2, argv, 2), LNG_OK);   /* script == argc: no script */
-  cr_assert_eq(add_code(rt, "assert(arg[-2] == 'prog' and arg[-1] == '-e' and arg[0] == nil)"
+  cr_assert_eq(add_code(rt, "assert(arg[0] == 'prog' and arg[1] == '-e' and arg[-1] == nil)"
                             "assert(select('#', ...) == 0)", "=main"), LNG_OK);
   cr_assert_eq(lng_start(rt), LNG_OK);
   cr_assert_eq(wait_for(rt, WAIT_SECS), LNG_OK, "%s", lng_message(rt));

@@ -50,8 +50,9 @@ int lng_gor_park(lua_State *L, const char *reason, lua_KContext ctx, lua_KFuncti
   lng_sched_park(sh->rt->sched, sh->current, reason);
   /* An interrupt that came while this wait was being set up found nothing
      to abort yet: take it now (lng_interrupt sets the flag first). */
-  if ((sh->current->flags & LNG_G_MAIN) && atomic_exchange(&sh->rt->interrupt, 0))
-    lng_sched_abort(sh->rt->sched, sh->current);
+  if ((sh->current->flags & LNG_G_MAIN) && atomic_exchange(&sh->rt->interrupt, 0) &&
+      lng_sched_abort(sh->rt->sched, sh->current))
+    lng_sched_ready(sh->rt->sched, sh->current, sh->index);
   return lua_yieldk(L, 0, ctx, k);
 }
 
@@ -107,6 +108,9 @@ static int main_step(lua_State *L, int status, lua_KContext ctx);
 
 /* The script's `...`: arg[1..#arg] as the program left them, like lua.c. */
 static void push_script_args(lua_State *L, lng_gvm *gv, int *n) {
+  lng_runtime *rt = lng_shard_of(L)->rt;
+  *n = 0;
+  if (rt->script >= rt->argc) return;     /* no script: standard input, no arguments */
   lua_rawgeti(L, LUA_REGISTRYINDEX, gv->envref);
   if (lua_getfield(L, -1, "arg") != LUA_TTABLE) luaL_error(L, "'arg' is not a table");
   lua_remove(L, -2);
@@ -174,12 +178,14 @@ static int main_driver(lua_State *L) {
   return main_step(L, LUA_OK, (lua_KContext)lng_shard_of(L)->rt->steps);
 }
 
-/* The `arg` table, laid out as lua.c does. */
+/* The `arg` table, laid out as lua.c does: the script at 0, or without a
+   script the interpreter at 0 and the options after it. */
 static void push_argtable(lua_State *L, lng_runtime *rt) {
-  lua_createtable(L, rt->argc > 0 ? rt->argc : 0, rt->script + 1);
+  int script = rt->script == rt->argc ? 0 : rt->script;
+  lua_createtable(L, rt->argc > 0 ? rt->argc : 0, script + 1);
   for (int i = 0; i < rt->argc; i++) {
     lua_pushstring(L, rt->argv[i]);
-    lua_rawseti(L, -2, i - rt->script);
+    lua_rawseti(L, -2, i - script);
   }
 }
 
@@ -290,7 +296,11 @@ static int build_report(lua_State *L) {
   lng_g *g = lua_touserdata(L, 1);
   lua_State *co = lua_touserdata(L, 2);
   int status = (int)lua_tointeger(L, 3);
+  /* lua.c shows what __tostring says with no traceback; anything else
+     (a message, "(error object is a table value)") with one */
   int plain = lua_type(co, -1) == LUA_TSTRING || lua_type(co, -1) == LUA_TNUMBER;
+  if (!plain && luaL_getmetafield(co, -1, "__tostring") != LUA_TNIL) lua_pop(co, 1);
+  else plain = 1;
   const char *msg = errmsg(L, co);
   if (status == LNG_ERRRUN && plain) msg = (luaL_traceback(L, co, msg, 0), lua_tostring(L, -1));
   /* an error object: lua.c shows what __tostring says, with no traceback */

@@ -83,11 +83,13 @@ int lng_interrupt(lng_runtime *rt) {
   atomic_store(&rt->interrupt, 1);
   pthread_mutex_lock(&rt->mainmu);
   int done = rt->maing && lng_sched_abort(rt->sched, rt->maing);
-  pthread_mutex_unlock(&rt->mainmu);
   if (done) {
+    /* consumed before main can run again, or its hook would raise twice */
     atomic_store(&rt->interrupt, 0);
-    return LNG_OK;
+    lng_sched_ready(rt->sched, rt->maing, -1);
   }
+  pthread_mutex_unlock(&rt->mainmu);
+  if (done) return LNG_OK;
   int w = atomic_load(&rt->mainworker);
   if (w >= 0) lng_interrupt_worker(rt, w);
   return LNG_OK;
