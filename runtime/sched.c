@@ -47,6 +47,9 @@ typedef struct worker {
   lng_g *all;                /* started goroutines, owner only */
   atomic_llong nall;
   unsigned tick;
+  atomic_int busy;           /* running a goroutine now */
+  atomic_ullong runs;        /* goroutines run so far (written by the owner only) */
+  unsigned long long seen;   /* the monitor's last look at runs */
 } worker;
 
 struct lng_sched {
@@ -61,6 +64,12 @@ struct lng_sched {
   int started, joined;
   lng_timers timers;
   void (*nudge)(void *ud, int worker);
+  void (*preempt)(void *ud, int worker);
+  pthread_t monitor;         /* preemption: see monitor_main */
+  int monstarted;
+  pthread_mutex_t monmu;
+  pthread_cond_t moncv;
+  atomic_int monidle;
   pthread_mutex_t outmu;
   pthread_cond_t outcv;
   int done, status, exitcode;
@@ -94,6 +103,9 @@ static void gq_append(gqueue *q, gqueue *from) {
 
 static void stop_all(lng_sched *s) {
   atomic_store(&s->stopping, 1);
+  pthread_mutex_lock(&s->monmu);
+  pthread_cond_signal(&s->moncv);
+  pthread_mutex_unlock(&s->monmu);
   for (int i = 0; i < s->n; i++) {
     worker *w = &s->w[i];
     pthread_mutex_lock(&w->mu);
@@ -368,6 +380,63 @@ void lng_sched_hold(lng_sched *s, int delta) {
 
 void lng_sched_set_service(lng_sched *s, int on) { s->service = on; }
 
+/* ---- the preemption monitor ----
+   Goroutines are cooperative, but one that computes for long must not
+   hold its worker while others wait: every 10 ms a monitor thread looks
+   for a worker still running the goroutine it ran last time, with work
+   waiting, and asks the VM to preempt it (a yield at the next Lua
+   instruction). With no goroutine running it sleeps, so an idle runtime
+   costs nothing. */
+
+#define PREEMPT_NS 10000000
+
+static void wake_monitor(lng_sched *s) {
+  pthread_mutex_lock(&s->monmu);
+  pthread_cond_signal(&s->moncv);
+  pthread_mutex_unlock(&s->monmu);
+}
+
+static int nbusy(lng_sched *s) {
+  int n = 0;
+  for (int i = 0; i < s->n; i++) n += atomic_load(&s->w[i].busy);
+  return n;
+}
+
+static void *monitor_main(void *arg) {
+  lng_sched *s = arg;
+  pthread_mutex_lock(&s->monmu);
+  while (!atomic_load(&s->stopping)) {
+    if (nbusy(s) == 0) {
+      /* The flag, then a second look: a worker sets busy, then reads the flag. */
+      atomic_store(&s->monidle, 1);
+      if (nbusy(s) == 0 && !atomic_load(&s->stopping)) pthread_cond_wait(&s->moncv, &s->monmu);
+      atomic_store(&s->monidle, 0);
+      for (int i = 0; i < s->n; i++) s->w[i].seen = atomic_load(&s->w[i].runs);
+      continue;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_nsec += PREEMPT_NS;
+    if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+    pthread_cond_timedwait(&s->moncv, &s->monmu, &ts);
+    if (atomic_load(&s->stopping)) break;
+    int waiting = atomic_load(&s->active) > nbusy(s);
+    for (int i = 0; i < s->n; i++) {
+      worker *w = &s->w[i];
+      unsigned long long runs = atomic_load(&w->runs);
+      if (waiting && atomic_load(&w->busy) && runs == w->seen && s->preempt)
+        s->preempt(s->ud, i);
+      w->seen = runs;
+    }
+  }
+  pthread_mutex_unlock(&s->monmu);
+  return NULL;
+}
+
+void lng_sched_set_preempt(lng_sched *s, void (*preempt)(void *ud, int worker)) {
+  s->preempt = preempt;
+}
+
 static void *worker_main(void *arg) {
   worker *w = arg;
   self_worker = w;
@@ -387,7 +456,13 @@ static void *worker_main(void *arg) {
       atomic_fetch_add(&w->nall, 1);
     }
     g->waitreason = NULL;
-    switch (s->ops->run(s->ud, w->index, g)) {
+    atomic_store_explicit(&w->runs, atomic_load_explicit(&w->runs, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    atomic_store(&w->busy, 1);
+    if (atomic_load(&s->monidle)) wake_monitor(s);
+    lng_runres r = s->ops->run(s->ud, w->index, g);
+    atomic_store_explicit(&w->busy, 0, memory_order_relaxed);
+    switch (r) {
       case LNG_RUN_YIELD: gq_push(&w->runq, g); break;
       case LNG_RUN_PARK: break;
       case LNG_RUN_DONE: finish(w, g); break;
@@ -411,6 +486,12 @@ lng_sched *lng_sched_new(int nworkers, const lng_vmops *ops, void *ud) {
   pthread_mutex_init(&s->outmu, NULL);
   pthread_cond_init(&s->outcv, NULL);
   lng_timers_init(&s->timers);
+  pthread_condattr_t mca;
+  pthread_condattr_init(&mca);
+  pthread_condattr_setclock(&mca, CLOCK_MONOTONIC);
+  pthread_mutex_init(&s->monmu, NULL);
+  pthread_cond_init(&s->moncv, &mca);
+  pthread_condattr_destroy(&mca);
   for (int i = 0; i < nworkers; i++) {
     worker *w = &s->w[i];
     w->s = s;
@@ -436,6 +517,7 @@ int lng_sched_start(lng_sched *s) {
     }
   }
   s->started = 1;
+  if (pthread_create(&s->monitor, NULL, monitor_main, s) == 0) s->monstarted = 1;
   return 0;
 }
 
@@ -454,6 +536,7 @@ static void join_all(lng_sched *s) {
       if (s->nudge) s->nudge(s->ud, i);
     }
   }
+  if (s->monstarted) pthread_join(s->monitor, NULL);
   s->joined = 1;
 }
 
@@ -552,6 +635,8 @@ void lng_sched_free(lng_sched *s) {
     pthread_mutex_destroy(&w->freshmu);
   }
   lng_timers_free(&s->timers);
+  pthread_mutex_destroy(&s->monmu);
+  pthread_cond_destroy(&s->moncv);
   pthread_mutex_destroy(&s->outmu);
   pthread_cond_destroy(&s->outcv);
   free(s->message);

@@ -42,6 +42,9 @@ int lng_sched_thread(lng_sched *s, int i, pthread_t *t);
 /* Called (from the joining thread) for a worker that does not stop on its
    own, repeatedly, while lng_sched_free waits for it. */
 void lng_sched_set_nudge(lng_sched *s, void (*nudge)(void *ud, int worker));
+/* Called (from the monitor thread) for a worker whose goroutine has run
+   for more than 10 ms while others wait: the VM makes it yield soon. */
+void lng_sched_set_preempt(lng_sched *s, void (*preempt)(void *ud, int worker));
 
 /* A new record with a fresh id (the first is 1), unstarted, its start
    message empty for the caller to fill. NULL when out of memory. */

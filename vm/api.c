@@ -42,6 +42,7 @@ lng_runtime *lng_new(const lng_config *cfg) {
   if (!rt->shards || !rt->sched) goto fail;
   lng_sched_set_service(rt->sched, cfg->service);
   lng_sched_set_nudge(rt->sched, nudge);
+  lng_sched_set_preempt(rt->sched, lng_interrupt_preempt);
   atomic_init(&rt->mainworker, -1);
   pthread_mutex_init(&rt->mainmu, NULL);
   for (int i = 0; i < rt->nworkers; i++) {

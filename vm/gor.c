@@ -360,6 +360,7 @@ static lng_runres gor_run(void *ud, int worker, lng_g *g) {
   gv->pending = LNG_PEND_NONE;
   lng_sched_disarm(g);
   lng_interrupt_bind(sh);
+  atomic_store_explicit(&sh->preempt, 0, memory_order_relaxed);   /* meant for the one before */
   if (g->flags & LNG_G_MAIN) atomic_store(&rt->mainworker, worker);
   sh->current = g;
   sh->running = gv->co;

@@ -31,12 +31,20 @@ static void hook(lua_State *L, lua_Debug *ar) {
     return;
   }
   lua_sethook(L, NULL, 0, 0);
-  if (atomic_exchange(&rt->interrupt, 0)) {
+  lng_g *g = sh->current;
+  if (g && (g->flags & LNG_G_MAIN) && atomic_exchange(&rt->interrupt, 0)) {
     luaL_where(L, 0);                      /* where the code was: "stdin:1:" */
     if (!*lua_tostring(L, -1)) { lua_pop(L, 1); luaL_where(L, 1); }
     lua_pushliteral(L, "interrupted!");
     lua_concat(L, 2);
     lua_error(L);
+  }
+  /* Preemption: a yield, as go.yield() does, where Lua allows one. */
+  lng_gvm *gv = lng_gor_current(L);
+  if (atomic_exchange(&sh->preempt, 0) && gv && ar->event == LUA_HOOKCOUNT && lng_gor_canblock(L)) {
+    gv->pending = LNG_PEND_YIELD;
+    gv->parkedL = L;
+    lua_yield(L, 0);
   }
 }
 
@@ -59,6 +67,8 @@ static void on_signal(int sig) {
   if (!T || !g) return;
   if (atomic_load(&rt->halting) || (atomic_load(&rt->interrupt) && (g->flags & LNG_G_MAIN)))
     lua_sethook(T, hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+  else if (atomic_load(&sh->preempt))
+    lua_sethook(T, hook, LUA_MASKCOUNT, 1);
 }
 
 int lng_interrupt_install(void) {
@@ -69,6 +79,13 @@ int lng_interrupt_install(void) {
   sa.sa_flags = SA_RESTART;
   sigemptyset(&sa.sa_mask);
   return sigaction(SIGURG, &sa, NULL);
+}
+
+/* From the scheduler's monitor: the goroutine on this worker ran too long. */
+void lng_interrupt_preempt(void *ud, int worker) {
+  lng_runtime *rt = ud;
+  atomic_store(&rt->shards[worker].preempt, 1);
+  lng_interrupt_worker(rt, worker);
 }
 
 void lng_interrupt_worker(lng_runtime *rt, int worker) {

@@ -29,6 +29,7 @@ struct lng_shard {
      coroutine inside it): where an interrupt sets its hook. Written by the
      worker, read by its own signal handler. */
   lua_State *volatile running;
+  atomic_int preempt;        /* the monitor asks the goroutine running here to yield */
   int warnon, warncont;      /* warn(): "@on"/"@off", and a message in pieces */
   /* Threads of goroutines that returned, kept for the next ones: a new
      goroutine then costs no thread, no stack and no garbage. */
@@ -121,6 +122,7 @@ int lng_gor_spawn(lua_State *L, int first, int64_t *id);
 void lng_interrupt_bind(lng_shard *sh);        /* on a worker, before running Lua */
 int lng_interrupt_install(void);               /* the signal handler, once per process */
 void lng_interrupt_worker(lng_runtime *rt, int worker);
+void lng_interrupt_preempt(void *ud, int worker);          /* the scheduler's preempt hook */
 void lng_interrupt_resume(lng_runtime *rt, lng_gvm *gv);   /* main, before a resume */
 
 /* bindings (lua-bindings/) */
