@@ -26,19 +26,8 @@ static lng_chan *checkchan(lua_State *L, int idx) {
   return (lng_chan *)lng_proxy_check(L, idx, LNG_OBJ_CHAN, "channel");
 }
 
-/* The goroutine's waiter, made ready for one operation, or NULL when the
-   caller cannot block (the operation then must not wait). */
 static lng_waiter *prepare_waiter(lua_State *L, lng_shard *sh) {
-  if (!lng_gor_canblock(L)) return NULL;
-  lng_g *g = sh->current;
-  lng_waiter *w = &g->u.park.w;
-  w->sched = sh->rt->sched;
-  w->g = g;
-  w->cw = NULL;
-  w->sel = NULL;
-  w->slot = &g->u.park.box;
-  w->result = LNG_WAIT_OK;
-  return w;
+  return lng_gor_waiter(L, &sh->current->u.park.box);
 }
 
 /* How an abort (lng_interrupt) takes a parked send or receive back. */

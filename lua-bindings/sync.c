@@ -21,21 +21,6 @@ static lng_sema *checksema(lua_State *L, int idx) {
   return (lng_sema *)lng_proxy_check(L, idx, LNG_OBJ_SEMA, "semaphore");
 }
 
-/* The goroutine's waiter, made ready for one operation, or NULL when the
-   caller cannot block (the operation then must not wait). */
-static lng_waiter *prepare_waiter(lua_State *L, lng_shard *sh) {
-  if (!lng_gor_canblock(L)) return NULL;
-  lng_g *g = sh->current;
-  lng_waiter *w = &g->u.park.w;
-  w->sched = sh->rt->sched;
-  w->g = g;
-  w->cw = NULL;
-  w->sel = NULL;
-  w->slot = NULL;
-  w->result = LNG_WAIT_OK;
-  return w;
-}
-
 /* Pushes a proxy for a fresh object, whose creation reference it takes over. */
 static int push_new(lua_State *L, lng_obj *o, const char *what) {
   if (!o) return luaL_error(L, "not enough memory for a %s", what);
@@ -90,7 +75,7 @@ static int wg_done(lua_State *L) {
 static int wg_wait(lua_State *L) {
   lng_wg *wg = checkwg(L, 1);
   lng_shard *sh = lng_shard_of(L);
-  switch (lng_wg_wait(wg, prepare_waiter(L, sh))) {
+  switch (lng_wg_wait(wg, lng_gor_waiter(L, NULL))) {
     case LNG_SYNC_OK: return 0;
     case LNG_SYNC_WOULDBLOCK: return lng_gor_cannotblock(L, "wg:wait");
     default: return park(L, cancel_wg, wg, "waitgroup wait");
@@ -117,7 +102,7 @@ static int mutex_new(lua_State *L) {
 static int mutex_lock(lua_State *L) {
   lng_mutex *m = checkmutex(L, 1);
   lng_shard *sh = lng_shard_of(L);
-  switch (lng_mutex_lock(m, prepare_waiter(L, sh))) {
+  switch (lng_mutex_lock(m, lng_gor_waiter(L, NULL))) {
     case LNG_SYNC_OK: return 0;
     case LNG_SYNC_WOULDBLOCK: return lng_gor_cannotblock(L, "mutex:lock");
     default: return park(L, cancel_mutex, m, "mutex lock");
@@ -153,7 +138,7 @@ static int sema_new(lua_State *L) {
 static int sema_acquire(lua_State *L) {
   lng_sema *s = checksema(L, 1);
   lng_shard *sh = lng_shard_of(L);
-  switch (lng_sema_acquire(s, prepare_waiter(L, sh))) {
+  switch (lng_sema_acquire(s, lng_gor_waiter(L, NULL))) {
     case LNG_SYNC_OK: return 0;
     case LNG_SYNC_WOULDBLOCK: return lng_gor_cannotblock(L, "semaphore:acquire");
     default: return park(L, cancel_sema, s, "semaphore acquire");

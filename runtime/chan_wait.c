@@ -4,48 +4,7 @@
  * A timeout takes the waiter back off the queue; if a goroutine completed
  * it in the meantime, the completion wins and is reported.
  */
-#include <errno.h>
-#include <time.h>
 #include "chan.h"
-
-static void deadline_after(struct timespec *ts, double seconds) {
-  clock_gettime(CLOCK_MONOTONIC, ts);
-  time_t whole = (time_t)seconds;
-  long ns = (long)((seconds - (double)whole) * 1e9);
-  ts->tv_sec += whole;
-  ts->tv_nsec += ns;
-  if (ts->tv_nsec >= 1000000000L) { ts->tv_sec++; ts->tv_nsec -= 1000000000L; }
-}
-
-/* Sleeps until the waiter is completed or the deadline passes; returns done. */
-static int sleep_on(lng_cwait *cw, const struct timespec *deadline) {
-  pthread_mutex_lock(&cw->mu);
-  while (!cw->done) {
-    if (!deadline) {
-      pthread_cond_wait(&cw->cv, &cw->mu);
-    } else if (pthread_cond_timedwait(&cw->cv, &cw->mu, deadline) == ETIMEDOUT) {
-      break;
-    }
-  }
-  int done = cw->done;
-  pthread_mutex_unlock(&cw->mu);
-  return done;
-}
-
-static void cwait_init(lng_cwait *cw) {
-  pthread_condattr_t a;
-  pthread_condattr_init(&a);
-  pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-  pthread_mutex_init(&cw->mu, NULL);
-  pthread_cond_init(&cw->cv, &a);
-  pthread_condattr_destroy(&a);
-  cw->done = 0;
-}
-
-static void cwait_destroy(lng_cwait *cw) {
-  pthread_mutex_destroy(&cw->mu);
-  pthread_cond_destroy(&cw->cv);
-}
 
 /* One operation; timeout < 0 waits forever, 0 never waits. */
 static int op_wait(lng_chan *c, lng_msg *m, int send, double timeout) {
@@ -56,19 +15,17 @@ static int op_wait(lng_chan *c, lng_msg *m, int send, double timeout) {
   w.cw = &cw;
   w.slot = send ? &held : m;
   if (send) lng_msg_move(&held, m);
-  cwait_init(&cw);          /* before the waiter is queued: a completer signals it */
+  lng_cwait_init(&cw);          /* before the waiter is queued: a completer signals it */
   int r = send ? lng_chan_send(c, &held, timeout == 0 ? NULL : &w, -1)
                : lng_chan_recv(c, m, timeout == 0 ? NULL : &w, -1);
   if (r != LNG_CHAN_PARKED) {
-    cwait_destroy(&cw);
+    lng_cwait_destroy(&cw);
     if (send && r != LNG_CHAN_OK) lng_msg_move(m, &held);
     return r;
   }
-  struct timespec ts;
-  if (timeout > 0) deadline_after(&ts, timeout);
-  int done = sleep_on(&cw, timeout > 0 ? &ts : NULL);
-  if (!done && !lng_chan_cancel(c, &w, send)) done = sleep_on(&cw, NULL);  /* lost the race */
-  cwait_destroy(&cw);
+  int done = lng_cwait_sleep(&cw, timeout);
+  if (!done && !lng_chan_cancel(c, &w, send)) done = lng_cwait_sleep(&cw, -1);  /* lost the race */
+  lng_cwait_destroy(&cw);
   if (!done) {
     if (send) lng_msg_move(m, &held);
     return LNG_CHAN_WOULDBLOCK;

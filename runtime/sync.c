@@ -215,30 +215,6 @@ int lng_sema_cancel(lng_sema *s, lng_waiter *w) {
 
 /* ---- plain C threads ---- */
 
-static void deadline_after(struct timespec *ts, double seconds) {
-  clock_gettime(CLOCK_MONOTONIC, ts);
-  time_t whole = (time_t)seconds;
-  long ns = (long)((seconds - (double)whole) * 1e9);
-  ts->tv_sec += whole;
-  ts->tv_nsec += ns;
-  if (ts->tv_nsec >= 1000000000L) { ts->tv_sec++; ts->tv_nsec -= 1000000000L; }
-}
-
-/* Sleeps until the waiter is completed or the deadline passes; returns done. */
-static int sleep_on(lng_cwait *cw, const struct timespec *deadline) {
-  pthread_mutex_lock(&cw->mu);
-  while (!cw->done) {
-    if (!deadline) {
-      pthread_cond_wait(&cw->cv, &cw->mu);
-    } else if (pthread_cond_timedwait(&cw->cv, &cw->mu, deadline) == ETIMEDOUT) {
-      break;
-    }
-  }
-  int done = cw->done;
-  pthread_mutex_unlock(&cw->mu);
-  return done;
-}
-
 enum { OP_WG, OP_MUTEX, OP_SEMA };
 
 static int op_start(int op, void *o, lng_waiter *w) {
@@ -261,24 +237,15 @@ static int op_timed(int op, void *o, double timeout) {
   if (timeout == 0) return op_start(op, o, NULL);
   lng_cwait cw;
   lng_waiter w = {0};
-  pthread_condattr_t a;
-  pthread_condattr_init(&a);
-  pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-  pthread_mutex_init(&cw.mu, NULL);
-  pthread_cond_init(&cw.cv, &a);
-  pthread_condattr_destroy(&a);
-  cw.done = 0;
+  lng_cwait_init(&cw);
   w.cw = &cw;               /* ready before the waiter is queued: a completer signals it */
   int r = op_start(op, o, &w);
   if (r == LNG_SYNC_PARKED) {
-    struct timespec ts;
-    if (timeout > 0) deadline_after(&ts, timeout);
-    int done = sleep_on(&cw, timeout > 0 ? &ts : NULL);
-    if (!done && !op_cancel(op, o, &w)) done = sleep_on(&cw, NULL);   /* completed meanwhile */
+    int done = lng_cwait_sleep(&cw, timeout);
+    if (!done && !op_cancel(op, o, &w)) done = lng_cwait_sleep(&cw, -1);   /* completed meanwhile */
     r = done ? LNG_SYNC_OK : LNG_SYNC_WOULDBLOCK;
   }
-  pthread_mutex_destroy(&cw.mu);
-  pthread_cond_destroy(&cw.cv);
+  lng_cwait_destroy(&cw);
   return r;
 }
 

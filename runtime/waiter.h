@@ -22,6 +22,12 @@ typedef struct lng_cwait {
   int done;
 } lng_cwait;
 
+void lng_cwait_init(lng_cwait *cw);
+void lng_cwait_destroy(lng_cwait *cw);
+/* Sleeps until the waiter is completed (returns 1) or timeout seconds
+   pass (returns 0); timeout < 0 waits for good. */
+int lng_cwait_sleep(lng_cwait *cw, double timeout);
+
 /* Shared by every case of one select: the first completer wins the CAS. */
 typedef struct lng_selgroup {
   atomic_int fired;     /* 0 = still waiting; else 1 + winning case index */

@@ -106,6 +106,10 @@ int lng_gor_canblock(lua_State *L);
 /* Parks the running goroutine (already queued as a waiter): yields to the
    scheduler, to continue in k. Use as `return lng_gor_park(...)`. */
 int lng_gor_park(lua_State *L, const char *reason, lua_KContext ctx, lua_KFunction k);
+/* The running goroutine's own waiter, made ready for one operation (the
+   value goes to or comes from slot), or NULL when the caller cannot block:
+   the operation then must not wait. */
+lng_waiter *lng_gor_waiter(lua_State *L, lng_msg *slot);
 /* Raises the error for a blocking operation where suspending is impossible. */
 int lng_gor_cannotblock(lua_State *L, const char *op);
 int lng_gor_yield(lua_State *L);               /* go.yield() */
