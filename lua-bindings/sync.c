@@ -74,7 +74,6 @@ static int wg_done(lua_State *L) {
 
 static int wg_wait(lua_State *L) {
   lng_wg *wg = checkwg(L, 1);
-  lng_shard *sh = lng_shard_of(L);
   switch (lng_wg_wait(wg, lng_gor_waiter(L, NULL))) {
     case LNG_SYNC_OK: return 0;
     case LNG_SYNC_WOULDBLOCK: return lng_gor_cannotblock(L, "wg:wait");
@@ -101,7 +100,6 @@ static int mutex_new(lua_State *L) {
 
 static int mutex_lock(lua_State *L) {
   lng_mutex *m = checkmutex(L, 1);
-  lng_shard *sh = lng_shard_of(L);
   switch (lng_mutex_lock(m, lng_gor_waiter(L, NULL))) {
     case LNG_SYNC_OK: return 0;
     case LNG_SYNC_WOULDBLOCK: return lng_gor_cannotblock(L, "mutex:lock");
@@ -137,7 +135,6 @@ static int sema_new(lua_State *L) {
 
 static int sema_acquire(lua_State *L) {
   lng_sema *s = checksema(L, 1);
-  lng_shard *sh = lng_shard_of(L);
   switch (lng_sema_acquire(s, lng_gor_waiter(L, NULL))) {
     case LNG_SYNC_OK: return 0;
     case LNG_SYNC_WOULDBLOCK: return lng_gor_cannotblock(L, "semaphore:acquire");
