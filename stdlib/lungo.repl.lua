@@ -339,7 +339,7 @@ function M.run(input, reply, note)
       end
       report(msg)
     elseif r.n > 1 then
-      local p = env.print or print
+      local p = env.print           -- the program's own print, as lua.c does
       local ok, err = pcall(p, table.unpack(r, 2, r.n))
       if not ok then report("error calling 'print' (" .. tostring(err) .. ")") end
     end

@@ -163,7 +163,7 @@ static void add_searcher(lua_State *L) {
    stderr as "Lua warning: ...", a message may come in pieces. */
 static void shard_warn(void *ud, const char *msg, int tocont) {
   lng_shard *sh = ud;
-  if (!sh->warncont && *msg == '@') {        /* a control message */
+  if (!sh->warncont && !tocont && *msg == '@') {   /* a control message: whole, not a piece */
     if (strcmp(msg, "@on") == 0) sh->warnon = 1;
     else if (strcmp(msg, "@off") == 0) sh->warnon = 0;
     return;
