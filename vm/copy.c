@@ -43,6 +43,7 @@
 #include <lauxlib.h>
 #include "copy.h"
 #include "proxy.h"
+#include "factory.h"
 
 enum {
   T_NIL, T_FALSE, T_TRUE, T_ENV, T_INT, T_FLT, T_STR, T_CFN, T_OBJ, T_REF,
@@ -371,6 +372,9 @@ static int writer (lua_State *L, const void *p, size_t sz, void *ud) {
    by a hash of the code, so a lookup allocates nothing; the dump kept
    beside it confirms a hit. Emptied when it holds PROTOS_MAX entries. */
 static const char DUMPS = 'd', PROTOS = 'p', PROTOS_N = 'n';
+/* registry[&FACTORIES] = {hash -> factory (or false: cannot), ~hash ->
+   dump}, for functions with upvalues (factory.c); same limit. */
+static const char FACTORIES = 'f', FACTORIES_N = 'm';
 #define PROTOS_MAX 256
 
 static lua_Integer codehash (const char *p, size_t n) {
@@ -728,6 +732,68 @@ static int hasupvalue (lua_State *L, int f, int i) {
   return 1;
 }
 
+/* Caches v (at the top, popped) under hash h with the code beside it. */
+static void cacheput (lua_State *L, const char *key, const char *nkey,
+                      lua_Integer h, const char *code, size_t n) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, nkey);
+  lua_Integer count = lua_tointeger(L, -1) + 1;
+  lua_pop(L, 1);
+  if (count > PROTOS_MAX) {        /* a program that makes code: start over */
+    lua_newtable(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+    count = 1;
+  }
+  lua_pushinteger(L, count);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, nkey);
+  getcache(L, key, "");
+  lua_insert(L, -2);
+  lua_rawseti(L, -2, h);
+  lua_pushlstring(L, code, n);
+  lua_rawseti(L, -2, ~h);
+  lua_pop(L, 1);
+}
+
+/* Pushes what the cache under key holds for this code (or nil). */
+static int cacheget (lua_State *L, const char *key, lua_Integer h, const char *code, size_t n) {
+  int top = lua_gettop(L);
+  size_t len;
+  getcache(L, key, "");
+  if (lua_rawgeti(L, -1, ~h) == LUA_TSTRING) {
+    const char *s = lua_tolstring(L, -1, &len);
+    if (len == n && memcmp(s, code, n) == 0) {
+      int t = lua_rawgeti(L, -2, h);
+      lua_replace(L, top + 1);
+      lua_settop(L, top + 1);
+      return t;
+    }
+  }
+  lua_settop(L, top);
+  lua_pushnil(L);
+  return LUA_TNIL;
+}
+
+/* A new closure of a function with upvalues through its shard's factory
+   (made once per function); pushes it and returns 1, or returns 0 when the
+   caller must load the code itself. */
+static int makeclosure (lua_State *L, const char *code, size_t n, int nups) {
+  lua_Integer h = codehash(code, n);
+  int t = cacheget(L, &FACTORIES, h, code, n);
+  if (t == LUA_TBOOLEAN) { lua_pop(L, 1); return 0; }   /* known not to work */
+  if (t != LUA_TFUNCTION) {
+    lua_pop(L, 1);
+    if (lng_factory_load(L, code, n, nups) != 0) {
+      lua_pushboolean(L, 0);
+      cacheput(L, &FACTORIES, &FACTORIES_N, h, code, n);
+      return 0;
+    }
+    lua_pushvalue(L, -1);
+    cacheput(L, &FACTORIES, &FACTORIES_N, h, code, n);
+  }
+  for (int i = 0; i < nups; i++) lua_pushnil(L);
+  lua_call(L, nups, 1);
+  return 1;
+}
+
 static int decfunc (Decoder *d, int depth) {
   lua_State *L = d->L;
   Chunk c;
@@ -747,6 +813,10 @@ static int decfunc (Decoder *d, int depth) {
   const char *code = c.p;            /* the reader consumes c */
   size_t codelen = c.n;
   lua_Integer h = 0;
+  if (nups > 0 && makeclosure(L, code, codelen, nups)) {
+    f = lua_gettop(L);
+    goto loaded;
+  }
   if (nups == 0) {                   /* shareable: look in the cache first */
     int top = lua_gettop(L);
     size_t n;
@@ -765,6 +835,7 @@ static int decfunc (Decoder *d, int depth) {
   if (lua_load(L, readchunk, &c, "=(copy)", "b") != LUA_OK)
     return -1;   /* message pushed by lua_load */
   f = lua_gettop(L);
+loaded:
   if (nups == 0 && islfunc(L, f) && !hasupvalue(L, f, 1)) {
     lua_rawgetp(L, LUA_REGISTRYINDEX, &PROTOS_N);
     lua_Integer count = lua_tointeger(L, -1) + 1;
