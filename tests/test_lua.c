@@ -36,6 +36,7 @@
 #include <sys/stat.h>
 
 #include "lungo.h"
+#include "listing.h"
 
 #define LUA_TEST_DIR "tests/lua"
 #define CASE_PATH_MAX 512
@@ -69,48 +70,14 @@ typedef struct lua_case {
 
 /* ---- listing the scripts ---- */
 
-static int cmp_names(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int is_script(const char *name) {
-  size_t len = strlen(name);
-  char path[CASE_PATH_MAX];
-  struct stat st;
-  if (len < 5 || strcmp(name + len - 4, ".lua") != 0) return 0;
-  if (snprintf(path, sizeof path, "%s/%s", LUA_TEST_DIR, name) >= (int)sizeof path) return 0;
-  return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 static void free_cases(struct criterion_test_params *crp) {
   cr_free(crp->params);
 }
 
 ParameterizedTestParameters(lua, scripts) {
   char note[256] = "";
-  char **names = NULL;
-  size_t n = 0, cap = 0;
-  DIR *dir = opendir(LUA_TEST_DIR);
-  if (!dir) {
-    snprintf(note, sizeof note, "cannot open %s: %s (run the tests from the project root)",
-             LUA_TEST_DIR, strerror(errno));
-  } else {
-    struct dirent *e;
-    while ((e = readdir(dir)) != NULL) {
-      if (!is_script(e->d_name)) continue;
-      if (n == cap) {
-        size_t ncap = cap ? 2 * cap : 64;
-        char **nn = realloc(names, ncap * sizeof *nn);
-        if (!nn) break;
-        names = nn;
-        cap = ncap;
-      }
-      if ((names[n] = strdup(e->d_name)) != NULL) n++;
-    }
-    closedir(dir);
-    if (n == 0) snprintf(note, sizeof note, "no *.lua scripts found in %s", LUA_TEST_DIR);
-  }
-  if (n) qsort(names, n, sizeof *names, cmp_names);
+  size_t n;
+  char **names = lng_test_list_lua(LUA_TEST_DIR, CASE_PATH_MAX - sizeof LUA_TEST_DIR - 1, &n, note, sizeof note);
 
   size_t count = n ? n * NWORKER_COUNTS : 1;
   lua_case *cases = cr_calloc(count, sizeof *cases);
@@ -128,8 +95,7 @@ ParameterizedTestParameters(lua, scripts) {
   } else {
     count = 0;
   }
-  for (size_t i = 0; i < n; i++) free(names[i]);
-  free(names);
+  lng_test_free_list(names, n);
   return cr_make_param_array(lua_case, cases, count, free_cases);
 }
 

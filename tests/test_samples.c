@@ -21,6 +21,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "listing.h"
 
 #define SAMPLE_DIR "samples"
 #define EXPECTED_DIR "samples/expected"
@@ -40,19 +41,6 @@ typedef struct sample_case {
 
 /* ---- listing the samples ---- */
 
-static int cmp_strings(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int is_sample(const char *name) {
-  size_t len = strlen(name);
-  char path[SAMPLE_PATH_MAX];
-  struct stat st;
-  if (len < 5 || len - 4 >= sizeof ((sample_case *)0)->name) return 0;
-  if (strcmp(name + len - 4, ".lua") != 0) return 0;
-  if (snprintf(path, sizeof path, "%s/%s", SAMPLE_DIR, name) >= (int)sizeof path) return 0;
-  return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
 
 static void free_samples(struct criterion_test_params *crp) {
   cr_free(crp->params);
@@ -60,29 +48,8 @@ static void free_samples(struct criterion_test_params *crp) {
 
 ParameterizedTestParameters(samples, run) {
   char note[256] = "";
-  char **names = NULL;
-  size_t n = 0, cap = 0;
-  DIR *dir = opendir(SAMPLE_DIR);
-  if (!dir) {
-    snprintf(note, sizeof note, "cannot open %s: %s (run the tests from the project root)",
-             SAMPLE_DIR, strerror(errno));
-  } else {
-    struct dirent *e;
-    while ((e = readdir(dir)) != NULL) {
-      if (!is_sample(e->d_name)) continue;
-      if (n == cap) {
-        size_t ncap = cap ? 2 * cap : 32;
-        char **nn = realloc(names, ncap * sizeof *nn);
-        if (!nn) break;
-        names = nn;
-        cap = ncap;
-      }
-      if ((names[n] = strdup(e->d_name)) != NULL) n++;
-    }
-    closedir(dir);
-    if (n == 0) snprintf(note, sizeof note, "no *.lua samples found in %s", SAMPLE_DIR);
-  }
-  if (n) qsort(names, n, sizeof *names, cmp_strings);
+  size_t n;
+  char **names = lng_test_list_lua(SAMPLE_DIR, sizeof ((sample_case *)0)->name + 4, &n, note, sizeof note);
 
   size_t count = n ? n * NSAMPLE_WORKERS : 1;
   sample_case *cases = cr_calloc(count, sizeof *cases);
@@ -103,8 +70,7 @@ ParameterizedTestParameters(samples, run) {
   } else {
     count = 0;
   }
-  for (size_t i = 0; i < n; i++) free(names[i]);
-  free(names);
+  lng_test_free_list(names, n);
   return cr_make_param_array(sample_case, cases, count, free_samples);
 }
 

@@ -1,0 +1,58 @@
+/* Listing test scripts and samples; see listing.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "listing.h"
+
+static int cmp_names(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int is_lua_file(const char *dir, const char *name, size_t maxname) {
+  size_t len = strlen(name);
+  char path[1024];
+  struct stat st;
+  if (len < 5 || len >= maxname || strcmp(name + len - 4, ".lua") != 0) return 0;
+  if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) return 0;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+char **lng_test_list_lua(const char *dir, size_t maxname, size_t *n, char *note, size_t notelen) {
+  char **names = NULL;
+  size_t cap = 0;
+  *n = 0;
+  DIR *d = opendir(dir);
+  if (!d) {
+    snprintf(note, notelen, "cannot open %s: %s (run the tests from the project root)",
+             dir, strerror(errno));
+    return NULL;
+  }
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (!is_lua_file(dir, e->d_name, maxname)) continue;
+    if (*n == cap) {
+      size_t ncap = cap ? 2 * cap : 64;
+      char **nn = realloc(names, ncap * sizeof *nn);
+      if (!nn) break;
+      names = nn;
+      cap = ncap;
+    }
+    if ((names[*n] = strdup(e->d_name)) != NULL) (*n)++;
+  }
+  closedir(d);
+  if (*n == 0) {
+    snprintf(note, notelen, "no *.lua files found in %s", dir);
+    free(names);
+    return NULL;
+  }
+  qsort(names, *n, sizeof *names, cmp_names);
+  return names;
+}
+
+void lng_test_free_list(char **names, size_t n) {
+  for (size_t i = 0; i < n; i++) free(names[i]);
+  free(names);
+}
