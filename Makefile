@@ -113,7 +113,9 @@ test-valgrind: all
 	valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9 \
 	  ./build/lungo -W 2 -e 'local c = chan() for i = 1, 100 do go(function() c:recv() end) end chan():recv()' \
 	  >/dev/null 2>&1; test $$? -eq 2
-	@echo "valgrind: 2 passed, 0 failed"
+	valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9 \
+	  ./build/embed-sample >/dev/null
+	@echo "valgrind: 3 passed, 0 failed"
 
 bench: all
 	sh bench/run.sh
