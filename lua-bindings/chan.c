@@ -12,17 +12,9 @@
 #define RECV_VALUE 0    /* ch:recv(): v, ok */
 #define RECV_RANGE 1    /* iterator of ch:range(): v, or nil at the end */
 
-/* Every function here has the channel metatable as upvalue 1: checking a
-   channel is one comparison, no registry lookup. */
 static lng_chan *checkchan(lua_State *L, int idx) {
-  if (lua_getmetatable(L, idx)) {
-    int same = lua_rawequal(L, -1, lua_upvalueindex(1));
-    lua_pop(L, 1);
-    if (same) {
-      lng_obj *o = ((lng_proxy *)lua_touserdata(L, idx))->obj;
-      if (o) return (lng_chan *)o;
-    }
-  }
+  lng_obj *o = lng_proxy_get(L, idx, LNG_OBJ_CHAN);
+  if (o) return (lng_chan *)o;
   return (lng_chan *)lng_proxy_check(L, idx, LNG_OBJ_CHAN, "channel");
 }
 
@@ -68,17 +60,22 @@ static int send_cont(lua_State *L, int status, lua_KContext ctx) {
 
 static int chan_send(lua_State *L) {
   lng_chan *c = checkchan(L, 1);
-  if (lua_isnoneornil(L, 2)) return luaL_error(L, "cannot send nil on a channel");
-  lua_settop(L, 2);
+  int t = lua_type(L, 2);
+  if (t <= LUA_TNIL) return luaL_error(L, "cannot send nil on a channel");
   lng_msg m;
   lng_msg_init(&m);
-  int t = lua_type(L, 2);
-  if (t == LUA_TTABLE || t == LUA_TFUNCTION) lng_shard_pushenv(L);   /* may hold _G */
-  if (lng_copy_encode(L, 2, 1, lua_gettop(L) == 3 ? 3 : 0, 0, &m) < 0) {
+  /* lua_settop costs more than the rest of a small send: only when needed */
+  if (t == LUA_TTABLE || t == LUA_TFUNCTION) {
+    lua_settop(L, 2);
+    lng_shard_pushenv(L);                /* may hold _G */
+    if (lng_copy_encode(L, 2, 1, 3, 0, &m) < 0) {
+      lng_msg_free(&m);
+      return lua_error(L);
+    }
+  } else if (lng_copy_encode(L, 2, 1, 0, 0, &m) < 0) {
     lng_msg_free(&m);
     return lua_error(L);
   }
-  lua_settop(L, 2);
   lng_shard *sh = lng_shard_of(L);
   switch (lng_chan_send(c, &m, prepare_waiter(L, sh), sh->index)) {
     case LNG_CHAN_OK: return 0;

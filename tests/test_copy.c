@@ -429,7 +429,7 @@ Test(copy, c_closure_fails) {
 
 /* -------------------------------------------------------------- proxies */
 
-#define TKIND 77
+#define TKIND (LNG_PROXY_MAXKIND - 1)   /* a kind of its own, unused by the runtime */
 
 typedef struct tobj { lng_obj o; } tobj;
 static int destroyed;
@@ -514,6 +514,7 @@ Test(copy, proxy_gc_ignores_foreign_userdata) {
   lng_obj_ref(&fake);
   lng_proxy *lookalike = lua_newuserdatauv(S, sizeof *lookalike, 0);
   lookalike->obj = &fake;
+  lookalike->tag = NULL;        /* same size and object, but no kind of ours */
   lua_setglobal(S, "FAKE");
   checkin(S, "getmetatable(P).__gc(FAKE) return true");
   cr_assert_eq(atomic_load(&fake.refs), 2);

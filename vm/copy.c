@@ -546,7 +546,16 @@ static int encvalue (Encoder *e, int idx, int depth) {
 /* One plain value (what most messages are) without the encoder's set-up. */
 static int encplain (lua_State *L, int idx, lng_msg *m) {
   lng_scalar s;
-  switch (lua_type(L, idx)) {
+  int t = lua_type(L, idx);
+  if (t == LUA_TNUMBER && m->len == 0 && !m->heap && lua_isinteger(L, idx)) {
+    /* the commonest message of all, written in place: tag + at most 10 bytes */
+    lua_Integer i = lua_tointeger(L, idx);
+    lua_Unsigned u = (lua_Unsigned)i;
+    m->inl[0] = T_INT;
+    m->len = (size_t)(putvar(m->inl + 1, (u << 1) ^ (i < 0 ? ~(lua_Unsigned)0 : 0)) - m->inl);
+    return 0;
+  }
+  switch (t) {
     case LUA_TBOOLEAN: s.type = LNG_SCALAR_BOOLEAN; s.b = lua_toboolean(L, idx); break;
     case LUA_TNUMBER:
       if (lua_isinteger(L, idx)) { s.type = LNG_SCALAR_INTEGER; s.i = lua_tointeger(L, idx); }
@@ -934,6 +943,20 @@ static int decvalue (Decoder *d, int depth) {
 int lng_copy_decode_plain (lua_State *L, const lng_msg *m) {
   lng_scalar s;
   size_t pos = 0;
+  if (!m->heap && m->len >= 2 && m->len <= 11 && m->inl[0] == T_INT) {
+    /* encplain's integer, if it is the whole message */
+    lua_Unsigned u = 0;
+    size_t k = 1;
+    int shift = 0;
+    for (; k < m->len; k++, shift += 7) {
+      u |= (lua_Unsigned)(m->inl[k] & 0x7f) << shift;
+      if (!(m->inl[k] & 0x80)) break;
+    }
+    if (k == m->len - 1) {
+      lua_pushinteger(L, (lua_Integer)((u & 1) ? ~(u >> 1) : (u >> 1)));
+      return 1;
+    }
+  }
   if (lng_copy_get_scalar(m, &pos, &s) != 0 || pos != m->len) return 0;
   switch (s.type) {
     case LNG_SCALAR_NIL: lua_pushnil(L); return 1;

@@ -33,20 +33,6 @@ int lng_gor_canblock(lua_State *L) {
   return 1;
 }
 
-lng_waiter *lng_gor_waiter(lua_State *L, lng_msg *slot) {
-  if (!lng_gor_canblock(L)) return NULL;
-  lng_shard *sh = lng_shard_of(L);
-  lng_g *g = sh->current;
-  lng_waiter *w = &g->u.park.w;
-  w->sched = sh->rt->sched;
-  w->g = g;
-  w->cw = NULL;
-  w->sel = NULL;
-  w->slot = slot;
-  w->result = LNG_WAIT_OK;
-  return w;
-}
-
 int lng_gor_cannotblock(lua_State *L, const char *op) {
   if (!lng_gor_current(L))
     return luaL_error(L, "cannot block in %s: not running in a goroutine", op);

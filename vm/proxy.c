@@ -4,14 +4,14 @@
  * collected proxy drops out of it before its __gc runs, so a later push
  * makes a fresh proxy with a fresh reference.
  */
+#include <stdint.h>
 #include <lauxlib.h>
 #include "proxy.h"
 
 static const char CACHE_KEY = 'c';   /* registry[&CACHE_KEY] = {obj -> proxy}, weak values */
 static const char KINDS_KEY = 'k';   /* registry[&KINDS_KEY] = {kind -> mt, mt -> kind} */
-/* registry[&KIND_MT[kind]] = the metatable: one lookup for the hot check. */
-#define MAXKIND 16
-static const char KIND_MT[MAXKIND] = {0};
+#define MAXKIND LNG_PROXY_MAXKIND
+const char lng_proxy_tags[MAXKIND] = {0};
 
 /* Lua code can reach __gc through getmetatable and call it on anything,
    so only a real proxy may lose its reference. */
@@ -42,10 +42,6 @@ static void getregtable(lua_State *L, const char *key, const char *mode) {
 void lng_proxy_register(lua_State *L, int kind) {
   lua_pushcfunction(L, proxy_gc);
   lua_setfield(L, -2, "__gc");
-  if (kind >= 0 && kind < MAXKIND) {
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &KIND_MT[kind]);
-  }
   lua_pushinteger(L, kind);
   lua_rawsetp(L, -2, &KINDS_KEY);
   getregtable(L, &KINDS_KEY, NULL);
@@ -68,6 +64,7 @@ void lng_proxy_push(lua_State *L, lng_obj *o) {
   lua_pop(L, 1);
   lng_proxy *p = lua_newuserdatauv(L, sizeof *p, 0);
   p->obj = NULL;
+  p->tag = o->kind >= 0 && o->kind < MAXKIND ? &lng_proxy_tags[o->kind] : NULL;
   getregtable(L, &KINDS_KEY, NULL);
   /* without the metatable nothing would ever drop the reference */
   if (lua_rawgeti(L, -1, o->kind) != LUA_TTABLE)
@@ -81,25 +78,14 @@ void lng_proxy_push(lua_State *L, lng_obj *o) {
 }
 
 lng_obj *lng_proxy_test(lua_State *L, int idx) {
-  if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx)) return NULL;
-  /* proxy metatables carry their kind under a private key */
-  int isproxy = lua_rawgetp(L, -1, &KINDS_KEY) == LUA_TNUMBER;
-  lua_pop(L, 2);
-  if (!isproxy) return NULL;
   lng_proxy *p = lua_touserdata(L, idx);
+  if (!p || lua_rawlen(L, idx) != sizeof *p) return NULL;
+  if ((uintptr_t)p->tag - (uintptr_t)lng_proxy_tags >= MAXKIND) return NULL;
   return p->obj;
 }
 
 lng_obj *lng_proxy_check(lua_State *L, int idx, int kind, const char *tname) {
-  if (kind >= 0 && kind < MAXKIND && lua_getmetatable(L, idx)) {
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &KIND_MT[kind]);
-    int same = lua_rawequal(L, -1, -2);
-    lua_pop(L, 2);
-    if (same) {
-      lng_obj *o = ((lng_proxy *)lua_touserdata(L, idx))->obj;
-      if (o) return o;
-    }
-  }
-  luaL_typeerror(L, idx, tname);
-  return NULL;
+  lng_obj *o = kind >= 0 && kind < MAXKIND ? lng_proxy_get(L, idx, kind) : NULL;
+  if (!o) luaL_typeerror(L, idx, tname);
+  return o;
 }

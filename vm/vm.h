@@ -109,7 +109,22 @@ int lng_gor_park(lua_State *L, const char *reason, lua_KContext ctx, lua_KFuncti
 /* The running goroutine's own waiter, made ready for one operation (the
    value goes to or comes from slot), or NULL when the caller cannot block:
    the operation then must not wait. */
-lng_waiter *lng_gor_waiter(lua_State *L, lng_msg *slot);
+static inline lng_waiter *lng_gor_waiter(lua_State *L, lng_msg *slot) {
+  lng_shard *sh = lng_shard_of(L);
+  lng_g *g = sh->current;
+  /* inline: every channel operation asks, and nearly always the answer is
+     "yes, the goroutine's own thread, no coroutine in between" */
+  if (!g || !lua_isyieldable(L)) return NULL;
+  if (((lng_gvm *)g->vm)->nchain > 0 && !lng_gor_canblock(L)) return NULL;
+  lng_waiter *w = &g->u.park.w;
+  w->sched = sh->rt->sched;
+  w->g = g;
+  w->cw = NULL;
+  w->sel = NULL;
+  w->slot = slot;
+  w->result = LNG_WAIT_OK;
+  return w;
+}
 /* Raises the error for a blocking operation where suspending is impossible. */
 int lng_gor_cannotblock(lua_State *L, const char *op);
 int lng_gor_yield(lua_State *L);               /* go.yield() */
