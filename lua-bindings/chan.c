@@ -67,7 +67,7 @@ static int chan_send(lua_State *L) {
   /* lua_settop costs more than the rest of a small send: only when needed */
   if (t == LUA_TTABLE || t == LUA_TFUNCTION) {
     lua_settop(L, 2);
-    lng_shard_pushenv(L);                /* may hold _G */
+    lng_shard_peekenv(L);                /* may hold _G */
     if (lng_copy_encode(L, 2, 1, 3, 0, &m) < 0) {
       lng_msg_free(&m);
       return lua_error(L);
@@ -94,13 +94,11 @@ static int chan_send(lua_State *L) {
 static int push_received(lua_State *L, lng_msg *m, lua_KContext mode) {
   int n = 1;
   if (!lng_copy_decode_plain(L, m)) {
-    lng_shard_pushenv(L);
-    n = lng_copy_decode(L, m, lua_gettop(L));
+    n = lng_copy_decode(L, m, LNG_COPY_LAZYENV);
     if (n < 0) {
       lng_msg_free(m);
       return lua_error(L);
     }
-    lua_remove(L, -n - 1);
   }
   lng_msg_free(m);
   if (mode == RECV_RANGE) return n;

@@ -82,11 +82,9 @@ static int result(lua_State *L, selstate *st, int i, int res) {
     lua_pushboolean(L, 0);
     return 3;
   }
-  lng_shard_pushenv(L);
-  int k = lng_copy_decode(L, &st->out, lua_gettop(L));
+  int k = lng_copy_decode(L, &st->out, LNG_COPY_LAZYENV);
   lng_msg_free(&st->out);
   if (k < 0) return lua_error(L);
-  lua_remove(L, -k - 1);
   lua_pushboolean(L, 1);
   return 2 + k;
 }
@@ -112,7 +110,7 @@ static int go_select(lua_State *L) {
   selstate *st = newstate(L, n);
   int stidx = lua_gettop(L);
   int dflt = -1;
-  lng_shard_pushenv(L);
+  lng_shard_peekenv(L);
   int env = lua_gettop(L);
   for (int i = 0; i < n; i++) {
     int a = i + 1;

@@ -16,6 +16,7 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,9 +145,13 @@ static void check_dead(lng_sched *s) {
 
 /* ---- goroutines ---- */
 
+/* The VM's part follows the record, aligned for any type. */
+#define VM_OFFSET ((sizeof(lng_g) + _Alignof(max_align_t) - 1) & ~(_Alignof(max_align_t) - 1))
+
 lng_g *lng_sched_newg(lng_sched *s) {
-  lng_g *g = calloc(1, sizeof *g);
+  lng_g *g = calloc(1, VM_OFFSET + s->ops->gsize);
   if (!g) return NULL;
+  if (s->ops->gsize) g->vm = (char *)g + VM_OFFSET;
   g->id = atomic_fetch_add(&s->nextid, 1);
   g->worker = -1;
   lng_msg_init(&g->u.start);

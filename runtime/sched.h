@@ -28,6 +28,9 @@ typedef struct lng_vmops {
   void (*drop)(void *ud, int worker, lng_g *g);
   /* Writes where a parked g waits (e.g. "file.lua:12"); workers stopped. */
   void (*describe)(void *ud, int worker, lng_g *g, char *buf, size_t n);
+  /* Bytes of VM state allocated (zeroed) with every record, at g->vm: one
+     allocation per goroutine instead of two. */
+  size_t gsize;
 } lng_vmops;
 
 /* Outcome codes are the public LNG_* status codes of lungo.h. */

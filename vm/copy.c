@@ -42,6 +42,7 @@
 #include <string.h>
 #include <lauxlib.h>
 #include "copy.h"
+#include "vm.h"
 #include "proxy.h"
 #include "factory.h"
 
@@ -582,7 +583,7 @@ int lng_copy_encode (lua_State *L, int first, int n, int env, int argbase,
   if (n > 0) first = lua_absindex(L, first);
   e.L = L;
   e.m = m;
-  e.env = env ? lua_absindex(L, env) : 0;
+  e.env = env && !lua_isnil(L, env) ? lua_absindex(L, env) : 0;   /* nil: no globals yet */
   e.hasseen = 0;
   e.nid = 0;
   e.argbase = argbase;
@@ -899,7 +900,8 @@ static int decvalue (Decoder *d, int depth) {
     case T_FALSE: lua_pushboolean(L, 0); return 0;
     case T_TRUE: lua_pushboolean(L, 1); return 0;
     case T_ENV:
-      if (d->env) lua_pushvalue(L, d->env);
+      if (d->env == LNG_COPY_LAZYENV) lng_shard_pushenv(L);
+      else if (d->env) lua_pushvalue(L, d->env);
       else lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
       return 0;
     case T_INT:
@@ -976,7 +978,7 @@ int lng_copy_decode (lua_State *L, const lng_msg *m, int env) {
   d.m = m;
   d.p = lng_msg_cbytes(m);
   d.end = d.p + m->len;
-  d.env = env ? lua_absindex(L, env) : 0;
+  d.env = env == LNG_COPY_LAZYENV ? env : env ? lua_absindex(L, env) : 0;
   d.hasids = 0;
   d.nid = 0;
   d.nmeta = 0;

@@ -9,6 +9,7 @@
 #ifndef LNG_COPY_H
 #define LNG_COPY_H
 
+#include <limits.h>
 #include <lua.h>
 #include "../runtime/msg.h"
 
@@ -42,6 +43,9 @@ int lng_copy_encode(lua_State *L, int first, int n, int env, int argbase,
    metatable registered for an object's kind); m keeps its own and is not
    freed. */
 int lng_copy_decode(lua_State *L, const lng_msg *m, int env);
+/* As env: the running goroutine's globals, fetched (and made) only if the
+   message names them. */
+#define LNG_COPY_LAZYENV INT_MIN
 
 /* Appends a float value to m without a Lua state (timers send the time).
    0, or -1 when out of memory. */

@@ -54,14 +54,32 @@ static void *shard_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
 
 void lng_shard_pushenv(lua_State *L) {
   lng_gvm *gv = lng_gor_current(L);
-  if (gv) lua_rawgeti(L, LUA_REGISTRYINDEX, gv->envref);
-  else lua_pushglobaltable(L);
+  if (!gv) {
+    lua_pushglobaltable(L);
+    return;
+  }
+  if (gv->envref == LUA_NOREF) {
+    lua_createtable(L, 0, 1);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -2, "_G");
+    lua_rawgeti(L, LUA_REGISTRYINDEX, lng_shard_of(L)->envmt);
+    lua_setmetatable(L, -2);
+    gv->envref = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, gv->envref);
+}
+
+void lng_shard_peekenv(lua_State *L) {
+  lng_gvm *gv = lng_gor_current(L);
+  if (!gv) lua_pushglobaltable(L);
+  else if (gv->envref == LUA_NOREF) lua_pushnil(L);
+  else lua_rawgeti(L, LUA_REGISTRYINDEX, gv->envref);
 }
 
 /* base.__index / base.__newindex: the running goroutine's own globals. */
 static int base_index(lua_State *L) {
   lng_gvm *gv = lng_gor_current(L);
-  if (!gv) return 0;
+  if (!gv || gv->envref == LUA_NOREF) return 0;
   lua_rawgeti(L, LUA_REGISTRYINDEX, gv->envref);
   lua_pushvalue(L, 2);
   lua_rawget(L, -2);
@@ -69,8 +87,7 @@ static int base_index(lua_State *L) {
 }
 
 static int base_newindex(lua_State *L) {
-  lng_gvm *gv = lng_gor_current(L);
-  if (gv) lua_rawgeti(L, LUA_REGISTRYINDEX, gv->envref);
+  if (lng_gor_current(L)) lng_shard_pushenv(L);
   else lua_pushvalue(L, 1);
   lua_pushvalue(L, 2);
   lua_pushvalue(L, 3);

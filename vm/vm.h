@@ -74,8 +74,10 @@ struct lng_channel {
 
 /* Per-goroutine VM state, hung off lng_g.vm. */
 typedef struct lng_gvm {
+  int started;               /* co and the refs below are set */
   lua_State *co;             /* the goroutine's own thread */
-  int coref, envref;         /* registry refs anchoring the thread and its globals */
+  int coref, envref;         /* registry refs anchoring the thread and its globals
+                                (LUA_NOREF until the globals are first needed) */
   int pending;               /* why it yielded to the scheduler: LNG_PEND_* */
   int failstatus;            /* main goroutine: LNG_ERRSYNTAX or LNG_ERRFILE of a step */
   lua_State *parkedL;        /* the (possibly nested) thread that blocked */
@@ -93,7 +95,8 @@ static inline lng_shard *lng_shard_of(lua_State *L) {
 /* shard.c */
 int lng_shard_open(lng_runtime *rt, lng_shard *sh, int index);
 void lng_shard_close(lng_shard *sh);
-void lng_shard_pushenv(lua_State *L);          /* the running goroutine's globals */
+void lng_shard_pushenv(lua_State *L);          /* the running goroutine's globals (made if need be) */
+void lng_shard_peekenv(lua_State *L);          /* the same, or nil if it has none yet */
 void lng_shard_materialize(lua_State *L, int idx);
 int lng_shard_isproxyenv(lua_State *L, int idx);  /* a goroutine's globals, still reading through */
 
