@@ -29,6 +29,11 @@
 
 #define FAIR_TICKS 61      /* every so many picks, look at inbox and new work first */
 #define SPIN_ROUNDS 200    /* idle polls before sleeping */
+/* A worker's only unstarted goroutine is left to it this long before an
+   idle worker takes it: the spawner usually blocks within microseconds and
+   runs it itself, and two goroutines that talk then share a worker instead
+   of paying a cross-thread wake-up per message (Go's runnext). */
+#define LONE_NS 50000
 
 typedef struct gqueue { lng_g *head, *tail; } gqueue;
 
@@ -45,6 +50,10 @@ typedef struct worker {
   pthread_mutex_t freshmu;   /* the unstarted queue */
   gqueue fresh;
   atomic_long nfresh;
+  atomic_ullong pushes;      /* goroutines ever put on fresh */
+  int lonev;                 /* stealing: the victim whose lone fresh goroutine we watch */
+  unsigned long long lonepushes;
+  int64_t lonesince;
   lng_g *all;                /* started goroutines, owner only */
   atomic_llong nall;
   unsigned tick;
@@ -179,6 +188,8 @@ void lng_sched_spawn(lng_sched *s, lng_g *g, int self) {
   pthread_mutex_lock(&w->freshmu);
   gq_push(&w->fresh, g);
   atomic_fetch_add(&w->nfresh, 1);
+  atomic_store_explicit(&w->pushes, atomic_load_explicit(&w->pushes, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
   pthread_mutex_unlock(&w->freshmu);
   atomic_fetch_add(&s->nfresh, 1);
   /* Someone asleep could start it: the owner when the spawn came from C,
@@ -283,7 +294,19 @@ static int steal(worker *w) {
   for (int i = 1; i < s->n; i++) {
     worker *v = &s->w[(w->index + i) % s->n];
     long n = atomic_load(&v->nfresh);
-    if (n > 0 && take_fresh(w, v, (n + 1) / 2)) return 1;
+    if (n > 1 && take_fresh(w, v, (n + 1) / 2)) return 1;
+    if (n == 1) {
+      /* The same lone goroutine (no push since) for LONE_NS: take it. */
+      unsigned long long p = atomic_load_explicit(&v->pushes, memory_order_relaxed);
+      int64_t now = lng_now_ns();
+      if (w->lonev != v->index || w->lonepushes != p) {
+        w->lonev = v->index;
+        w->lonepushes = p;
+        w->lonesince = now;
+      } else if (now - w->lonesince >= LONE_NS && take_fresh(w, v, 1)) {
+        return 1;
+      }
+    }
   }
   return 0;
 }
