@@ -436,9 +436,14 @@ static int enclfunc (Encoder *e, int f, int depth) {
   size_t off;
   unsigned char *p;
   int i, nups;
-  lua_pushvalue(L, f);
-  lua_getinfo(L, ">u", &ar);
-  nups = ar.nups;
+  if (lua_getupvalue(L, f, 1) == NULL) {
+    nups = 0;                        /* the common case, without lua_getinfo */
+  } else {
+    lua_pop(L, 1);
+    lua_pushvalue(L, f);
+    lua_getinfo(L, ">u", &ar);
+    nups = ar.nups;
+  }
   /* A function without upvalues needs no id: nothing can refer back to
      it, and the receiver's cache of such functions keeps it one value. */
   if (nups > 0 && seenid(e, f, &id)) return puttvb(e, T_REF, (lua_Unsigned)id, NULL, 0);
