@@ -2,13 +2,14 @@
  * A shard's heap: every block its lua_State uses.
  *
  * A parked goroutine is a handful of small blocks (its thread, stack,
- * CallInfos, globals table), where malloc's header and rounding add 8 to
- * 16 bytes to each, and a spawn is a dozen allocations, each paying for
- * malloc's generality. Lua tells the allocator the size of every block it
- * frees or resizes, so blocks need no header: small ones are carved from
- * 64 KiB chunks in size classes, and a block given back goes on its
- * class's free list, for the next block of that class. Chunks go back to
- * malloc only when the shard closes; large blocks are malloc's own.
+ * CallInfos, globals table), to each of which malloc adds 8 to 16 bytes
+ * of header and rounding, and Lua allocates and frees at a high rate,
+ * each time paying for malloc's generality. Lua tells the allocator the
+ * size of every block it frees or resizes, so blocks need no header:
+ * small ones are carved from 64 KiB chunks in size classes, and a block
+ * given back goes on its class's free list, for the next block of that
+ * class. Chunks go back to malloc only when the shard closes; large blocks
+ * are malloc's own.
  *
  * The heap belongs to its shard, and a shard's lua_State runs on one
  * thread at a time (its worker; its creator before the workers start and
@@ -20,9 +21,10 @@
 
 struct lng_block { lng_block *next; };   /* a free block */
 
-/* A chunk starts with the link to the next one; 16 bytes keep its blocks
-   as aligned as malloc's would be. Blocks are multiples of 8 bytes, which
-   is all Lua asks for (LUAI_MAXALIGN: doubles, integers, pointers). */
+/* A chunk starts with the link to the next one. Its blocks are multiples
+   of 8 bytes, so they are only 8-aligned where malloc's are 16: that is
+   all Lua asks for (LUAI_MAXALIGN: doubles, integers, pointers), and the
+   bindings' userdata hold nothing wider. */
 #define CHUNK_HEAD 16
 
 #define large(n) (!LNG_ALLOC_SLAB || (n) > LNG_ALLOC_SMALL)
@@ -116,21 +118,50 @@ static void *resize(lng_alloc *a, void *p, size_t o, size_t n) {
   return q;
 }
 
-void *lng_alloc_lua(void *ud, void *ptr, size_t osize, size_t nsize) {
-  lng_alloc *a = ud;
+/* Other threads only read `used` (go.stats): being its one writer, the
+   heap's thread needs no read-modify-write to keep it exact. */
+static inline void count(lng_alloc *a, size_t osize, size_t nsize) {
+  size_t used = atomic_load_explicit(&a->used, memory_order_relaxed);
+  atomic_store_explicit(&a->used, used - osize + nsize, memory_order_relaxed);
+}
+
+/* Everything but a small block's free and a new one from a free list,
+   kept out of line so that those two stay a few instructions. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void *slow(lng_alloc *a, void *ptr, size_t osize, size_t nsize) {
   void *p = NULL;
-  if (ptr == NULL) osize = 0;         /* then it tells the kind of a new object */
   if (nsize == 0) {
     if (ptr) put(a, ptr, osize);
   } else {
     p = ptr ? resize(a, ptr, osize, nsize) : get(a, nsize);
     if (p == NULL) return NULL;
   }
-  /* Other threads only read `used` (go.stats): being its one writer, this
-     thread needs no read-modify-write to keep it exact. */
-  size_t used = atomic_load_explicit(&a->used, memory_order_relaxed);
-  atomic_store_explicit(&a->used, used - osize + nsize, memory_order_relaxed);
+  count(a, osize, nsize);
   return p;
+}
+
+void *lng_alloc_lua(void *ud, void *ptr, size_t osize, size_t nsize) {
+  lng_alloc *a = ud;
+  if (ptr == NULL) {
+    if (nsize == 0) return NULL;      /* Lua frees empty arrays so */
+    osize = 0;                        /* it told the kind of a new object */
+    if (!large(nsize)) {
+      int c = classof(nsize);
+      lng_block *b = a->free[c];
+      if (b) {
+        a->free[c] = b->next;
+        count(a, 0, nsize);
+        return b;
+      }
+    }
+  } else if (nsize == 0 && !large(osize)) {
+    give(a, ptr, classof(osize));
+    count(a, osize, 0);
+    return NULL;
+  }
+  return slow(a, ptr, osize, nsize);
 }
 
 void lng_alloc_init(lng_alloc *a) {
