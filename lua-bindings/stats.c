@@ -12,7 +12,7 @@ static int go_stats(lua_State *L) {
   for (int i = 0; i < rt->nworkers; i++) {
     lua_pushinteger(L, (lua_Integer)lng_sched_worker_count(rt->sched, i));
     lua_rawseti(L, -2, i + 1);
-    mem += atomic_load_explicit(&rt->shards[i].mem, memory_order_relaxed);
+    mem += lng_alloc_used(&rt->shards[i].heap);
   }
   lua_setfield(L, -2, "per_worker");
   lua_pushinteger(L, (lua_Integer)lng_sched_live(rt->sched));

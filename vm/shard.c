@@ -16,39 +16,30 @@
 #include <lualib.h>
 #include "vm.h"
 
+/* The lua_Alloc under a memory limit: the shard's heap, after a check of
+   the runtime-wide total. Without a limit the heap is the lua_Alloc. */
 static void *shard_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   lng_shard *sh = ud;
   lng_runtime *rt = sh->rt;
   if (ptr == NULL) osize = 0;
   if (nsize == 0) {
-    free(ptr);
-    atomic_fetch_sub_explicit(&sh->mem, osize, memory_order_relaxed);
-    if (rt->cfg.mem_limit) atomic_fetch_sub_explicit(&rt->memtotal, osize, memory_order_relaxed);
+    lng_alloc_lua(&sh->heap, ptr, osize, 0);
+    atomic_fetch_sub_explicit(&rt->memtotal, osize, memory_order_relaxed);
     return NULL;
   }
-  if (rt->cfg.mem_limit) {
-    /* Only growth can fail: Lua relies on shrinking always working. */
-    size_t delta = nsize > osize ? nsize - osize : 0;
-    size_t before = atomic_fetch_add_explicit(&rt->memtotal, delta, memory_order_relaxed);
-    if (delta && before + delta > rt->cfg.mem_limit) {
-      atomic_fetch_sub_explicit(&rt->memtotal, delta, memory_order_relaxed);
-      return NULL;
-    }
-    void *p = realloc(ptr, nsize);
-    if (!p) {
-      atomic_fetch_sub_explicit(&rt->memtotal, delta, memory_order_relaxed);
-      return NULL;
-    }
-    if (nsize < osize) atomic_fetch_sub_explicit(&rt->memtotal, osize - nsize, memory_order_relaxed);
-    if (nsize > osize) atomic_fetch_add_explicit(&sh->mem, nsize - osize, memory_order_relaxed);
-    else atomic_fetch_sub_explicit(&sh->mem, osize - nsize, memory_order_relaxed);
-    return p;
+  /* Only growth can fail: Lua relies on shrinking always working. */
+  size_t delta = nsize > osize ? nsize - osize : 0;
+  size_t before = atomic_fetch_add_explicit(&rt->memtotal, delta, memory_order_relaxed);
+  if (delta && before + delta > rt->cfg.mem_limit) {
+    atomic_fetch_sub_explicit(&rt->memtotal, delta, memory_order_relaxed);
+    return NULL;
   }
-  void *p = realloc(ptr, nsize);
-  if (p) {
-    if (nsize > osize) atomic_fetch_add_explicit(&sh->mem, nsize - osize, memory_order_relaxed);
-    else atomic_fetch_sub_explicit(&sh->mem, osize - nsize, memory_order_relaxed);
+  void *p = lng_alloc_lua(&sh->heap, ptr, osize, nsize);
+  if (!p) {
+    atomic_fetch_sub_explicit(&rt->memtotal, delta, memory_order_relaxed);
+    return NULL;
   }
+  if (nsize < osize) atomic_fetch_sub_explicit(&rt->memtotal, osize - nsize, memory_order_relaxed);
   return p;
 }
 
@@ -205,8 +196,9 @@ int lng_shard_open(lng_runtime *rt, lng_shard *sh, int index) {
   sh->index = index;
   sh->current = NULL;
   sh->rng = 0x9e3779b97f4a7c15ull * (uint64_t)(index + 1) ^ (uint64_t)(uintptr_t)sh;
-  atomic_init(&sh->mem, 0);
-  lua_State *L = lua_newstate(shard_alloc, sh);
+  lng_alloc_init(&sh->heap);
+  lua_State *L = rt->cfg.mem_limit ? lua_newstate(shard_alloc, sh)
+                                   : lua_newstate(lng_alloc_lua, &sh->heap);
   if (!L) return -1;
   sh->L = L;
   *(lng_shard **)lua_getextraspace(L) = sh;   /* copied into every thread */
@@ -264,4 +256,5 @@ static int setup(lua_State *L) {
 void lng_shard_close(lng_shard *sh) {
   if (sh->L) lua_close(sh->L);
   sh->L = NULL;
+  lng_alloc_destroy(&sh->heap);
 }

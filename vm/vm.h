@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include "../include/lungo.h"
 #include "../runtime/sched.h"
+#include "alloc.h"
 
 typedef struct lng_shard lng_shard;
 
@@ -22,7 +23,7 @@ struct lng_shard {
   lua_State *L;
   int index;                 /* worker index, 0-based */
   lng_g *current;            /* the goroutine running on this worker now */
-  atomic_size_t mem;         /* bytes allocated by this shard */
+  lng_alloc heap;            /* every block of L; its `used` is go.stats().memory */
   int envmt;                 /* registry ref: metatable of goroutine globals */
   uint64_t rng;              /* xorshift state: select's poll order */
   /* The Lua thread executing on this worker now (a goroutine's own, or a
