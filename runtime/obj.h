@@ -12,7 +12,8 @@ typedef enum lng_objkind {
   LNG_OBJ_CHAN = 1,
   LNG_OBJ_WAITGROUP,
   LNG_OBJ_MUTEX,
-  LNG_OBJ_SEMA
+  LNG_OBJ_SEMA,
+  LNG_OBJ_CODE                   /* a function's dumped code (vm/copy.c) */
 } lng_objkind;
 
 typedef struct lng_obj lng_obj;

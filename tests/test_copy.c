@@ -685,3 +685,45 @@ Test(copy, decode_on_another_thread) {
   cr_assert_eq(pthread_join(th, &res), 0);
   cr_assert(res == (void *)1);
 }
+
+/* ------------------------------------------------------------ code objects */
+
+/* A function's code travels as a reference to one code object per closure:
+   encoding it twice copies no code, and a message keeps its code alive
+   after the sender's closure is gone. */
+Test(copy, code_shared_by_messages_and_kept_by_them) {
+  run(S, "F = function(a) return a * 3, debug.getinfo(1, 'S').short_src end");
+  lng_msg m2;
+  lng_msg_init(&m2);
+  lua_getglobal(S, "F");
+  cr_assert_eq(lng_copy_encode(S, -1, 1, 0, 1, &M), 0, "%s", lua_tostring(S, -1));
+  cr_assert_eq(lng_copy_encode(S, -1, 1, 0, 1, &m2), 0, "%s", lua_tostring(S, -1));
+  lua_pop(S, 1);
+  cr_assert_eq(M.nrefs, 1);
+  cr_assert_eq(m2.nrefs, 1);
+  cr_assert_eq(M.refs[0], m2.refs[0], "both messages name the same code object");
+  cr_assert_eq(M.refs[0]->kind, LNG_OBJ_CODE);
+  cr_assert_lt(M.len, (size_t)LNG_MSG_INLINE, "the code is not in the bytes (%zu)", M.len);
+  /* the sender forgets the closure: its cache lets the code go, the
+     messages still hold it */
+  run(S, "F = nil collectgarbage() collectgarbage()");
+  cr_assert_eq(atomic_load(&M.refs[0]->refs), 2);
+  cr_assert_eq(lng_copy_decode(R, &m2, 0), 1);
+  lua_setglobal(R, "G");
+  check("local a, src = G(14) return a == 42 and src:find('string') ~= nil");
+  lng_msg_free(&m2);
+  cr_assert_eq(atomic_load(&M.refs[0]->refs), 1);
+}
+
+/* A message naming a code object with a forged index is corrupt. */
+Test(copy, code_index_out_of_range_is_corrupt) {
+  run(S, "F = function() return 1 end");
+  lua_getglobal(S, "F");
+  cr_assert_eq(lng_copy_encode(S, -1, 1, 0, 1, &M), 0);
+  lua_pop(S, 1);
+  unsigned char *b = lng_msg_bytes(&M);
+  cr_assert_eq(b[0], 12 /* T_FUN */);
+  b[2] = 5;                               /* refs[5] does not exist */
+  cr_assert_eq(lng_copy_decode(R, &M, 0), -1);
+  cr_assert_str_eq(lua_tostring(R, -1), "cannot decode value: corrupt message");
+}

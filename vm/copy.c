@@ -18,8 +18,10 @@
  *                     (key value key value ...), then for TABMT the
  *                     metatable as one more value (the decoder sets
  *                     metatables only once the whole message is built)
- *   FUN               u8 upvalue count, u32 code length, lua_dump output,
- *                     then per upvalue either a value or
+ *   FUN               u8 upvalue count, varint index into refs of the
+ *                     code object (the function's lua_dump output, shared
+ *                     by every message carrying that function), then per
+ *                     upvalue either a value or
  *     JOIN            varint function id, u8 upvalue number: the upvalue is
  *                     the same variable as that upvalue of that function
  *
@@ -39,6 +41,7 @@
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <lauxlib.h>
 #include "copy.h"
@@ -404,28 +407,83 @@ static void getcache (lua_State *L, const char *key, const char *mode) {
   }
 }
 
-/* Appends the code of the function at f (absolute index) to the message. */
+/* Code objects: a function's dump, made once per closure on the sending
+   side and referenced (not copied) by every message that carries the
+   function, so spawning the same function a million times copies no code
+   and a spawn message fits the message's inline bytes. The sender's cache
+   holds each one through a small userdata whose __gc drops the reference. */
+typedef struct lng_code {
+  lng_obj obj;
+  size_t len;
+  char bytes[];
+} lng_code;
+
+static const char CODEMT = 'c';      /* registry[&CODEMT]: the holders' metatable */
+
+static void code_destroy (lng_obj *o) { free(o); }
+
+static int code_gc (lua_State *L) {
+  lng_code **h = lua_touserdata(L, 1);
+  if (h && *h) {
+    lng_obj_unref(&(*h)->obj);
+    *h = NULL;
+  }
+  return 0;
+}
+
+/* Adds to the message a reference to the code of the function at f
+   (absolute index) and writes its index. */
 static int dumpcode (Encoder *e, int f) {
   lua_State *L = e->L;
-  size_t n;
+  lng_code *code;
   getcache(L, &DUMPS, "k");
   lua_pushvalue(L, f);
-  if (lua_rawget(L, -2) == LUA_TSTRING) {
-    const char *s = lua_tolstring(L, -1, &n);
-    int r = lng_msg_append(e->m, s, n);
+  if (lua_rawget(L, -2) == LUA_TUSERDATA) {
+    code = *(lng_code **)lua_touserdata(L, -1);
     lua_pop(L, 2);
-    return r ? nomem(e) : 0;
+  } else {
+    lua_pop(L, 1);
+    /* the holder first: after the malloc below nothing may raise */
+    lng_code **h = lua_newuserdatauv(L, sizeof *h, 0);
+    *h = NULL;
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &CODEMT) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      lua_createtable(L, 0, 1);
+      lua_pushcfunction(L, code_gc);
+      lua_setfield(L, -2, "__gc");
+      lua_pushvalue(L, -1);
+      lua_rawsetp(L, LUA_REGISTRYINDEX, &CODEMT);
+    }
+    lua_setmetatable(L, -2);
+    lng_msg tmp;
+    lng_msg_init(&tmp);
+    lua_pushvalue(L, f);
+    int r = lua_dump(L, writer, &tmp, 0);   /* keep debug info: file:line */
+    lua_pop(L, 1);
+    code = r == 0 ? malloc(sizeof *code + tmp.len) : NULL;
+    if (!code) {
+      lng_msg_free(&tmp);
+      lua_pop(L, 2);
+      return nomem(e);
+    }
+    lng_obj_init(&code->obj, LNG_OBJ_CODE, code_destroy);
+    code->len = tmp.len;
+    memcpy(code->bytes, lng_msg_cbytes(&tmp), tmp.len);
+    lng_msg_free(&tmp);
+    *h = code;
+    lua_pushvalue(L, f);
+    lua_insert(L, -2);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
   }
-  lua_pop(L, 1);
-  size_t start = e->m->len;
-  lua_pushvalue(L, f);
-  int r = lua_dump(L, writer, e->m, 0);   /* keep debug info: file:line */
-  lua_pop(L, 1);
-  if (r != 0) { lua_pop(L, 1); return nomem(e); }
-  lua_pushvalue(L, f);
-  lua_pushlstring(L, (const char *)lng_msg_bytes(e->m) + start, e->m->len - start);
-  lua_rawset(L, -3);
-  lua_pop(L, 1);
+  int r = lng_msg_addref(e->m, lng_obj_ref(&code->obj));
+  if (r < 0) {
+    lng_obj_unref(&code->obj);
+    return nomem(e);
+  }
+  unsigned char *p = lng_msg_reserve(e->m, 10);
+  if (!p) return nomem(e);
+  e->m->len += (size_t)(putvar(p, (lua_Unsigned)r) - p);
   return 0;
 }
 
@@ -433,7 +491,6 @@ static int enclfunc (Encoder *e, int f, int depth) {
   lua_State *L = e->L;
   lua_Debug ar;
   lua_Integer id = 0;
-  size_t off;
   unsigned char *p;
   int i, nups;
   if (lua_getupvalue(L, f, 1) == NULL) {
@@ -453,9 +510,7 @@ static int enclfunc (Encoder *e, int f, int depth) {
   p[0] = T_FUN;
   p[1] = (unsigned char)nups;
   e->m->len += 2;
-  if (hole32(e, &off)) return -1;
   if (dumpcode(e, f)) return -1;
-  if (patch32(e, off, e->m->len - off - 4)) return -1;
   /* Note every upvalue first, so that a function reached through one of
      them can join an upvalue of this one not yet written. */
   for (i = 1; i <= nups; i++) {
@@ -812,7 +867,6 @@ static int makeclosure (lua_State *L, const char *code, size_t n, int nups) {
 static int decfunc (Decoder *d, int depth) {
   lua_State *L = d->L;
   Chunk c;
-  uint32_t len;
   int f, i, nups;
   if (depth >= LNG_COPY_MAXDEPTH) return corrupt(d);
   if (!lua_checkstack(L, LEVEL_SLOTS)) {
@@ -821,10 +875,12 @@ static int decfunc (Decoder *d, int depth) {
   }
   if (d->p >= d->end) return corrupt(d);
   nups = *d->p++;
-  if (getraw(d, &len, 4) || len > (size_t)(d->end - d->p)) return corrupt(d);
-  c.p = (const char *)d->p;
-  c.n = len;
-  d->p += len;
+  lua_Unsigned u;
+  if (getvar(d, &u) || u >= d->m->nrefs || d->m->refs[u]->kind != LNG_OBJ_CODE)
+    return corrupt(d);
+  const lng_code *lc = (const lng_code *)d->m->refs[u];
+  c.p = lc->bytes;
+  c.n = lc->len;
   const char *code = c.p;            /* the reader consumes c */
   size_t codelen = c.n;
   lua_Integer h = 0;
