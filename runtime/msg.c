@@ -1,47 +1,63 @@
 /* Owned byte buffers with object references; see msg.h. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "msg.h"
 
+/* Moves an inline message out of line with room for cap bytes. */
+static int go_ext(lng_msg *m, size_t cap) {
+  unsigned char *p = malloc(cap);
+  if (!p) return -1;
+  memcpy(p, m->u.inl, m->len);
+  m->u.x.bytes = p;
+  m->u.x.refs = NULL;
+  m->u.x.cap = (uint32_t)cap;
+  m->u.x.nrefs = 0;
+  m->ext = 1;
+  return 0;
+}
+
 unsigned char *lng_msg_reserve(lng_msg *m, size_t n) {
-  if (n > SIZE_MAX - m->len) return NULL;
+  if (n > UINT32_MAX - m->len) return NULL;
   size_t need = m->len + n;
-  if (need > m->cap) {
+  if (!m->ext) {
+    if (need <= LNG_MSG_INLINE) return m->u.inl + m->len;
     /* Leaving the inline buffer means a bigger value: start at 256. */
-    size_t cap = m->heap ? m->cap * 2 : 256;
+    if (go_ext(m, need < 256 ? 256 : need) != 0) return NULL;
+  } else if (need > m->u.x.cap) {
+    size_t cap = (size_t)m->u.x.cap * 2;
     if (cap < need) cap = need;
-    unsigned char *p;
-    if (m->heap) {
-      p = realloc(m->heap, cap);
-    } else {
-      p = malloc(cap);
-      if (p) memcpy(p, m->inl, m->len);
-    }
+    if (cap > UINT32_MAX) cap = UINT32_MAX;
+    unsigned char *p = realloc(m->u.x.bytes, cap);
     if (!p) return NULL;
-    m->heap = p;
-    m->cap = cap;
+    m->u.x.bytes = p;
+    m->u.x.cap = (uint32_t)cap;
   }
-  return lng_msg_bytes(m) + m->len;
+  return m->u.x.bytes + m->len;
 }
 
 int lng_msg_append(lng_msg *m, const void *p, size_t n) {
   unsigned char *d = lng_msg_reserve(m, n);
   if (!d) return -1;
   memcpy(d, p, n);
-  m->len += n;
+  m->len += (uint32_t)n;
   return 0;
 }
 
 int lng_msg_addref(lng_msg *m, lng_obj *o) {
-  if (m->nrefs == m->refcap) {
-    uint32_t cap = m->refcap ? m->refcap * 2 : 4;
-    lng_obj **r = realloc(m->refs, cap * sizeof *r);
+  if (!m->ext && go_ext(m, 32) != 0) return -1;
+  uint32_t n = m->u.x.nrefs;
+  if (n >= 4 && (n & (n - 1)) == 0) {   /* full: 4, 8, 16, ... */
+    if (n > UINT32_MAX / 2) return -1;
+    lng_obj **r = realloc(m->u.x.refs, 2 * (size_t)n * sizeof *r);
     if (!r) return -1;
-    m->refs = r;
-    m->refcap = cap;
+    m->u.x.refs = r;
+  } else if (n == 0) {
+    if (!(m->u.x.refs = malloc(4 * sizeof *m->u.x.refs))) return -1;
   }
-  m->refs[m->nrefs] = o;
-  return (int)m->nrefs++;
+  m->u.x.refs[n] = o;
+  m->u.x.nrefs = n + 1;
+  return (int)n;
 }
 
 void lng_msg_move(lng_msg *dst, lng_msg *src) {
@@ -50,9 +66,11 @@ void lng_msg_move(lng_msg *dst, lng_msg *src) {
 }
 
 void lng_msg_free(lng_msg *m) {
-  for (uint32_t i = 0; i < m->nrefs; i++)
-    if (m->refs[i]) lng_obj_unref(m->refs[i]);
-  free(m->refs);
-  free(m->heap);
+  if (m->ext) {
+    for (uint32_t i = 0; i < m->u.x.nrefs; i++)
+      if (m->u.x.refs[i]) lng_obj_unref(m->u.x.refs[i]);
+    free(m->u.x.refs);
+    free(m->u.x.bytes);
+  }
   lng_msg_init(m);
 }

@@ -15,29 +15,42 @@
 
 #define LNG_MSG_INLINE 24
 
+/* 32 bytes: a channel's buffer holds one per slot and a goroutine record
+   one while it waits, so the layout is tight. A message is inline (the
+   bytes in inl, no refs) until it outgrows inl or names an object; then
+   bytes and refs live out of line, until lng_msg_free. */
 typedef struct lng_msg {
-  unsigned char *heap;      /* NULL while the bytes fit in inl */
-  size_t len, cap;
-  lng_obj **refs;           /* objects named by the bytes, one reference each */
-  uint32_t nrefs, refcap;
-  unsigned char inl[LNG_MSG_INLINE];
+  uint32_t len;             /* bytes used */
+  uint32_t ext;             /* 0: inline; 1: out of line (u.x) */
+  union {
+    unsigned char inl[LNG_MSG_INLINE];
+    struct {
+      unsigned char *bytes;
+      lng_obj **refs;       /* room for a power of two (at least 4) of them */
+      uint32_t cap, nrefs;
+    } x;
+  } u;
 } lng_msg;
 
 static inline void lng_msg_init(lng_msg *m) {
-  m->heap = NULL; m->len = 0; m->cap = LNG_MSG_INLINE;
-  m->refs = NULL; m->nrefs = m->refcap = 0;
+  m->len = 0;
+  m->ext = 0;
 }
 
 static inline unsigned char *lng_msg_bytes(lng_msg *m) {
-  return m->heap ? m->heap : m->inl;
+  return m->ext ? m->u.x.bytes : m->u.inl;
 }
 
 static inline const unsigned char *lng_msg_cbytes(const lng_msg *m) {
-  return m->heap ? m->heap : m->inl;
+  return m->ext ? m->u.x.bytes : m->u.inl;
 }
 
+static inline uint32_t lng_msg_nrefs(const lng_msg *m) { return m->ext ? m->u.x.nrefs : 0; }
+static inline lng_obj *lng_msg_ref(const lng_msg *m, uint32_t i) { return m->u.x.refs[i]; }
+
 /* Grow so that n more bytes fit; returns a pointer to where they go, or NULL
-   when memory is exhausted (the message is left as it was). */
+   when memory is exhausted or the message would pass 4 GiB (the message is
+   left as it was). */
 unsigned char *lng_msg_reserve(lng_msg *m, size_t n);
 int lng_msg_append(lng_msg *m, const void *p, size_t n);   /* 0 ok, -1 nomem */
 /* Adds a reference the message now owns (the caller's ref is taken over);

@@ -101,27 +101,27 @@ static int nworkers_params[] = { 1, 2, 4 };
 Test(rt_msg, inline_heap_and_move, .timeout = 60) {
   lng_msg m, d;
   msg_int(&m, 42);
-  cr_assert_null(m.heap, "an integer fits inline");
+  cr_assert_eq(m.ext, 0, "an integer fits inline");
   cr_assert_eq(msg_val(&m), 42);
   unsigned char big[1000];
   for (size_t i = 0; i < sizeof big; i++) big[i] = (unsigned char)(i * 7);
   for (size_t off = 0; off < sizeof big; off += 100)
     cr_assert_eq(lng_msg_append(&m, big + off, 100), 0);
-  cr_assert_not_null(m.heap);
+  cr_assert_eq(m.ext, 1);
   cr_assert_eq(m.len, 8 + sizeof big);
-  cr_assert_geq(m.cap, m.len);
+  cr_assert_geq(m.u.x.cap, m.len);
   int64_t v;
   memcpy(&v, lng_msg_bytes(&m), 8);
   cr_assert_eq(v, 42, "the inline bytes survive the move to the heap");
   cr_assert_eq(memcmp(lng_msg_bytes(&m) + 8, big, sizeof big), 0);
   lng_msg_move(&d, &m);
   cr_assert_eq(m.len, 0);
-  cr_assert_null(m.heap);
+  cr_assert_eq(m.ext, 0);
   cr_assert_eq(d.len, 8 + sizeof big);
   cr_assert_eq(memcmp(lng_msg_cbytes(&d) + 8, big, sizeof big), 0);
   lng_msg_free(&d);
   cr_assert_eq(d.len, 0);
-  cr_assert_eq(d.nrefs, 0);
+  cr_assert_eq(lng_msg_nrefs(&d), 0);
   /* reusable after free */
   cr_assert_eq(lng_msg_append(&d, "ab", 2), 0);
   cr_assert_eq(memcmp(lng_msg_bytes(&d), "ab", 2), 0);
@@ -139,11 +139,11 @@ Test(rt_msg, refs_released_by_free, .timeout = 60) {
   for (int i = 0; i < 10; i++)   /* grows the ref array past its first size */
     cr_assert_eq(lng_msg_addref(&m, lng_obj_ref(&o->obj)), 2 + i);
   cr_assert_eq(refs_of(&o->obj), 13);
-  cr_assert_eq(m.nrefs, 12);
+  cr_assert_eq(lng_msg_nrefs(&m), 12);
   lng_msg_free(&m);
   cr_assert_eq(refs_of(&o->obj), 1, "lng_msg_free drops every reference it held");
   cr_assert_eq(atomic_load(&destroyed), 0);
-  cr_assert_eq(m.nrefs, 0);
+  cr_assert_eq(lng_msg_nrefs(&m), 0);
   /* the message takes over our last reference */
   cr_assert_eq(lng_msg_addref(&m, &o->obj), 0);
   lng_msg m2;
@@ -175,8 +175,8 @@ Test(rt_msg, chan_destroy_frees_buffered_messages, .timeout = 60) {
     lng_msg m;
     lng_msg_init(&m);
     cr_assert_eq(lng_chan_recv(c, &m, NULL, -1), LNG_CHAN_OK);
-    cr_assert_eq(m.nrefs, 1);
-    cr_assert_eq(m.refs[0], &o->obj);
+    cr_assert_eq(lng_msg_nrefs(&m), 1);
+    cr_assert_eq(lng_msg_ref(&m, 0), &o->obj);
     lng_msg_free(&m);
   }
   cr_assert_eq(refs_of(&o->obj), 3);
@@ -686,6 +686,7 @@ struct tvm {
   char err[256];
 };
 
+__attribute__((format(printf, 2, 3)))
 static void gerr(tvm *t, const char *fmt, ...) {
   pthread_mutex_lock(&t->errmu);
   if (atomic_fetch_add(&t->errors, 1) == 0) {
@@ -704,7 +705,7 @@ static lng_runres t_run(void *ud, int worker, lng_g *g) {
   if (!st) {
     st = calloc(1, sizeof *st);
     if (!st) abort();
-    if (g->u.start.len != sizeof st->sp) gerr(t, "g%lld: start message of %zu bytes", (long long)g->id, g->u.start.len);
+    if (g->u.start.len != sizeof st->sp) gerr(t, "g%lld: start message of %zu bytes", (long long)g->id, (size_t)g->u.start.len);
     memcpy(&st->sp, lng_msg_cbytes(&g->u.start), sizeof st->sp);
     lng_g_begin(g);
     st->worker = worker;
@@ -775,7 +776,7 @@ static void box_put(tvm *t, lng_g *g, int64_t v) {
 
 static int64_t box_take(tvm *t, lng_g *g) {
   int64_t v = msg_val(&g->u.park.box);
-  if (v == BADVAL) gerr(t, "g%lld: box holds %zu bytes", (long long)g->id, g->u.park.box.len);
+  if (v == BADVAL) gerr(t, "g%lld: box holds %zu bytes", (long long)g->id, (size_t)g->u.park.box.len);
   lng_msg_free(&g->u.park.box);
   return v;
 }
@@ -1125,7 +1126,7 @@ static lng_runres g_recv_expect_closed(tvm *t, int worker, lng_g *g, gst *st) {
   G_BEGIN;
   G_RECV(st->sp.in);
   if (st->r != LNG_CHAN_CLOSED || g->u.park.box.len)
-    gerr(t, "receiver %d: result %d, %zu bytes", st->sp.index, st->r, g->u.park.box.len);
+    gerr(t, "receiver %d: result %d, %zu bytes", st->sp.index, st->r, (size_t)g->u.park.box.len);
   else
     atomic_fetch_add(&t->acc[0], 1);
   G_END;

@@ -608,12 +608,12 @@ static int encvalue (Encoder *e, int idx, int depth) {
 static int encplain (lua_State *L, int idx, lng_msg *m) {
   lng_scalar s;
   int t = lua_type(L, idx);
-  if (t == LUA_TNUMBER && m->len == 0 && !m->heap && lua_isinteger(L, idx)) {
+  if (t == LUA_TNUMBER && m->len == 0 && !m->ext && lua_isinteger(L, idx)) {
     /* the commonest message of all, written in place: tag + at most 10 bytes */
     lua_Integer i = lua_tointeger(L, idx);
     lua_Unsigned u = (lua_Unsigned)i;
-    m->inl[0] = T_INT;
-    m->len = (size_t)(putvar(m->inl + 1, (u << 1) ^ (i < 0 ? ~(lua_Unsigned)0 : 0)) - m->inl);
+    m->u.inl[0] = T_INT;
+    m->len = (uint32_t)(putvar(m->u.inl + 1, (u << 1) ^ (i < 0 ? ~(lua_Unsigned)0 : 0)) - m->u.inl);
     return 0;
   }
   switch (t) {
@@ -876,9 +876,9 @@ static int decfunc (Decoder *d, int depth) {
   if (d->p >= d->end) return corrupt(d);
   nups = *d->p++;
   lua_Unsigned u;
-  if (getvar(d, &u) || u >= d->m->nrefs || d->m->refs[u]->kind != LNG_OBJ_CODE)
+  if (getvar(d, &u) || u >= lng_msg_nrefs(d->m) || lng_msg_ref(d->m, (uint32_t)u)->kind != LNG_OBJ_CODE)
     return corrupt(d);
-  const lng_code *lc = (const lng_code *)d->m->refs[u];
+  const lng_code *lc = (const lng_code *)lng_msg_ref(d->m, (uint32_t)u);
   c.p = lc->bytes;
   c.n = lc->len;
   const char *code = c.p;            /* the reader consumes c */
@@ -988,8 +988,8 @@ static int decvalue (Decoder *d, int depth) {
       return 0;
     }
     case T_OBJ:
-      if (getvar(d, &u) || u >= d->m->nrefs) return corrupt(d);
-      lng_proxy_push(L, d->m->refs[u]);
+      if (getvar(d, &u) || u >= lng_msg_nrefs(d->m)) return corrupt(d);
+      lng_proxy_push(L, lng_msg_ref(d->m, (uint32_t)u));
       return 0;
     case T_REF:
       if (getvar(d, &u) || u < 1 || u > (lua_Unsigned)d->nid)
@@ -1006,14 +1006,14 @@ static int decvalue (Decoder *d, int depth) {
 int lng_copy_decode_plain (lua_State *L, const lng_msg *m) {
   lng_scalar s;
   size_t pos = 0;
-  if (!m->heap && m->len >= 2 && m->len <= 11 && m->inl[0] == T_INT) {
+  if (!m->ext && m->len >= 2 && m->len <= 11 && m->u.inl[0] == T_INT) {
     /* encplain's integer, if it is the whole message */
     lua_Unsigned u = 0;
     size_t k = 1;
     int shift = 0;
     for (; k < m->len; k++, shift += 7) {
-      u |= (lua_Unsigned)(m->inl[k] & 0x7f) << shift;
-      if (!(m->inl[k] & 0x80)) break;
+      u |= (lua_Unsigned)(m->u.inl[k] & 0x7f) << shift;
+      if (!(m->u.inl[k] & 0x80)) break;
     }
     if (k == m->len - 1) {
       lua_pushinteger(L, (lua_Integer)((u & 1) ? ~(u >> 1) : (u >> 1)));
@@ -1150,9 +1150,9 @@ int lng_copy_get_scalar (const lng_msg *m, size_t *pos, lng_scalar *v) {
       p += u;
       break;
     case T_OBJ:
-      if (u >= m->nrefs) return -1;
+      if (u >= lng_msg_nrefs(m)) return -1;
       v->type = LNG_SCALAR_OBJECT;
-      v->obj = m->refs[u];
+      v->obj = lng_msg_ref(m, (uint32_t)u);
       break;
     case T_TAB: case T_TABMT: case T_REF: v->type = LNG_SCALAR_TABLE; return 1;
     case T_FUN: case T_CFN: v->type = LNG_SCALAR_FUNCTION; return 1;
