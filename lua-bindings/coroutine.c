@@ -22,6 +22,7 @@ static lua_State *getco(lua_State *L) {
 static int chain_push(lua_State *L, lng_gvm *gv) {
   if (gv->nchain == gv->chaincap) {
     int cap = gv->chaincap ? gv->chaincap * 2 : 4;
+    if (cap > UINT16_MAX) return luaL_error(L, "coroutines nested too deeply");
     lua_State **c = realloc(gv->chain, (size_t)cap * sizeof *c);
     if (!c) return luaL_error(L, "not enough memory");
     gv->chain = c;

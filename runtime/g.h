@@ -15,7 +15,8 @@ enum { LNG_ABORT_NONE, LNG_ABORT_ARMED, LNG_ABORT_BUSY };
 enum {                       /* flags */
   LNG_G_MAIN = 1,            /* runs the main steps */
   LNG_G_CNAME = 2,           /* spawned from C: start message is a function name, then arguments */
-  LNG_G_CCODE = 4            /* spawned from C: source, chunk name, then arguments */
+  LNG_G_CCODE = 4,           /* spawned from C: source, chunk name, then arguments */
+  LNG_G_PACKED = 8           /* the start message is packed (u.packed) */
 };
 
 struct lng_g {
@@ -33,7 +34,8 @@ struct lng_g {
   int aborted;              /* woken by an abort, not by the wait completing */
   void *vm;                 /* the VM's per-goroutine state */
   union {
-    lng_msg start;          /* before starting: function and arguments */
+    lng_msg start;          /* before spawning: function and arguments, being written */
+    lng_msgpack packed;     /* spawned, not started: the same, packed (LNG_G_PACKED) */
     struct {
       lng_waiter w;         /* single-channel wait */
       lng_msg box;          /* value being sent or received while parked */
@@ -41,10 +43,23 @@ struct lng_g {
   } u;
 };
 
-/* Called by the VM once it has taken what it needs from u.start: the
-   record switches to its parked-wait layout. */
+/* The start message, for the VM to decode: *view may be used for it. */
+static inline const lng_msg *lng_g_startmsg(const lng_g *g, lng_msg *view) {
+  if (!(g->flags & LNG_G_PACKED)) return &g->u.start;
+  lng_msgpack_view(&g->u.packed, view);
+  return view;
+}
+
+static inline void lng_g_freestart(lng_g *g) {
+  if (g->flags & LNG_G_PACKED) lng_msgpack_free(&g->u.packed);
+  else lng_msg_free(&g->u.start);
+  g->flags &= ~LNG_G_PACKED;
+}
+
+/* Called by the VM once it has taken what it needs from the start message:
+   the record switches to its parked-wait layout. */
 static inline void lng_g_begin(lng_g *g) {
-  lng_msg_free(&g->u.start);
+  lng_g_freestart(g);
   g->u.park.w = (lng_waiter){0};
   lng_msg_init(&g->u.park.box);
 }

@@ -74,3 +74,48 @@ void lng_msg_free(lng_msg *m) {
   }
   lng_msg_init(m);
 }
+
+int lng_msgpack_set(lng_msgpack *p, lng_msg *m) {
+  uint32_t nrefs = lng_msg_nrefs(m);
+  size_t need = (size_t)nrefs * sizeof(lng_obj *) + m->len;
+  unsigned char *dst = p->in;
+  if (need > LNG_PACK_ROOM && !(dst = malloc(need))) return -1;
+  if (nrefs) memcpy(dst, m->u.x.refs, nrefs * sizeof(lng_obj *));
+  memcpy(dst + nrefs * sizeof(lng_obj *), lng_msg_cbytes(m), m->len);
+  p->out = dst == p->in ? NULL : dst;
+  p->len = m->len;
+  p->nrefs = nrefs;
+  if (m->ext) {                   /* the references now belong to p */
+    free(m->u.x.refs);
+    free(m->u.x.bytes);
+  }
+  lng_msg_init(m);
+  return 0;
+}
+
+void lng_msgpack_view(const lng_msgpack *p, lng_msg *view) {
+  const unsigned char *src = p->out ? p->out : p->in;
+  view->len = p->len;
+  if (p->nrefs == 0 && p->len <= LNG_MSG_INLINE) {
+    view->ext = 0;
+    memcpy(view->u.inl, src, p->len);
+    return;
+  }
+  view->ext = 1;
+  view->u.x.refs = (lng_obj **)(uintptr_t)src;
+  view->u.x.nrefs = p->nrefs;
+  view->u.x.bytes = (unsigned char *)(uintptr_t)(src + p->nrefs * sizeof(lng_obj *));
+  view->u.x.cap = p->len;
+}
+
+void lng_msgpack_free(lng_msgpack *p) {
+  const unsigned char *src = p->out ? p->out : p->in;
+  for (uint32_t i = 0; i < p->nrefs; i++) {
+    lng_obj *o;
+    memcpy(&o, src + i * sizeof o, sizeof o);
+    if (o) lng_obj_unref(o);
+  }
+  free(p->out);
+  p->out = NULL;
+  p->len = p->nrefs = 0;
+}

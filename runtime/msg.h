@@ -56,6 +56,26 @@ int lng_msg_append(lng_msg *m, const void *p, size_t n);   /* 0 ok, -1 nomem */
 /* Adds a reference the message now owns (the caller's ref is taken over);
    returns its index, or -1 when memory is exhausted (ref still the caller's). */
 int lng_msg_addref(lng_msg *m, lng_obj *o);
+/* A message packed into fixed room: a spawned goroutine's start message,
+   in the record's space that its wait uses later. Its refs, then its bytes,
+   are copied in, or into one block of their own when they do not fit; the
+   sender frees the message's own storage at once, so a burst of spawns
+   leaves no freed buffers behind and no buffer is freed on another thread. */
+#define LNG_PACK_ROOM 88
+typedef struct lng_msgpack {
+  uint32_t len, nrefs;
+  unsigned char *out;                  /* refs and bytes, or NULL: in `in` */
+  _Alignas(8) unsigned char in[LNG_PACK_ROOM];
+} lng_msgpack;
+
+/* Packs m into p (m's references move over; m is left empty and freed).
+   0, or -1 when memory is exhausted (then nothing changed). */
+int lng_msgpack_set(lng_msgpack *p, lng_msg *m);
+/* A read-only message over p's contents, for decoding. It owns nothing:
+   never free it; p stays valid until lng_msgpack_free. */
+void lng_msgpack_view(const lng_msgpack *p, lng_msg *view);
+void lng_msgpack_free(lng_msgpack *p);
+
 /* Moves src into dst (dst must be free or uninitialised); src becomes empty. */
 void lng_msg_move(lng_msg *dst, lng_msg *src);
 /* Drops the bytes and every reference; m is empty and reusable afterwards. */

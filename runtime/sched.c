@@ -169,7 +169,7 @@ lng_g *lng_sched_newg(lng_sched *s) {
 
 void lng_sched_freeg(lng_g *g) {
   if (!g) return;
-  if (g->worker < 0) lng_msg_free(&g->u.start);
+  if (g->worker < 0) lng_g_freestart(g);
   else lng_msg_free(&g->u.park.box);
   free(g);
 }
@@ -181,6 +181,10 @@ static void wake_worker(worker *w) {
 }
 
 void lng_sched_spawn(lng_sched *s, lng_g *g, int self) {
+  lng_msg m;
+  lng_msg_move(&m, &g->u.start);
+  if (lng_msgpack_set(&g->u.packed, &m) == 0) g->flags |= LNG_G_PACKED;
+  else lng_msg_move(&g->u.start, &m);           /* no memory to pack: keep it as it is */
   atomic_fetch_add(&s->live, 1);
   atomic_fetch_add(&s->active, 1);
   atomic_fetch_add(&s->spawned, 1);

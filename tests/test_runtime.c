@@ -154,6 +154,42 @@ Test(rt_msg, refs_released_by_free, .timeout = 60) {
   cr_assert_eq(atomic_load(&destroyed), 1, "destroy runs once the last ref is gone");
 }
 
+/* A start message packed into a goroutine record: in its room when it
+   fits, in one block of its own when not; references move with it. */
+Test(rt_msg, pack_view_and_free, .timeout = 60) {
+  atomic_int destroyed = 0;
+  tobj *o = tobj_new(&destroyed);
+  unsigned char big[300];
+  for (size_t i = 0; i < sizeof big; i++) big[i] = (unsigned char)(i * 13);
+  size_t sizes[] = { 5, 30, LNG_PACK_ROOM - 2 * sizeof(lng_obj *), sizeof big };
+  for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+    for (int nrefs = 0; nrefs <= 2; nrefs++) {
+      lng_msg m;
+      lng_msg_init(&m);
+      cr_assert_eq(lng_msg_append(&m, big, sizes[k]), 0);
+      for (int r = 0; r < nrefs; r++) cr_assert_eq(lng_msg_addref(&m, lng_obj_ref(&o->obj)), r);
+      lng_msgpack p;
+      cr_assert_eq(lng_msgpack_set(&p, &m), 0);
+      cr_assert_eq(m.len, 0, "the message is emptied");
+      cr_assert_eq(lng_msg_nrefs(&m), 0);
+      int fits = sizes[k] + (size_t)nrefs * sizeof(lng_obj *) <= LNG_PACK_ROOM;
+      cr_assert_eq(p.out == NULL, fits, "size %zu, %d refs: in the room iff it fits", sizes[k], nrefs);
+      cr_assert_eq(refs_of(&o->obj), 1 + nrefs, "the references moved, none taken or dropped");
+      lng_msg view;
+      lng_msgpack_view(&p, &view);
+      cr_assert_eq(view.len, sizes[k]);
+      cr_assert_eq(memcmp(lng_msg_cbytes(&view), big, sizes[k]), 0);
+      cr_assert_eq(lng_msg_nrefs(&view), (uint32_t)nrefs);
+      for (int r = 0; r < nrefs; r++) cr_assert_eq(lng_msg_ref(&view, (uint32_t)r), &o->obj);
+      lng_msgpack_free(&p);
+      cr_assert_eq(refs_of(&o->obj), 1);
+    }
+  }
+  cr_assert_eq(atomic_load(&destroyed), 0);
+  lng_obj_unref(&o->obj);
+  cr_assert_eq(atomic_load(&destroyed), 1);
+}
+
 Test(rt_msg, chan_destroy_frees_buffered_messages, .timeout = 60) {
   atomic_int destroyed = 0;
   tobj *o = tobj_new(&destroyed);
@@ -705,8 +741,10 @@ static lng_runres t_run(void *ud, int worker, lng_g *g) {
   if (!st) {
     st = calloc(1, sizeof *st);
     if (!st) abort();
-    if (g->u.start.len != sizeof st->sp) gerr(t, "g%lld: start message of %zu bytes", (long long)g->id, (size_t)g->u.start.len);
-    memcpy(&st->sp, lng_msg_cbytes(&g->u.start), sizeof st->sp);
+    lng_msg view;
+    const lng_msg *m = lng_g_startmsg(g, &view);
+    if (m->len != sizeof st->sp) gerr(t, "g%lld: start message of %zu bytes", (long long)g->id, (size_t)m->len);
+    memcpy(&st->sp, lng_msg_cbytes(m), sizeof st->sp);
     lng_g_begin(g);
     st->worker = worker;
     g->vm = st;

@@ -148,7 +148,6 @@ static int main_step(lua_State *L, int status, lua_KContext ctx) {
   const lng_step *st = (const lng_step *)ctx;
   lua_settop(L, 0);
   if (!st) return 0;
-  gv->step = st;
   int r, nargs = 0;
   switch (st->kind) {
     case LNG_STEP_STRING:
@@ -255,7 +254,8 @@ static int start_protected(lua_State *L) {
   } else if (g->flags & (LNG_G_CNAME | LNG_G_CCODE)) {
     lng_shard_pushenv(L);
     lua_xmove(L, co, 1);
-    int n = lng_copy_decode(co, &g->u.start, 1);
+    lng_msg view;
+    int n = lng_copy_decode(co, lng_g_startmsg(g, &view), 1);
     if (n < 0) {
       lua_xmove(co, L, 1);
       return lua_error(L);
@@ -267,7 +267,8 @@ static int start_protected(lua_State *L) {
     /* The globals table is made when something first needs it: a function
        that names no global never does, and its goroutine is ~100 bytes
        smaller and quicker to start. */
-    int n = lng_copy_decode(co, &g->u.start, LNG_COPY_LAZYENV);
+    lng_msg view;
+    int n = lng_copy_decode(co, lng_g_startmsg(g, &view), LNG_COPY_LAZYENV);
     if (n < 0) {
       lua_xmove(co, L, 1);
       return lua_error(L);

@@ -74,17 +74,17 @@ struct lng_channel {
 };
 
 /* Per-goroutine VM state, hung off lng_g.vm. */
+/* 40 bytes, allocated with the record: every parked goroutine has one. */
 typedef struct lng_gvm {
-  int started;               /* co and the refs below are set */
   lua_State *co;             /* the goroutine's own thread */
-  int coref, envref;         /* registry refs anchoring the thread and its globals
-                                (LUA_NOREF until the globals are first needed) */
-  int pending;               /* why it yielded to the scheduler: LNG_PEND_* */
-  int failstatus;            /* main goroutine: LNG_ERRSYNTAX or LNG_ERRFILE of a step */
   lua_State *parkedL;        /* the (possibly nested) thread that blocked */
   lua_State **chain;         /* resumers of nested coroutines, outermost first */
-  int nchain, chaincap;
-  const lng_step *step;      /* main goroutine: the step running now */
+  int coref, envref;         /* registry refs anchoring the thread and its globals
+                                (LUA_NOREF until the globals are first needed) */
+  uint16_t nchain, chaincap; /* nesting is bounded by Lua's C-stack limit (200) */
+  unsigned char started;     /* co and the refs are set */
+  unsigned char pending;     /* why it yielded to the scheduler: LNG_PEND_* */
+  unsigned char failstatus;  /* main goroutine: LNG_ERRSYNTAX or LNG_ERRFILE of a step */
 } lng_gvm;
 
 enum { LNG_PEND_NONE, LNG_PEND_PARK, LNG_PEND_YIELD, LNG_PEND_EXIT };
