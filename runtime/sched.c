@@ -54,6 +54,8 @@ typedef struct worker {
   int lonev;                 /* stealing: the victim whose lone fresh goroutine we watch */
   unsigned long long lonepushes;
   int64_t lonesince;
+  lng_g *gfree;              /* records to reuse, owner only (linked by next) */
+  int ngfree;
   lng_g *all;                /* started goroutines, owner only */
   atomic_llong nall;
   unsigned tick;
@@ -71,6 +73,9 @@ struct lng_sched {
   atomic_int stopping;
   atomic_llong holds;          /* C-held channels and the like: possible wakers */
   int service;                 /* the end of every goroutine does not end the program */
+  pthread_mutex_t gmu;         /* records moving between workers' caches */
+  lng_g *gfree;
+  atomic_long ngfree;
   int started, joined;
   lng_timers timers;
   void (*nudge)(void *ud, int worker);
@@ -157,9 +162,72 @@ static void check_dead(lng_sched *s) {
 /* The VM's part follows the record, aligned for any type. */
 #define VM_OFFSET ((sizeof(lng_g) + _Alignof(max_align_t) - 1) & ~(_Alignof(max_align_t) - 1))
 
+/* Records are reused, as Go reuses its g's: each worker keeps up to GCACHE
+   of them and trades batches of GBATCH through the scheduler's list. A
+   goroutine is usually spawned on one worker and ends on another; freeing
+   its record there would contend for the allocator's lock of the first. */
+#define GCACHE 64
+#define GBATCH 32
+#define GSHARED_MAX 4096
+
+/* The worker this thread is, if any: to refuse blocking C calls there. */
+static _Thread_local worker *self_worker;
+
+static worker *me(lng_sched *s) {
+  return self_worker && self_worker->s == s ? self_worker : NULL;
+}
+
+static size_t grec_size(const lng_sched *s) { return VM_OFFSET + s->ops->gsize; }
+
+static void refill(worker *w) {
+  lng_sched *s = w->s;
+  if (atomic_load_explicit(&s->ngfree, memory_order_relaxed) == 0) return;
+  pthread_mutex_lock(&s->gmu);
+  while (s->gfree && w->ngfree < GBATCH) {
+    lng_g *g = s->gfree;
+    s->gfree = g->next;
+    g->next = w->gfree;
+    w->gfree = g;
+    w->ngfree++;
+    atomic_fetch_sub_explicit(&s->ngfree, 1, memory_order_relaxed);
+  }
+  pthread_mutex_unlock(&s->gmu);
+}
+
+/* Keeps the record of a finished goroutine (its contents released). */
+static void recycle(worker *w, lng_g *g) {
+  lng_sched *s = w->s;
+  g->next = w->gfree;
+  w->gfree = g;
+  if (++w->ngfree <= GCACHE) return;
+  pthread_mutex_lock(&s->gmu);
+  while (w->ngfree > GCACHE - GBATCH) {
+    lng_g *x = w->gfree;
+    w->gfree = x->next;
+    w->ngfree--;
+    if (atomic_load_explicit(&s->ngfree, memory_order_relaxed) >= GSHARED_MAX) {
+      free(x);
+    } else {
+      x->next = s->gfree;
+      s->gfree = x;
+      atomic_fetch_add_explicit(&s->ngfree, 1, memory_order_relaxed);
+    }
+  }
+  pthread_mutex_unlock(&s->gmu);
+}
+
 lng_g *lng_sched_newg(lng_sched *s) {
-  lng_g *g = calloc(1, VM_OFFSET + s->ops->gsize);
-  if (!g) return NULL;
+  worker *w = me(s);
+  lng_g *g = NULL;
+  if (w) {
+    if (!w->gfree) refill(w);
+    if ((g = w->gfree)) {
+      w->gfree = g->next;
+      w->ngfree--;
+      memset(g, 0, grec_size(s));
+    }
+  }
+  if (!g && !(g = calloc(1, grec_size(s)))) return NULL;
   if (s->ops->gsize) g->vm = (char *)g + VM_OFFSET;
   g->id = atomic_fetch_add(&s->nextid, 1);
   g->worker = -1;
@@ -167,10 +235,14 @@ lng_g *lng_sched_newg(lng_sched *s) {
   return g;
 }
 
-void lng_sched_freeg(lng_g *g) {
-  if (!g) return;
+static void release(lng_g *g) {
   if (g->worker < 0) lng_g_freestart(g);
   else lng_msg_free(&g->u.park.box);
+}
+
+void lng_sched_freeg(lng_g *g) {
+  if (!g) return;
+  release(g);
   free(g);
 }
 
@@ -390,7 +462,8 @@ static void finish(worker *w, lng_g *g) {
   if (g->allnext) g->allnext->allprev = g->allprev;
   atomic_fetch_sub(&w->nall, 1);
   s->ops->drop(s->ud, w->index, g);
-  lng_sched_freeg(g);
+  release(g);
+  recycle(w, g);
   int last = atomic_fetch_sub(&s->live, 1) == 1;
   if (last && !s->service) {
     set_outcome(s, LNG_OK, 0, NULL);
@@ -398,9 +471,6 @@ static void finish(worker *w, lng_g *g) {
   }
   if (atomic_fetch_sub(&s->active, 1) == 1) check_dead(s);
 }
-
-/* The worker this thread is, if any: to refuse blocking C calls there. */
-static _Thread_local worker *self_worker;
 
 int lng_sched_on_worker(lng_sched *s) {
   return self_worker && self_worker->s == s;
@@ -495,7 +565,12 @@ static void *worker_main(void *arg) {
     lng_runres r = s->ops->run(s->ud, w->index, g);
     atomic_store_explicit(&w->busy, 0, memory_order_relaxed);
     switch (r) {
-      case LNG_RUN_YIELD: gq_push(&w->runq, g); break;
+      case LNG_RUN_YIELD:
+        /* One goroutine not started yet goes first: yielded (or preempted)
+           goroutines and new ones take turns, as in Go's single run queue. */
+        if (atomic_load_explicit(&w->nfresh, memory_order_relaxed) > 0) take_fresh(w, w, 1);
+        gq_push(&w->runq, g);
+        break;
       case LNG_RUN_PARK: break;
       case LNG_RUN_DONE: finish(w, g); break;
     }
@@ -516,6 +591,7 @@ lng_sched *lng_sched_new(int nworkers, const lng_vmops *ops, void *ud) {
   s->ud = ud;
   atomic_init(&s->nextid, 1);
   pthread_mutex_init(&s->outmu, NULL);
+  pthread_mutex_init(&s->gmu, NULL);
   pthread_cond_init(&s->outcv, NULL);
   lng_timers_init(&s->timers);
   pthread_condattr_t mca;
@@ -662,10 +738,19 @@ void lng_sched_free(lng_sched *s) {
       s->ops->drop(s->ud, i, g);
       lng_sched_freeg(g);
     }
+    while ((g = w->gfree)) {
+      w->gfree = g->next;
+      free(g);
+    }
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->freshmu);
   }
+  for (lng_g *g = s->gfree, *next; g; g = next) {
+    next = g->next;
+    free(g);
+  }
+  pthread_mutex_destroy(&s->gmu);
   lng_timers_free(&s->timers);
   pthread_mutex_destroy(&s->monmu);
   pthread_cond_destroy(&s->moncv);
