@@ -279,7 +279,7 @@ void lng_sched_spawn(lng_sched *s, lng_g *g, int self) {
 }
 
 void lng_sched_park(lng_sched *s, lng_g *g, const char *reason) {
-  g->waitreason = reason;
+  g->u.park.reason = reason;
   if (atomic_fetch_sub(&s->active, 1) == 1) check_dead(s);
 }
 
@@ -556,8 +556,9 @@ static void *worker_main(void *arg) {
       if (w->all) w->all->allprev = g;
       w->all = g;
       atomic_fetch_add(&w->nall, 1);
+    } else {
+      g->u.park.reason = NULL;     /* (a new one's record is not in its park layout yet) */
     }
-    g->waitreason = NULL;
     atomic_store_explicit(&w->runs, atomic_load_explicit(&w->runs, memory_order_relaxed) + 1,
                           memory_order_relaxed);
     atomic_store(&w->busy, 1);
@@ -672,7 +673,7 @@ static char *deadlock_report(lng_sched *s) {
     char where[512];
     where[0] = 0;
     s->ops->describe(s->ud, v[i]->worker, v[i], where, sizeof where);
-    const char *reason = v[i]->waitreason ? v[i]->waitreason : "runnable";
+    const char *reason = v[i]->u.park.reason ? v[i]->u.park.reason : "runnable";
     size_t need = len + strlen(where) + strlen(reason) + 64;
     if (need > cap) {
       while (cap < need) cap *= 2;

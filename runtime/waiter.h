@@ -44,8 +44,8 @@ struct lng_waiter {
   lng_selgroup *sel;      /* a select's group, or NULL for a single operation */
   lng_msg *slot;          /* send: the value to hand over; recv: where it goes */
   int index;              /* the case index within a select */
-  int result;             /* an lng_waitres, set by the completer */
-  int queued;             /* on a channel's queue right now */
+  signed char result;     /* an lng_waitres, set by the completer */
+  unsigned char queued;   /* on a channel's queue right now */
 };
 
 /* A FIFO of waiters, intrusive. */
