@@ -13,7 +13,6 @@ static void chan_destroy(lng_obj *o) {
   lng_chan *c = (lng_chan *)o;
   for (size_t i = 0; i < c->len; i++) lng_msg_free(&c->buf[(c->head + i) % c->cap]);
   free(c->buf);
-  pthread_mutex_destroy(&c->mu);
   free(c);
 }
 
@@ -25,7 +24,7 @@ lng_chan *lng_chan_new(size_t cap) {
     if (!c->buf) { free(c); return NULL; }
   }
   c->cap = cap;
-  pthread_mutex_init(&c->mu, NULL);
+  lng_lock_init(&c->mu);
   lng_obj_init(&c->obj, LNG_OBJ_CHAN, chan_destroy);
   return c;
 }
@@ -80,36 +79,36 @@ int lng_chan_recv_locked(lng_chan *c, lng_msg *out, lng_waiter **wake) {
 
 int lng_chan_send(lng_chan *c, lng_msg *m, lng_waiter *w, int self) {
   lng_waiter *wake;
-  pthread_mutex_lock(&c->mu);
+  lng_lock_acquire(&c->mu);
   int r = lng_chan_send_locked(c, m, &wake);
   if (r == LNG_CHAN_WOULDBLOCK && w) {
     if (w->slot != m) lng_msg_move(w->slot, m);
     lng_waitq_push(&c->sendq, w);
     r = LNG_CHAN_PARKED;
   }
-  pthread_mutex_unlock(&c->mu);
+  lng_lock_release(&c->mu);
   if (wake) lng_waiter_wake(wake, self);
   return r;
 }
 
 int lng_chan_recv(lng_chan *c, lng_msg *out, lng_waiter *w, int self) {
   lng_waiter *wake;
-  pthread_mutex_lock(&c->mu);
+  lng_lock_acquire(&c->mu);
   int r = lng_chan_recv_locked(c, out, &wake);
   if (r == LNG_CHAN_WOULDBLOCK && w) {
     w->slot = out;
     lng_waitq_push(&c->recvq, w);
     r = LNG_CHAN_PARKED;
   }
-  pthread_mutex_unlock(&c->mu);
+  lng_lock_release(&c->mu);
   if (wake) lng_waiter_wake(wake, self);
   return r;
 }
 
 int lng_chan_close(lng_chan *c, int self) {
-  pthread_mutex_lock(&c->mu);
+  lng_lock_acquire(&c->mu);
   if (c->closed) {
-    pthread_mutex_unlock(&c->mu);
+    lng_lock_release(&c->mu);
     return LNG_CHAN_CLOSED;
   }
   c->closed = 1;
@@ -123,7 +122,7 @@ int lng_chan_close(lng_chan *c, int self) {
     tail = &w->next;
   }
   *tail = NULL;
-  pthread_mutex_unlock(&c->mu);
+  lng_lock_release(&c->mu);
   while ((w = woken)) {
     woken = w->next;
     w->next = NULL;
@@ -134,17 +133,17 @@ int lng_chan_close(lng_chan *c, int self) {
 }
 
 int lng_chan_cancel(lng_chan *c, lng_waiter *w, int send) {
-  pthread_mutex_lock(&c->mu);
+  lng_lock_acquire(&c->mu);
   int was = w->queued;
   if (was) lng_waitq_remove(send ? &c->sendq : &c->recvq, w);
-  pthread_mutex_unlock(&c->mu);
+  lng_lock_release(&c->mu);
   return was;
 }
 
 size_t lng_chan_len(lng_chan *c) {
-  pthread_mutex_lock(&c->mu);
+  lng_lock_acquire(&c->mu);
   size_t n = c->len;
-  pthread_mutex_unlock(&c->mu);
+  lng_lock_release(&c->mu);
   return n;
 }
 

@@ -13,10 +13,11 @@
 #include "obj.h"
 #include "msg.h"
 #include "waiter.h"
+#include "lock.h"
 
 typedef struct lng_chan {
   lng_obj obj;
-  pthread_mutex_t mu;
+  lng_lock mu;                /* short: see lock.h */
   size_t cap, len, head;      /* ring of cap messages, len in use from head */
   lng_msg *buf;
   int closed;

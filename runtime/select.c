@@ -18,13 +18,13 @@ static int lockset(lng_selcase *cs, int n, lng_chan **locks) {
 }
 
 static void unlock_all(lng_chan **locks, int k) {
-  for (int i = k - 1; i >= 0; i--) pthread_mutex_unlock(&locks[i]->mu);
+  for (int i = k - 1; i >= 0; i--) lng_lock_release(&locks[i]->mu);
 }
 
 int lng_select(lng_selcase *cs, int n, const int *order, lng_chan **locks,
                lng_msg *out, lng_waiter *ws, lng_selgroup *grp, int self, int *res) {
   int k = lockset(cs, n, locks);
-  for (int i = 0; i < k; i++) pthread_mutex_lock(&locks[i]->mu);
+  for (int i = 0; i < k; i++) lng_lock_acquire(&locks[i]->mu);
   for (int j = 0; j < n; j++) {
     int i = order[j];
     if (!cs[i].c) continue;
