@@ -9,6 +9,8 @@
  *   NIL FALSE TRUE    no payload
  *   ENV               no payload; the receiver's globals table
  *   INT               varint, zigzag-coded (small magnitudes stay short)
+ *   I64               a lua_Integer, 8 bytes: a message that is one integer
+ *                     (what channels carry most), written and read in place
  *   FLT               lua_Number, 8 bytes
  *   STR               varint length, then the bytes
  *   CFN               a lua_CFunction pointer (light C functions only)
@@ -51,7 +53,7 @@
 
 enum {
   T_NIL, T_FALSE, T_TRUE, T_ENV, T_INT, T_FLT, T_STR, T_CFN, T_OBJ, T_REF,
-  T_TAB, T_TABMT, T_FUN, T_JOIN
+  T_TAB, T_TABMT, T_FUN, T_JOIN, T_I64
 };
 
 /* Stack slots one nesting level may use, including what a leaf value
@@ -609,11 +611,11 @@ static int encplain (lua_State *L, int idx, lng_msg *m) {
   lng_scalar s;
   int t = lua_type(L, idx);
   if (t == LUA_TNUMBER && m->len == 0 && !m->ext && lua_isinteger(L, idx)) {
-    /* the commonest message of all, written in place: tag + at most 10 bytes */
+    /* the commonest message of all, written in place */
     lua_Integer i = lua_tointeger(L, idx);
-    lua_Unsigned u = (lua_Unsigned)i;
-    m->u.inl[0] = T_INT;
-    m->len = (uint32_t)(putvar(m->u.inl + 1, (u << 1) ^ (i < 0 ? ~(lua_Unsigned)0 : 0)) - m->u.inl);
+    m->u.inl[0] = T_I64;
+    memcpy(m->u.inl + 1, &i, sizeof i);
+    m->len = 1 + sizeof i;
     return 0;
   }
   switch (t) {
@@ -969,6 +971,12 @@ static int decvalue (Decoder *d, int depth) {
       if (getvar(d, &u)) return corrupt(d);
       lua_pushinteger(L, (lua_Integer)((u & 1) ? ~(u >> 1) : (u >> 1)));
       return 0;
+    case T_I64: {
+      lua_Integer i;
+      if (getraw(d, &i, sizeof i)) return corrupt(d);
+      lua_pushinteger(L, i);
+      return 0;
+    }
     case T_FLT: {
       lua_Number n;
       if (getraw(d, &n, sizeof n)) return corrupt(d);
@@ -1006,19 +1014,11 @@ static int decvalue (Decoder *d, int depth) {
 int lng_copy_decode_plain (lua_State *L, const lng_msg *m) {
   lng_scalar s;
   size_t pos = 0;
-  if (!m->ext && m->len >= 2 && m->len <= 11 && m->u.inl[0] == T_INT) {
-    /* encplain's integer, if it is the whole message */
-    lua_Unsigned u = 0;
-    size_t k = 1;
-    int shift = 0;
-    for (; k < m->len; k++, shift += 7) {
-      u |= (lua_Unsigned)(m->u.inl[k] & 0x7f) << shift;
-      if (!(m->u.inl[k] & 0x80)) break;
-    }
-    if (k == m->len - 1) {
-      lua_pushinteger(L, (lua_Integer)((u & 1) ? ~(u >> 1) : (u >> 1)));
-      return 1;
-    }
+  if (!m->ext && m->len == 1 + sizeof(lua_Integer) && m->u.inl[0] == T_I64) {
+    lua_Integer i;                       /* encplain's integer */
+    memcpy(&i, m->u.inl + 1, sizeof i);
+    lua_pushinteger(L, i);
+    return 1;
   }
   if (lng_copy_get_scalar(m, &pos, &s) != 0 || pos != m->len) return 0;
   switch (s.type) {
@@ -1133,6 +1133,15 @@ int lng_copy_get_scalar (const lng_msg *m, size_t *pos, lng_scalar *v) {
       v->type = LNG_SCALAR_INTEGER;
       v->i = (lua_Integer)((u & 1) ? ~(u >> 1) : (u >> 1));
       break;
+    case T_I64: {
+      lua_Integer i;
+      if ((size_t)(end - p) < sizeof i) return -1;
+      memcpy(&i, p, sizeof i);
+      p += sizeof i;
+      v->type = LNG_SCALAR_INTEGER;
+      v->i = (long long)i;
+      break;
+    }
     case T_FLT: {
       lua_Number n;
       if ((size_t)(end - p) < sizeof n) return -1;
