@@ -5,6 +5,7 @@
  * send). The cases' state lives in a userdata kept on the stack, so it
  * survives the park.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <lauxlib.h>
 #include "../runtime/select.h"
@@ -40,11 +41,15 @@ static int sel_gc(lua_State *L) {
   return 0;
 }
 
-static selstate *newstate(lua_State *L, int n) {
-  size_t sz = sizeof(selstate) + (size_t)n * (sizeof(lng_selcase) + sizeof(lng_waiter) +
-                                              sizeof(lng_msg) + sizeof(int) + sizeof(lng_chan *));
-  selstate *st = lua_newuserdatauv(L, sz, 0);
-  memset(st, 0, sz);
+static size_t statesize(int n) {
+  return sizeof(selstate) + (size_t)n * (sizeof(lng_selcase) + sizeof(lng_waiter) +
+                                         sizeof(lng_msg) + sizeof(int) + sizeof(lng_chan *));
+}
+
+/* Lays out a zeroed block of statesize(n) bytes as a state for n cases. */
+static selstate *layout(void *block, int n) {
+  selstate *st = block;
+  memset(st, 0, statesize(n));
   char *p = (char *)(st + 1);
   st->ws = (lng_waiter *)p;   p += (size_t)n * sizeof(lng_waiter);
   st->msgs = (lng_msg *)p;    p += (size_t)n * sizeof(lng_msg);
@@ -54,12 +59,45 @@ static selstate *newstate(lua_State *L, int n) {
   st->n = n;
   lng_msg_init(&st->out);
   for (int i = 0; i < n; i++) lng_msg_init(&st->msgs[i]);
+  return st;
+}
+
+/* A state that survives a park: a userdata, whose __gc frees what it holds. */
+static selstate *newstate(lua_State *L, int n) {
+  selstate *st = layout(lua_newuserdatauv(L, statesize(n), 0), n);
   if (luaL_newmetatable(L, "lungo.selstate")) {
     lua_pushcfunction(L, sel_gc);
     lua_setfield(L, -2, "__gc");
   }
   lua_setmetatable(L, -2);
   return st;
+}
+
+static void freemsgs(selstate *st) {
+  for (int i = 0; i < st->n; i++) lng_msg_free(&st->msgs[i]);
+  lng_msg_free(&st->out);
+}
+
+/* The shard's state for selects that do not park (most of them): no
+   allocation, no finalizer. What an error left in it is freed on reuse. */
+static selstate *scratch(lua_State *L, lng_shard *sh, int n) {
+  selstate *st = sh->selscratch;
+  if (st) freemsgs(st);
+  if (!st || n > sh->selcap) {
+    int cap = n < 8 ? 8 : n;
+    void *b = realloc(st, statesize(cap));
+    if (!b) luaL_error(L, "not enough memory");
+    sh->selscratch = b;
+    sh->selcap = cap;
+  }
+  return layout(sh->selscratch, n);
+}
+
+void lng_select_free_scratch(lng_shard *sh) {
+  if (sh->selscratch) freemsgs(sh->selscratch);
+  free(sh->selscratch);
+  sh->selscratch = NULL;
+  sh->selcap = 0;
 }
 
 static lng_chan *tochan(lua_State *L, int idx) {
@@ -104,11 +142,35 @@ static int cancel_select(lng_g *g) {
   return lng_select_abort(&st->grp);
 }
 
-static int go_select(lua_State *L) {
-  int n = lua_gettop(L);
-  lng_shard *sh = lng_shard_of(L);
-  selstate *st = newstate(L, n);
-  int stidx = lua_gettop(L);
+/* Takes the received value out of the scratch state and frees the rest
+   before anything can run (a __gc could select on this shard again). */
+static int scratch_result(lua_State *L, selstate *st, int i, int res) {
+  int send = st->cs[i].send;
+  lng_msg out;
+  lng_msg_move(&out, &st->out);
+  freemsgs(st);
+  if (send) {
+    if (res == LNG_CHAN_CLOSED) return luaL_error(L, "send on closed channel");
+    lua_pushinteger(L, i + 1);
+    lua_pushnil(L);
+    lua_pushboolean(L, 1);
+    return 3;
+  }
+  lua_pushinteger(L, i + 1);
+  if (res == LNG_CHAN_CLOSED) {
+    lua_pushnil(L);
+    lua_pushboolean(L, 0);
+    return 3;
+  }
+  int k = lng_copy_decode(L, &out, LNG_COPY_LAZYENV);
+  lng_msg_free(&out);
+  if (k < 0) return lua_error(L);
+  lua_pushboolean(L, 1);
+  return 2 + k;
+}
+
+/* Fills st from the cases at 1..n; returns the go.default position or -1. */
+static int fill(lua_State *L, selstate *st, int n) {
   int dflt = -1;
   lng_shard_peekenv(L);
   int env = lua_gettop(L);
@@ -134,35 +196,89 @@ static int go_select(lua_State *L) {
       return luaL_argerror(L, a, "channel, {channel, value}, nil or go.default expected");
     }
   }
-  lua_settop(L, stidx);
+  lua_pop(L, 1);
   /* A random poll order makes the choice among ready cases uniform. */
+  lng_shard *sh = lng_shard_of(L);
   for (int i = 0; i < n; i++) st->order[i] = i;
   for (int i = n - 1; i > 0; i--) {
     int j = (int)(rnd(sh) % (uint64_t)(i + 1));
     int t = st->order[i]; st->order[i] = st->order[j]; st->order[j] = t;
   }
-  int can = dflt < 0 && lng_gor_canblock(L);
-  if (can) {
-    lng_g *g = sh->current;
-    for (int i = 0; i < n; i++) {
-      st->ws[i].sched = sh->rt->sched;
-      st->ws[i].g = g;
-    }
+  return dflt;
+}
+
+/* Whether filling allocates nothing in the Lua state, so that no __gc can
+   run (and select again on this shard) while the scratch state is in use:
+   no value to send is a table or a function. */
+static int noalloc(lua_State *L, int n) {
+  for (int a = 1; a <= n; a++) {
+    if (!lua_istable(L, a)) continue;
+    int t = lua_rawgeti(L, a, 2);
+    lua_pop(L, 1);
+    if (t == LUA_TTABLE || t == LUA_TFUNCTION) return 0;
   }
-  int res;
-  int i = lng_select(st->cs, n, st->order, st->locks, &st->out, can ? st->ws : NULL,
-                     &st->grp, sh->index, &res);
+  return 1;
+}
+
+/* Parks on the cases of st (a userdata at stidx) or completes at once. */
+static int wait_on(lua_State *L, selstate *st, int stidx) {
+  lng_shard *sh = lng_shard_of(L);
+  lng_g *g = sh->current;
+  int n = st->n, res;
+  for (int k = 0; k < n; k++) {
+    st->ws[k].sched = sh->rt->sched;
+    st->ws[k].g = g;
+  }
+  int i = lng_select(st->cs, n, st->order, st->locks, &st->out, st->ws, &st->grp, sh->index, &res);
   if (i >= 0) return result(L, st, i, res);
-  if (i == LNG_SELECT_NONE) {
+  int any = 0;
+  for (int k = 0; k < n; k++) any |= st->cs[k].c != NULL;
+  g->cancel = cancel_select;
+  g->cancelobj = st;
+  return lng_gor_park(L, any ? "select" : "select (no cases)", stidx, select_cont);
+}
+
+static int go_select(lua_State *L) {
+  int n = lua_gettop(L);
+  lng_shard *sh = lng_shard_of(L);
+  int res;
+  if (sh->selbusy || !noalloc(L, n)) {   /* the general way: a state of its own from the start */
+    selstate *st = newstate(L, n);
+    int stidx = lua_gettop(L);
+    int dflt = fill(L, st, n);
+    int i = lng_select(st->cs, n, st->order, st->locks, &st->out, NULL, &st->grp, sh->index, &res);
+    if (i >= 0) return result(L, st, i, res);
+    if (dflt >= 0) {
+      lua_pushinteger(L, dflt + 1);
+      return 1;
+    }
+    if (!lng_gor_canblock(L)) return lng_gor_cannotblock(L, "go.select");
+    return wait_on(L, st, stidx);
+  }
+  /* Most selects: a poll on the shard's scratch state. */
+  selstate *st = scratch(L, sh, n);
+  int dflt = fill(L, st, n);
+  int i = lng_select(st->cs, n, st->order, st->locks, &st->out, NULL, &st->grp, sh->index, &res);
+  if (i >= 0) return scratch_result(L, st, i, res);
+  if (dflt >= 0 || !lng_gor_canblock(L)) {
+    freemsgs(st);
     if (dflt < 0) return lng_gor_cannotblock(L, "go.select");
     lua_pushinteger(L, dflt + 1);
     return 1;
   }
-  int any = 0;
-  for (int k = 0; k < n; k++) any |= st->cs[k].c != NULL;
-  sh->current->cancel = cancel_select;
-  sh->current->cancelobj = st;
-  return lng_gor_park(L, any ? "select" : "select (no cases)", stidx, select_cont);
+  /* Nothing ready: the wait needs a state of its own. The cases and their
+     values move over; the poll runs again with the waiters, under the
+     channels' locks, so nothing that became ready meanwhile is missed. */
+  sh->selbusy = 1;                  /* newstate may run a __gc that selects */
+  selstate *pst = newstate(L, n);
+  memcpy(pst->cs, st->cs, (size_t)n * sizeof *st->cs);
+  memcpy(pst->order, st->order, (size_t)n * sizeof *st->order);
+  for (int k = 0; k < n; k++) {
+    lng_msg_move(&pst->msgs[k], &st->msgs[k]);
+    if (pst->cs[k].send) pst->cs[k].msg = &pst->msgs[k];
+  }
+  sh->selbusy = 0;
+  return wait_on(L, pst, lua_gettop(L));
 }
 
 void lng_open_select(lua_State *L) {

@@ -1,17 +1,27 @@
 /* select; see select.h. */
+#include <stdint.h>
 #include <stdlib.h>
 #include "select.h"
 
 static int byaddr(const void *a, const void *b) {
   const lng_chan *x = *(lng_chan *const *)a, *y = *(lng_chan *const *)b;
-  return (x > y) - (x < y);
+  return ((uintptr_t)x > (uintptr_t)y) - ((uintptr_t)x < (uintptr_t)y);
 }
 
 /* Sorted, without duplicates; returns how many. */
 static int lockset(lng_selcase *cs, int n, lng_chan **locks) {
   int k = 0;
   for (int i = 0; i < n; i++) if (cs[i].c) locks[k++] = cs[i].c;
-  qsort(locks, (size_t)k, sizeof *locks, byaddr);
+  if (k > 8) {
+    qsort(locks, (size_t)k, sizeof *locks, byaddr);
+  } else {                       /* the usual two or three cases: no call */
+    for (int i = 1; i < k; i++) {
+      lng_chan *x = locks[i];
+      int j = i;
+      for (; j > 0 && (uintptr_t)locks[j - 1] > (uintptr_t)x; j--) locks[j] = locks[j - 1];
+      locks[j] = x;
+    }
+  }
   int u = 0;
   for (int i = 0; i < k; i++) if (u == 0 || locks[u - 1] != locks[i]) locks[u++] = locks[i];
   return u;

@@ -34,6 +34,8 @@ struct lng_shard {
   int warnon, warncont;      /* warn(): "@on"/"@off", and a message in pieces */
   /* Threads of goroutines that returned, kept for the next ones: a new
      goroutine then costs no thread, no stack and no garbage. */
+  void *selscratch;          /* go.select's state when it does not park */
+  int selcap, selbusy;
   int npool;
   lua_State *pool[LNG_THREAD_POOL];
   int poolref[LNG_THREAD_POOL];
@@ -153,6 +155,7 @@ void lng_open_go(lua_State *L);                /* go, chan: into the table on to
 void lng_open_chan(lua_State *L);
 void lng_open_sync(lua_State *L);              /* go.waitgroup, go.mutex, go.semaphore */
 void lng_open_select(lua_State *L);            /* go.select, go.default */
+void lng_select_free_scratch(lng_shard *sh);
 void lng_open_time(lua_State *L);              /* go.sleep, after, ticker, now */
 void lng_open_stats(lua_State *L);             /* go.stats */
 void lng_open_coroutine(lua_State *L);         /* replaces functions in `coroutine` */

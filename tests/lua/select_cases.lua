@@ -414,3 +414,26 @@ do
   assert(not ok)
   assert(go.select({c, 1}) == 1 and c:recv() == 1)
 end
+
+-- ---- a select that must wait, sending a plain value or a table ----
+-- (plain values are polled on the worker's scratch state and move to a
+-- state of their own to wait; tables take that state from the start)
+do
+  local u = chan()
+  local got = chan(4)
+  go(function(c, out)
+    for _ = 1, 4 do
+      go.sleep(0.001)                 -- the selects below are parked by now
+      out:send(c:recv())
+    end
+  end, u, got)
+  local never = chan()
+  assert(go.select(never, {u, 7}) == 2)
+  assert(got:recv() == 7)
+  assert(go.select({u, {k = "v"}}, never) == 1)
+  assert(got:recv().k == "v")
+  assert(go.select({nil, 1}, {u, "s"}) == 2)
+  assert(got:recv() == "s")
+  assert(go.select({u, function() return 5 end}) == 1)
+  assert(got:recv()() == 5)
+end
