@@ -59,7 +59,7 @@ typedef struct worker {
   lng_g *all;                /* started goroutines, owner only */
   atomic_llong nall;
   unsigned tick;
-  atomic_int busy;           /* running a goroutine now */
+  atomic_int busy;           /* running goroutines: set at the first after idling, cleared to idle */
   atomic_ullong runs;        /* goroutines run so far (written by the owner only) */
   unsigned long long seen;   /* the monitor's last look at runs */
 } worker;
@@ -543,9 +543,11 @@ static void *worker_main(void *arg) {
   worker *w = arg;
   self_worker = w;
   lng_sched *s = w->s;
+  int busy = 0;
   while (!atomic_load(&s->stopping)) {
     lng_g *g = pick(w);
     if (!g) {
+      if (busy) atomic_store_explicit(&w->busy, busy = 0, memory_order_relaxed);
       idle(w);
       continue;
     }
@@ -561,10 +563,13 @@ static void *worker_main(void *arg) {
     }
     atomic_store_explicit(&w->runs, atomic_load_explicit(&w->runs, memory_order_relaxed) + 1,
                           memory_order_relaxed);
-    atomic_store(&w->busy, 1);
-    if (atomic_load(&s->monidle)) wake_monitor(s);
+    /* busy: running goroutines, from the first after idling until idle
+       again (one fenced store per stretch of work, not per goroutine) */
+    if (!busy) {
+      atomic_store(&w->busy, busy = 1);
+      if (atomic_load(&s->monidle)) wake_monitor(s);
+    }
     lng_runres r = s->ops->run(s->ud, w->index, g);
-    atomic_store_explicit(&w->busy, 0, memory_order_relaxed);
     switch (r) {
       case LNG_RUN_YIELD:
         /* One goroutine not started yet goes first: yielded (or preempted)

@@ -46,7 +46,9 @@ int lng_gor_park(lua_State *L, const char *reason, lua_KContext ctx, lua_KFuncti
   lng_gvm *gv = sh->current->vm;
   gv->pending = LNG_PEND_PARK;
   gv->parkedL = L;
-  lng_sched_arm(sh->current);
+  /* Only the main goroutine is ever aborted (lng_interrupt): the others
+     skip the atomic hand-shake. */
+  if (sh->current->flags & LNG_G_MAIN) lng_sched_arm(sh->current);
   lng_sched_park(sh->rt->sched, sh->current, reason);
   /* An interrupt that came while this wait was being set up found nothing
      to abort yet: take it now (lng_interrupt sets the flag first). */
@@ -361,7 +363,12 @@ static lng_runres gor_run(void *ud, int worker, lng_g *g) {
     lng_g_begin(g);
   }
   gv->pending = LNG_PEND_NONE;
-  lng_sched_disarm(g);
+  if (g->flags & LNG_G_MAIN) {
+    lng_sched_disarm(g);
+  } else {
+    g->cancel = NULL;
+    g->cancelobj = NULL;
+  }
   lng_interrupt_bind(sh);
   atomic_store_explicit(&sh->preempt, 0, memory_order_relaxed);   /* meant for the one before */
   if (g->flags & LNG_G_MAIN) atomic_store(&rt->mainworker, worker);
