@@ -65,7 +65,9 @@ static int chan_send(lua_State *L) {
   lng_msg m;
   lng_msg_init(&m);
   /* lua_settop costs more than the rest of a small send: only when needed */
-  if (t == LUA_TTABLE || t == LUA_TFUNCTION) {
+  if (t == LUA_TNUMBER && lua_isinteger(L, 2)) {
+    lng_copy_put_i64(&m, lua_tointeger(L, 2));
+  } else if (t == LUA_TTABLE || t == LUA_TFUNCTION) {
     lua_settop(L, 2);
     lng_shard_peekenv(L);                /* may hold _G */
     if (lng_copy_encode(L, 2, 1, 3, 0, &m) < 0) {

@@ -60,18 +60,11 @@ int lng_msg_addref(lng_msg *m, lng_obj *o) {
   return (int)n;
 }
 
-void lng_msg_move(lng_msg *dst, lng_msg *src) {
-  *dst = *src;
-  lng_msg_init(src);
-}
-
-void lng_msg_free(lng_msg *m) {
-  if (m->ext) {
-    for (uint32_t i = 0; i < m->u.x.nrefs; i++)
-      if (m->u.x.refs[i]) lng_obj_unref(m->u.x.refs[i]);
-    free(m->u.x.refs);
-    free(m->u.x.bytes);
-  }
+void lng_msg_free_ext(lng_msg *m) {
+  for (uint32_t i = 0; i < m->u.x.nrefs; i++)
+    if (m->u.x.refs[i]) lng_obj_unref(m->u.x.refs[i]);
+  free(m->u.x.refs);
+  free(m->u.x.bytes);
   lng_msg_init(m);
 }
 

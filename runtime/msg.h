@@ -77,8 +77,16 @@ void lng_msgpack_view(const lng_msgpack *p, lng_msg *view);
 void lng_msgpack_free(lng_msgpack *p);
 
 /* Moves src into dst (dst must be free or uninitialised); src becomes empty. */
-void lng_msg_move(lng_msg *dst, lng_msg *src);
+static inline void lng_msg_move(lng_msg *dst, lng_msg *src) {
+  *dst = *src;
+  lng_msg_init(src);
+}
+
+void lng_msg_free_ext(lng_msg *m);
 /* Drops the bytes and every reference; m is empty and reusable afterwards. */
-void lng_msg_free(lng_msg *m);
+static inline void lng_msg_free(lng_msg *m) {
+  if (m->ext) lng_msg_free_ext(m);
+  else m->len = 0;
+}
 
 #endif

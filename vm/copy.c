@@ -55,6 +55,7 @@ enum {
   T_NIL, T_FALSE, T_TRUE, T_ENV, T_INT, T_FLT, T_STR, T_CFN, T_OBJ, T_REF,
   T_TAB, T_TABMT, T_FUN, T_JOIN, T_I64
 };
+_Static_assert(T_I64 == LNG_COPY_TAG_I64, "copy.h's tag for one-integer messages");
 
 /* Stack slots one nesting level may use, including what a leaf value
    needs (lng_proxy_test, the seen lookups) and an error message. */
@@ -612,10 +613,7 @@ static int encplain (lua_State *L, int idx, lng_msg *m) {
   int t = lua_type(L, idx);
   if (t == LUA_TNUMBER && m->len == 0 && !m->ext && lua_isinteger(L, idx)) {
     /* the commonest message of all, written in place */
-    lua_Integer i = lua_tointeger(L, idx);
-    m->u.inl[0] = T_I64;
-    memcpy(m->u.inl + 1, &i, sizeof i);
-    m->len = 1 + sizeof i;
+    lng_copy_put_i64(m, lua_tointeger(L, idx));
     return 0;
   }
   switch (t) {

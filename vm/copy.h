@@ -10,6 +10,7 @@
 #define LNG_COPY_H
 
 #include <limits.h>
+#include <string.h>
 #include <lua.h>
 #include "../runtime/msg.h"
 
@@ -46,6 +47,15 @@ int lng_copy_decode(lua_State *L, const lng_msg *m, int env);
 /* As env: the running goroutine's globals, fetched (and made) only if the
    message names them. */
 #define LNG_COPY_LAZYENV INT_MIN
+#define LNG_COPY_TAG_I64 14        /* T_I64 of copy.c's format */
+
+/* Writes the one-integer message into the empty m (what encoding an integer
+   value does, without the call): inline in the channel's send. */
+static inline void lng_copy_put_i64(lng_msg *m, lua_Integer i) {
+  m->u.inl[0] = LNG_COPY_TAG_I64;
+  memcpy(m->u.inl + 1, &i, sizeof i);
+  m->len = 1 + sizeof i;
+}
 
 /* Appends a float value to m without a Lua state (timers send the time).
    0, or -1 when out of memory. */
