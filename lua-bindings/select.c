@@ -105,9 +105,10 @@ static lng_chan *tochan(lua_State *L, int idx) {
   return o && o->kind == LNG_OBJ_CHAN ? (lng_chan *)o : NULL;
 }
 
-/* The outcome of case i (0-based) of the cases at stack 1..n. */
-static int result(lua_State *L, selstate *st, int i, int res) {
-  if (st->cs[i].send) {
+/* Pushes the outcome of case i (0-based): a send's, or a receive's with
+   the value in out (then freed). */
+static int outcome(lua_State *L, int send, int i, int res, lng_msg *out) {
+  if (send) {
     if (res == LNG_CHAN_CLOSED) return luaL_error(L, "send on closed channel");
     lua_pushinteger(L, i + 1);
     lua_pushnil(L);
@@ -120,11 +121,15 @@ static int result(lua_State *L, selstate *st, int i, int res) {
     lua_pushboolean(L, 0);
     return 3;
   }
-  int k = lng_copy_decode(L, &st->out, LNG_COPY_LAZYENV);
-  lng_msg_free(&st->out);
+  int k = lng_copy_decode(L, out, LNG_COPY_LAZYENV);
+  lng_msg_free(out);
   if (k < 0) return lua_error(L);
   lua_pushboolean(L, 1);
   return 2 + k;
+}
+
+static int result(lua_State *L, selstate *st, int i, int res) {
+  return outcome(L, st->cs[i].send, i, res, &st->out);
 }
 
 static int select_cont(lua_State *L, int status, lua_KContext ctx) {
@@ -149,24 +154,7 @@ static int scratch_result(lua_State *L, selstate *st, int i, int res) {
   lng_msg out;
   lng_msg_move(&out, &st->out);
   freemsgs(st);
-  if (send) {
-    if (res == LNG_CHAN_CLOSED) return luaL_error(L, "send on closed channel");
-    lua_pushinteger(L, i + 1);
-    lua_pushnil(L);
-    lua_pushboolean(L, 1);
-    return 3;
-  }
-  lua_pushinteger(L, i + 1);
-  if (res == LNG_CHAN_CLOSED) {
-    lua_pushnil(L);
-    lua_pushboolean(L, 0);
-    return 3;
-  }
-  int k = lng_copy_decode(L, &out, LNG_COPY_LAZYENV);
-  lng_msg_free(&out);
-  if (k < 0) return lua_error(L);
-  lua_pushboolean(L, 1);
-  return 2 + k;
+  return outcome(L, send, i, res, &out);
 }
 
 /* Fills st from the cases at 1..n; returns the go.default position or -1. */
