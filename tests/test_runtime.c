@@ -137,12 +137,14 @@ Test(rt_msg, inline_heap_and_move, .timeout = 60) {
   int64_t v;
   memcpy(&v, lng_msg_bytes(&m), 8);
   cr_assert_eq(v, 42, "the inline bytes survive the move to the heap");
-  cr_assert_eq(memcmp(lng_msg_bytes(&m) + 8, big, sizeof big), 0);
+  cr_assert_eq(memcmp(m.u.x.bytes + 8, big, sizeof big), 0);
   lng_msg_move(&d, &m);
   cr_assert_eq(m.len, 0);
   cr_assert_eq(m.ext, 0);
   cr_assert_eq(d.len, 8 + sizeof big);
-  cr_assert_eq(memcmp(lng_msg_cbytes(&d) + 8, big, sizeof big), 0);
+  cr_assert_eq(d.ext, 1);
+  /* (through u.x: gcc -O1 cannot see that the inline bytes are not meant) */
+  cr_assert_eq(memcmp(d.u.x.bytes + 8, big, sizeof big), 0);
   lng_msg_free(&d);
   cr_assert_eq(d.len, 0);
   cr_assert_eq(lng_msg_nrefs(&d), 0);
