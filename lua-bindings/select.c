@@ -257,7 +257,10 @@ static int go_select(lua_State *L) {
   /* Nothing ready: the wait needs a state of its own. The cases and their
      values move over; the poll runs again with the waiters, under the
      channels' locks, so nothing that became ready meanwhile is missed. */
-  sh->selbusy = 1;                  /* newstate may run a __gc that selects */
+  /* newstate may run a __gc that selects: that one takes the general way.
+     (Should newstate raise, selbusy stays set and every later select on
+     this worker takes the general way: slower, never wrong.) */
+  sh->selbusy = 1;
   selstate *pst = newstate(L, n);
   memcpy(pst->cs, st->cs, (size_t)n * sizeof *st->cs);
   memcpy(pst->order, st->order, (size_t)n * sizeof *st->order);
