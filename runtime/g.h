@@ -31,9 +31,9 @@ struct lng_g {
   void *cancelobj;
   void *vm;                 /* the VM's per-goroutine state */
   int worker;               /* owning worker, -1 until started */
-  int flags;
   atomic_int abortstate;    /* LNG_ABORT_* */
-  int aborted;              /* woken by an abort, not by the wait completing */
+  uint16_t flags;
+  unsigned char aborted;    /* woken by an abort, not by the wait completing */
   union {
     lng_msg start;          /* before spawning: function and arguments, being written */
     lng_msgpack packed;     /* spawned, not started: the same, packed (LNG_G_PACKED) */

@@ -29,13 +29,17 @@
 
 #define FAIR_TICKS 61      /* every so many picks, look at inbox and new work first */
 #define SPIN_ROUNDS 200    /* idle polls before sleeping */
-/* A worker's only unstarted goroutine is left to it this long before an
-   idle worker takes it: the spawner usually blocks within microseconds and
-   runs it itself, and two goroutines that talk then share a worker instead
-   of paying a cross-thread wake-up per message (Go's runnext). */
-#define LONE_NS 50000
+/* Unstarted goroutines are left to their spawner's worker until the first
+   in its queue has waited there this long; then an idle worker takes half. A spawner usually
+   blocks within microseconds and runs what it spawned itself, and
+   goroutines that talk then share a worker instead of paying a cross-thread
+   wake-up or cache-line transfer per message (Go keeps runnext for a while
+   in the same spirit); work that piles up is shared out 50 us later. */
+#define STEAL_AGE_US 50
 
 typedef struct gqueue { lng_g *head, *tail; } gqueue;
+
+static uint32_t now_us(void) { return (uint32_t)(lng_now_ns() / 1000); }   /* wraps: compare differences */
 
 typedef struct worker {
   lng_sched *s;
@@ -50,10 +54,7 @@ typedef struct worker {
   pthread_mutex_t freshmu;   /* the unstarted queue */
   gqueue fresh;
   atomic_long nfresh;
-  atomic_ullong pushes;      /* goroutines ever put on fresh */
-  int lonev;                 /* stealing: the victim whose lone fresh goroutine we watch */
-  unsigned long long lonepushes;
-  int64_t lonesince;
+  atomic_uint freshsince;    /* since when fresh's head is its head, in us (valid while nfresh > 0) */
   lng_g *gfree;              /* records to reuse, owner only (linked by next) */
   int ngfree;
   lng_g *all;                /* started goroutines, owner only */
@@ -262,10 +263,9 @@ void lng_sched_spawn(lng_sched *s, lng_g *g, int self) {
   atomic_fetch_add(&s->spawned, 1);
   worker *w = &s->w[self >= 0 ? self : 0];
   pthread_mutex_lock(&w->freshmu);
+  if (!w->fresh.head && s->n > 1) atomic_store_explicit(&w->freshsince, now_us(), memory_order_relaxed);
   gq_push(&w->fresh, g);
   atomic_fetch_add(&w->nfresh, 1);
-  atomic_store_explicit(&w->pushes, atomic_load_explicit(&w->pushes, memory_order_relaxed) + 1,
-                        memory_order_relaxed);
   pthread_mutex_unlock(&w->freshmu);
   atomic_fetch_add(&s->nfresh, 1);
   /* Someone asleep could start it: the owner when the spawn came from C,
@@ -359,6 +359,8 @@ static int take_fresh(worker *w, worker *v, long max) {
     gq_push(&w->runq, g);
     got++;
   }
+  if (got && v->fresh.head && w->s->n > 1)
+    atomic_store_explicit(&v->freshsince, now_us(), memory_order_relaxed);
   atomic_fetch_sub(&v->nfresh, got);
   pthread_mutex_unlock(&v->freshmu);
   atomic_fetch_sub(&w->s->nfresh, got);
@@ -367,22 +369,15 @@ static int take_fresh(worker *w, worker *v, long max) {
 
 static int steal(worker *w) {
   lng_sched *s = w->s;
+  uint32_t now = 0;
   for (int i = 1; i < s->n; i++) {
     worker *v = &s->w[(w->index + i) % s->n];
     long n = atomic_load(&v->nfresh);
-    if (n > 1 && take_fresh(w, v, (n + 1) / 2)) return 1;
-    if (n == 1) {
-      /* The same lone goroutine (no push since) for LONE_NS: take it. */
-      unsigned long long p = atomic_load_explicit(&v->pushes, memory_order_relaxed);
-      int64_t now = lng_now_ns();
-      if (w->lonev != v->index || w->lonepushes != p) {
-        w->lonev = v->index;
-        w->lonepushes = p;
-        w->lonesince = now;
-      } else if (now - w->lonesince >= LONE_NS && take_fresh(w, v, 1)) {
-        return 1;
-      }
-    }
+    if (n == 0) continue;
+    if (!now) now = now_us();
+    /* (a stale freshsince only delays or hastens one steal) */
+    uint32_t age = now - atomic_load_explicit(&v->freshsince, memory_order_relaxed);
+    if (age >= STEAL_AGE_US && age < UINT32_MAX / 2 && take_fresh(w, v, (n + 1) / 2)) return 1;
   }
   return 0;
 }

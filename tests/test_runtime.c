@@ -1568,22 +1568,35 @@ ParameterizedTest(int *nw, rt_sched, free_after_fail_with_runnable_goroutines, .
   free(t);
 }
 
-/* A goroutine's only unstarted child is left to its worker for a moment
-   (the spawner usually blocks at once and runs it there), but a spawner
-   that keeps its worker must not keep the child from running elsewhere. */
+/* A goroutine's unstarted children are left to its worker for a moment
+   (the spawner usually blocks at once and runs them there), but a spawner
+   that keeps its worker must not keep them from running elsewhere: one
+   child alone, or several. */
 static lng_runres g_mark(tvm *t, int worker, lng_g *g, gst *st) {
-  (void)g; (void)st;
-  atomic_store(&t->where[1], worker);
-  atomic_store(&t->flag, 1);
+  (void)g;
+  atomic_store(&t->where[st->sp.index], worker);
+  atomic_fetch_add(&t->flag, 1);
   return LNG_RUN_DONE;
 }
 
 static lng_runres g_hog(tvm *t, int worker, lng_g *g, gst *st) {
-  (void)g; (void)st;
+  (void)g;
   atomic_store(&t->where[0], worker);
-  tspawn(t, (spec){ .fn = g_mark }, worker);
-  while (!atomic_load(&t->flag)) sched_yield();     /* never gives the worker back */
+  for (int i = 1; i <= st->sp.a; i++) tspawn(t, (spec){ .fn = g_mark, .index = i }, worker);
+  while (atomic_load(&t->flag) < st->sp.a) sched_yield();   /* never gives the worker back */
   return LNG_RUN_DONE;
+}
+
+static void children_beside_busy_spawner(int nw, int children) {
+  tvm *t = tvm_new(nw);
+  tspawn(t, (spec){ .fn = g_hog, .a = children }, 0);
+  cr_assert_eq(lng_sched_start(t->s), 0);
+  cr_assert_eq(lng_sched_wait(t->s), LNG_OK);
+  cr_assert_eq(atomic_load(&t->errors), 0, "%s", t->err);
+  for (int i = 1; i <= children; i++)
+    cr_assert_neq(atomic_load(&t->where[0]), atomic_load(&t->where[i]),
+                  "child %d ran on its busy spawner's worker %d", i, atomic_load(&t->where[0]));
+  tvm_free(t);
 }
 
 static const int multi_params[] = { 2, 4 };
@@ -1591,14 +1604,14 @@ ParameterizedTestParameters(rt_sched, lone_child_runs_beside_busy_spawner) {
   return cr_make_param_array(int, multi_params, sizeof multi_params / sizeof *multi_params, NULL);
 }
 ParameterizedTest(int *nw, rt_sched, lone_child_runs_beside_busy_spawner, .timeout = 60) {
-  tvm *t = tvm_new(*nw);
-  tspawn(t, (spec){ .fn = g_hog }, 0);
-  cr_assert_eq(lng_sched_start(t->s), 0);
-  cr_assert_eq(lng_sched_wait(t->s), LNG_OK);
-  cr_assert_eq(atomic_load(&t->errors), 0, "%s", t->err);
-  cr_assert_neq(atomic_load(&t->where[0]), atomic_load(&t->where[1]),
-                "the child ran on its busy spawner's worker %d", atomic_load(&t->where[0]));
-  tvm_free(t);
+  children_beside_busy_spawner(*nw, 1);
+}
+
+ParameterizedTestParameters(rt_sched, children_run_beside_busy_spawner) {
+  return cr_make_param_array(int, multi_params, sizeof multi_params / sizeof *multi_params, NULL);
+}
+ParameterizedTest(int *nw, rt_sched, children_run_beside_busy_spawner, .timeout = 60) {
+  children_beside_busy_spawner(*nw, 20);
 }
 
 /* Ids and figures. */
