@@ -32,6 +32,7 @@ struct lng_g {
   void *vm;                 /* the VM's per-goroutine state */
   int worker;               /* owning worker, -1 until started */
   atomic_int abortstate;    /* LNG_ABORT_* */
+  uint32_t born;            /* spawned at, in microseconds (wrapping; with 2+ workers) */
   uint16_t flags;
   unsigned char aborted;    /* woken by an abort, not by the wait completing */
   union {

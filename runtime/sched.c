@@ -29,8 +29,8 @@
 
 #define FAIR_TICKS 61      /* every so many picks, look at inbox and new work first */
 #define SPIN_ROUNDS 200    /* idle polls before sleeping */
-/* Unstarted goroutines are left to their spawner's worker until the first
-   in its queue has waited there this long; then an idle worker takes half. A spawner usually
+/* Unstarted goroutines are left to their spawner's worker until the oldest
+   has waited this long; then an idle worker takes half. A spawner usually
    blocks within microseconds and runs what it spawned itself, and
    goroutines that talk then share a worker instead of paying a cross-thread
    wake-up or cache-line transfer per message (Go keeps runnext for a while
@@ -54,7 +54,7 @@ typedef struct worker {
   pthread_mutex_t freshmu;   /* the unstarted queue */
   gqueue fresh;
   atomic_long nfresh;
-  atomic_uint freshsince;    /* since when fresh's head is its head, in us (valid while nfresh > 0) */
+  atomic_uint freshsince;    /* born of fresh's head (valid while nfresh > 0) */
   lng_g *gfree;              /* records to reuse, owner only (linked by next) */
   int ngfree;
   lng_g *all;                /* started goroutines, owner only */
@@ -262,8 +262,9 @@ void lng_sched_spawn(lng_sched *s, lng_g *g, int self) {
   atomic_fetch_add(&s->active, 1);
   atomic_fetch_add(&s->spawned, 1);
   worker *w = &s->w[self >= 0 ? self : 0];
+  if (s->n > 1) g->born = now_us();        /* only stealing needs it */
   pthread_mutex_lock(&w->freshmu);
-  if (!w->fresh.head && s->n > 1) atomic_store_explicit(&w->freshsince, now_us(), memory_order_relaxed);
+  if (!w->fresh.head) atomic_store_explicit(&w->freshsince, g->born, memory_order_relaxed);
   gq_push(&w->fresh, g);
   atomic_fetch_add(&w->nfresh, 1);
   pthread_mutex_unlock(&w->freshmu);
@@ -359,12 +360,25 @@ static int take_fresh(worker *w, worker *v, long max) {
     gq_push(&w->runq, g);
     got++;
   }
-  if (got && v->fresh.head && w->s->n > 1)
-    atomic_store_explicit(&v->freshsince, now_us(), memory_order_relaxed);
+  if (got && v->fresh.head) atomic_store_explicit(&v->freshsince, v->fresh.head->born, memory_order_relaxed);
   atomic_fetch_sub(&v->nfresh, got);
   pthread_mutex_unlock(&v->freshmu);
   atomic_fetch_sub(&w->s->nfresh, got);
   return got;
+}
+
+/* The oldest goroutine this worker has spawned and nobody started, or NULL. */
+static lng_g *pop_fresh(worker *w) {
+  if (atomic_load_explicit(&w->nfresh, memory_order_relaxed) == 0) return NULL;
+  pthread_mutex_lock(&w->freshmu);
+  lng_g *g = gq_pop(&w->fresh);
+  if (g) {
+    if (w->fresh.head) atomic_store_explicit(&w->freshsince, w->fresh.head->born, memory_order_relaxed);
+    atomic_fetch_sub(&w->nfresh, 1);
+  }
+  pthread_mutex_unlock(&w->freshmu);
+  if (g) atomic_fetch_sub(&w->s->nfresh, 1);
+  return g;
 }
 
 static int steal(worker *w) {
@@ -391,15 +405,20 @@ static void run_timers(worker *w) {
 
 static lng_g *pick(worker *w) {
   run_timers(w);
+  lng_g *g;
   if (++w->tick % FAIR_TICKS == 0) {
     drain_inbox(w);
-    take_fresh(w, w, 1);
+    if ((g = gq_pop(&w->runq))) return g;
   }
-  lng_g *g = gq_pop(&w->runq);
-  if (g) return g;
+  /* What this worker spawned starts before what is runnable (Go's runnext
+     does the same for the newest): a spawner that blocks at once has its
+     goroutines started here within microseconds, before anyone would
+     steal them, and yielded or preempted goroutines let new ones in. */
+  if ((g = pop_fresh(w))) return g;
+  if ((g = gq_pop(&w->runq))) return g;
   drain_inbox(w);
   if ((g = gq_pop(&w->runq))) return g;
-  if (take_fresh(w, w, 1) || steal(w)) return gq_pop(&w->runq);
+  if (steal(w)) return gq_pop(&w->runq);
   return NULL;
 }
 
@@ -566,12 +585,7 @@ static void *worker_main(void *arg) {
     }
     lng_runres r = s->ops->run(s->ud, w->index, g);
     switch (r) {
-      case LNG_RUN_YIELD:
-        /* One goroutine not started yet goes first: yielded (or preempted)
-           goroutines and new ones take turns, as in Go's single run queue. */
-        if (atomic_load_explicit(&w->nfresh, memory_order_relaxed) > 0) take_fresh(w, w, 1);
-        gq_push(&w->runq, g);
-        break;
+      case LNG_RUN_YIELD: gq_push(&w->runq, g); break;
       case LNG_RUN_PARK: break;
       case LNG_RUN_DONE: finish(w, g); break;
     }
