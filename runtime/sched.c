@@ -55,6 +55,8 @@ typedef struct worker {
   gqueue fresh;
   atomic_long nfresh;
   atomic_uint freshsince;    /* born of fresh's head (valid while nfresh > 0) */
+  uint32_t stamp;            /* under freshmu: the clock as of a recent spawn */
+  unsigned nstamp;
   lng_g *gfree;              /* records to reuse, owner only (linked by next) */
   int ngfree;
   lng_g *all;                /* started goroutines, owner only */
@@ -262,8 +264,11 @@ void lng_sched_spawn(lng_sched *s, lng_g *g, int self) {
   atomic_fetch_add(&s->active, 1);
   atomic_fetch_add(&s->spawned, 1);
   worker *w = &s->w[self >= 0 ? self : 0];
-  if (s->n > 1) g->born = now_us();        /* only stealing needs it */
   pthread_mutex_lock(&w->freshmu);
+  if (s->n > 1) {               /* only stealing needs it: read the clock now and then */
+    if (!w->fresh.head || (++w->nstamp & 15) == 0) w->stamp = now_us();
+    g->born = w->stamp;         /* at most 16 spawns old: a goroutine may look older */
+  }
   if (!w->fresh.head) atomic_store_explicit(&w->freshsince, g->born, memory_order_relaxed);
   gq_push(&w->fresh, g);
   atomic_fetch_add(&w->nfresh, 1);
