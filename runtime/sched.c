@@ -36,8 +36,15 @@
    wake-up or cache-line transfer per message (Go keeps runnext for a while
    in the same spirit); work that piles up is shared out 50 us later. */
 #define STEAL_AGE_US 50
+#define STEAL_MAX 256      /* goroutines taken at once at most */
 
 typedef struct gqueue { lng_g *head, *tail; } gqueue;
+
+/* Unstarted goroutines are kept in an array, each with its spawn time:
+   a thief copies out half of them without touching a record it does not
+   own yet (walking a list of records made on another CPU, under the
+   spawner's lock, was most of what stealing cost). */
+typedef struct fslot { lng_g *g; uint32_t born; } fslot;
 
 static uint32_t now_us(void) { return (uint32_t)(lng_now_ns() / 1000); }   /* wraps: compare differences */
 
@@ -51,12 +58,14 @@ typedef struct worker {
   atomic_int hasinbox;
   atomic_int sleeping;
   gqueue runq;               /* owner only */
-  pthread_mutex_t freshmu;   /* the unstarted queue */
-  gqueue fresh;
+  pthread_mutex_t freshmu;   /* the unstarted queue: a ring of fqcap slots */
+  fslot *fq;
+  size_t fqcap, fqhead, fqlen;
   atomic_long nfresh;
   atomic_uint freshsince;    /* born of fresh's head (valid while nfresh > 0) */
   uint32_t stamp;            /* under freshmu: the clock as of a recent spawn */
   unsigned nstamp;
+  lng_g *stolen[STEAL_MAX];  /* owner only: what a steal copies out */
   lng_g *gfree;              /* records to reuse, owner only (linked by next) */
   int ngfree;
   lng_g *all;                /* started goroutines, owner only */
@@ -255,6 +264,30 @@ static void wake_worker(worker *w) {
   pthread_mutex_unlock(&w->mu);
 }
 
+/* With w->freshmu held: doubles the ring, keeping its order. */
+static int fq_grow(worker *w) {
+  size_t cap = w->fqcap ? 2 * w->fqcap : 64;
+  fslot *a = malloc(cap * sizeof *a);
+  if (!a) return -1;
+  for (size_t i = 0; i < w->fqlen; i++) a[i] = w->fq[(w->fqhead + i) % w->fqcap];
+  free(w->fq);
+  w->fq = a;
+  w->fqcap = cap;
+  w->fqhead = 0;
+  return 0;
+}
+
+/* With v->freshmu held: takes k from the front, or as many as there are. */
+static size_t fq_take(worker *v, lng_g **out, size_t k) {
+  if (k > v->fqlen) k = v->fqlen;
+  for (size_t i = 0; i < k; i++) out[i] = v->fq[(v->fqhead + i) % v->fqcap].g;
+  v->fqhead = (v->fqhead + k) % (v->fqcap ? v->fqcap : 1);
+  v->fqlen -= k;
+  if (k && v->fqlen)
+    atomic_store_explicit(&v->freshsince, v->fq[v->fqhead].born, memory_order_relaxed);
+  return k;
+}
+
 void lng_sched_spawn(lng_sched *s, lng_g *g, int self) {
   lng_msg m;
   lng_msg_move(&m, &g->u.start);
@@ -265,12 +298,23 @@ void lng_sched_spawn(lng_sched *s, lng_g *g, int self) {
   atomic_fetch_add(&s->spawned, 1);
   worker *w = &s->w[self >= 0 ? self : 0];
   pthread_mutex_lock(&w->freshmu);
-  if (s->n > 1) {               /* only stealing needs it: read the clock now and then */
-    if (!w->fresh.head || (++w->nstamp & 15) == 0) w->stamp = now_us();
-    g->born = w->stamp;         /* at most 16 spawns old: a goroutine may look older */
+  if (w->fqlen == w->fqcap && fq_grow(w) != 0) {
+    /* No memory for the queue: the owner runs it, nobody steals it. */
+    pthread_mutex_unlock(&w->freshmu);
+    pthread_mutex_lock(&w->mu);
+    gq_push(&w->inbox, g);
+    atomic_store(&w->hasinbox, 1);
+    if (atomic_load(&w->sleeping)) pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    return;
   }
-  if (!w->fresh.head) atomic_store_explicit(&w->freshsince, g->born, memory_order_relaxed);
-  gq_push(&w->fresh, g);
+  uint32_t born = 0;
+  if (s->n > 1) {               /* only stealing needs it: read the clock now and then */
+    if (w->fqlen == 0 || (++w->nstamp & 15) == 0) w->stamp = now_us();
+    born = w->stamp;            /* at most 16 spawns old: a goroutine may look older */
+  }
+  if (w->fqlen == 0) atomic_store_explicit(&w->freshsince, born, memory_order_relaxed);
+  w->fq[(w->fqhead + w->fqlen++) % w->fqcap] = (fslot){ g, born };
   atomic_fetch_add(&w->nfresh, 1);
   pthread_mutex_unlock(&w->freshmu);
   atomic_fetch_add(&s->nfresh, 1);
@@ -357,30 +401,22 @@ static void drain_inbox(worker *w) {
 /* Takes up to `max` unstarted goroutines from v's queue into w's run queue. */
 static int take_fresh(worker *w, worker *v, long max) {
   if (atomic_load(&v->nfresh) == 0) return 0;
-  int got = 0;
+  if (max > STEAL_MAX) max = STEAL_MAX;
   pthread_mutex_lock(&v->freshmu);
-  while (got < max) {
-    lng_g *g = gq_pop(&v->fresh);
-    if (!g) break;
-    gq_push(&w->runq, g);
-    got++;
-  }
-  if (got && v->fresh.head) atomic_store_explicit(&v->freshsince, v->fresh.head->born, memory_order_relaxed);
-  atomic_fetch_sub(&v->nfresh, got);
+  size_t got = fq_take(v, w->stolen, (size_t)max);
+  atomic_fetch_sub(&v->nfresh, (long)got);
   pthread_mutex_unlock(&v->freshmu);
-  atomic_fetch_sub(&w->s->nfresh, got);
-  return got;
+  atomic_fetch_sub(&w->s->nfresh, (long)got);
+  for (size_t i = 0; i < got; i++) gq_push(&w->runq, w->stolen[i]);
+  return (int)got;
 }
 
 /* The oldest goroutine this worker has spawned and nobody started, or NULL. */
 static lng_g *pop_fresh(worker *w) {
   if (atomic_load_explicit(&w->nfresh, memory_order_relaxed) == 0) return NULL;
+  lng_g *g = NULL;
   pthread_mutex_lock(&w->freshmu);
-  lng_g *g = gq_pop(&w->fresh);
-  if (g) {
-    if (w->fresh.head) atomic_store_explicit(&w->freshsince, w->fresh.head->born, memory_order_relaxed);
-    atomic_fetch_sub(&w->nfresh, 1);
-  }
+  if (fq_take(w, &g, 1)) atomic_fetch_sub(&w->nfresh, 1);
   pthread_mutex_unlock(&w->freshmu);
   if (g) atomic_fetch_sub(&w->s->nfresh, 1);
   return g;
@@ -751,8 +787,14 @@ void lng_sched_free(lng_sched *s) {
     /* Queued goroutines that were stolen but never run are in no other
        list; started ones (also queued, maybe) are freed through `all`. */
     while ((g = gq_pop(&w->runq))) if (g->worker < 0) lng_sched_freeg(g);
-    w->inbox.head = w->inbox.tail = NULL;
-    while ((g = gq_pop(&w->fresh))) lng_sched_freeg(g);
+    /* the inbox holds started goroutines (freed through `all`) and, when
+       the unstarted queue could not grow, unstarted ones */
+    while ((g = gq_pop(&w->inbox))) if (g->worker < 0) lng_sched_freeg(g);
+    while (w->fqlen) {
+      fq_take(w, &g, 1);
+      lng_sched_freeg(g);
+    }
+    free(w->fq);
     for (g = w->all; g; g = next) {
       next = g->allnext;
       s->ops->drop(s->ud, i, g);

@@ -1574,7 +1574,7 @@ ParameterizedTest(int *nw, rt_sched, free_after_fail_with_runnable_goroutines, .
    child alone, or several. */
 static lng_runres g_mark(tvm *t, int worker, lng_g *g, gst *st) {
   (void)g;
-  atomic_store(&t->where[st->sp.index], worker);
+  if (st->sp.index < MAXREC) atomic_store(&t->where[st->sp.index], worker);
   atomic_fetch_add(&t->flag, 1);
   return LNG_RUN_DONE;
 }
@@ -1593,7 +1593,8 @@ static void children_beside_busy_spawner(int nw, int children) {
   cr_assert_eq(lng_sched_start(t->s), 0);
   cr_assert_eq(lng_sched_wait(t->s), LNG_OK);
   cr_assert_eq(atomic_load(&t->errors), 0, "%s", t->err);
-  for (int i = 1; i <= children; i++)
+  cr_assert_eq(atomic_load(&t->flag), children);
+  for (int i = 1; i <= children && i < MAXREC; i++)
     cr_assert_neq(atomic_load(&t->where[0]), atomic_load(&t->where[i]),
                   "child %d ran on its busy spawner's worker %d", i, atomic_load(&t->where[0]));
   tvm_free(t);
@@ -1612,6 +1613,8 @@ ParameterizedTestParameters(rt_sched, children_run_beside_busy_spawner) {
 }
 ParameterizedTest(int *nw, rt_sched, children_run_beside_busy_spawner, .timeout = 60) {
   children_beside_busy_spawner(*nw, 20);
+  /* more than the unstarted queue's first size and than one steal takes */
+  children_beside_busy_spawner(*nw, 700);
 }
 
 /* Ids and figures. */
