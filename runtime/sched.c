@@ -285,6 +285,11 @@ static size_t fq_take(worker *v, lng_g **out, size_t k) {
   v->fqlen -= k;
   if (k && v->fqlen)
     atomic_store_explicit(&v->freshsince, v->fq[v->fqhead].born, memory_order_relaxed);
+  if (v->fqlen == 0 && v->fqcap > 1024) {   /* a burst is over: give its array back */
+    free(v->fq);
+    v->fq = NULL;
+    v->fqcap = v->fqhead = 0;
+  }
   return k;
 }
 
