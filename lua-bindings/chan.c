@@ -13,9 +13,7 @@
 #define RECV_RANGE 1    /* iterator of ch:range(): v, or nil at the end */
 
 static lng_chan *checkchan(lua_State *L, int idx) {
-  lng_obj *o = lng_proxy_get(L, idx, LNG_OBJ_CHAN);
-  if (o) return (lng_chan *)o;
-  return (lng_chan *)lng_proxy_check(L, idx, LNG_OBJ_CHAN, "channel");
+  return (lng_chan *)lng_proxy_check(L, &lng_shard_of(L)->proxies, idx, LNG_OBJ_CHAN, "channel");
 }
 
 static lng_waiter *prepare_waiter(lua_State *L, lng_shard *sh) {
@@ -58,15 +56,23 @@ static int send_cont(lua_State *L, int status, lua_KContext ctx) {
   return 0;
 }
 
+/* The waiter to queue if the operation must wait, or NULL. A buffered
+   channel rarely makes anyone wait: there the operation is tried first and
+   the waiter (which asks Lua whether the caller may suspend) is made only
+   when needed, at the cost of taking the lock twice in the rare case. */
+#define FIRST_WAITER(c, sh) ((c)->cap ? NULL : prepare_waiter(L, sh))
+
 static int chan_send(lua_State *L) {
-  lng_chan *c = checkchan(L, 1);
-  int t = lua_type(L, 2);
-  if (t <= LUA_TNIL) return luaL_error(L, "cannot send nil on a channel");
+  lng_shard *sh = lng_shard_of(L);
+  lng_chan *c = (lng_chan *)lng_proxy_check(L, &sh->proxies, 1, LNG_OBJ_CHAN, "channel");
   lng_msg m;
   lng_msg_init(&m);
+  int t;
   /* lua_settop costs more than the rest of a small send: only when needed */
-  if (t == LUA_TNUMBER && lua_isinteger(L, 2)) {
+  if (lua_isinteger(L, 2)) {
     lng_copy_put_i64(&m, lua_tointeger(L, 2));
+  } else if ((t = lua_type(L, 2)) <= LUA_TNIL) {
+    return luaL_error(L, "cannot send nil on a channel");
   } else if (t == LUA_TTABLE || t == LUA_TFUNCTION) {
     lua_settop(L, 2);
     lng_shard_peekenv(L);                /* may hold _G */
@@ -78,8 +84,11 @@ static int chan_send(lua_State *L) {
     lng_msg_free(&m);
     return lua_error(L);
   }
-  lng_shard *sh = lng_shard_of(L);
-  switch (lng_chan_send(c, &m, prepare_waiter(L, sh), sh->index)) {
+  lng_waiter *w = FIRST_WAITER(c, sh);
+  int r = lng_chan_send(c, &m, w, sh->index);
+  if (r == LNG_CHAN_WOULDBLOCK && !w && (w = prepare_waiter(L, sh)))
+    r = lng_chan_send(c, &m, w, sh->index);
+  switch (r) {
     case LNG_CHAN_OK: return 0;
     case LNG_CHAN_CLOSED:
       lng_msg_free(&m);
@@ -124,12 +133,17 @@ static int recv_cont(lua_State *L, int status, lua_KContext mode) {
 }
 
 static int recv_common(lua_State *L, lua_KContext mode) {
-  lng_chan *c = checkchan(L, 1);
   lng_shard *sh = lng_shard_of(L);
-  lng_waiter *w = prepare_waiter(L, sh);
+  lng_chan *c = (lng_chan *)lng_proxy_check(L, &sh->proxies, 1, LNG_OBJ_CHAN, "channel");
+  lng_waiter *w = FIRST_WAITER(c, sh);
   lng_msg local, *out = w ? w->slot : &local;
   lng_msg_init(&local);
-  switch (lng_chan_recv(c, out, w, sh->index)) {
+  int r = lng_chan_recv(c, out, w, sh->index);
+  if (r == LNG_CHAN_WOULDBLOCK && !w && (w = prepare_waiter(L, sh))) {
+    out = w->slot;
+    r = lng_chan_recv(c, out, w, sh->index);
+  }
+  switch (r) {
     case LNG_CHAN_OK: return push_received(L, out, mode);
     case LNG_CHAN_CLOSED: return push_closed(L, mode);
     case LNG_CHAN_WOULDBLOCK: return lng_gor_cannotblock(L, mode == RECV_RANGE ? "chan:range" : "chan:recv");

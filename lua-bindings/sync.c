@@ -10,15 +10,15 @@
 #include "../vm/proxy.h"
 
 static lng_wg *checkwg(lua_State *L, int idx) {
-  return (lng_wg *)lng_proxy_check(L, idx, LNG_OBJ_WAITGROUP, "waitgroup");
+  return (lng_wg *)lng_proxy_check(L, &lng_shard_of(L)->proxies, idx, LNG_OBJ_WAITGROUP, "waitgroup");
 }
 
 static lng_mutex *checkmutex(lua_State *L, int idx) {
-  return (lng_mutex *)lng_proxy_check(L, idx, LNG_OBJ_MUTEX, "mutex");
+  return (lng_mutex *)lng_proxy_check(L, &lng_shard_of(L)->proxies, idx, LNG_OBJ_MUTEX, "mutex");
 }
 
 static lng_sema *checksema(lua_State *L, int idx) {
-  return (lng_sema *)lng_proxy_check(L, idx, LNG_OBJ_SEMA, "semaphore");
+  return (lng_sema *)lng_proxy_check(L, &lng_shard_of(L)->proxies, idx, LNG_OBJ_SEMA, "semaphore");
 }
 
 /* Pushes a proxy for a fresh object, whose creation reference it takes over. */

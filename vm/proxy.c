@@ -9,7 +9,8 @@
 #include "proxy.h"
 
 static const char CACHE_KEY = 'c';   /* registry[&CACHE_KEY] = {obj -> proxy}, weak values */
-static const char KINDS_KEY = 'k';   /* registry[&KINDS_KEY] = {kind -> mt, mt -> kind} */
+static const char KINDS_KEY = 'k';
+static const char PCACHE_KEY = 'p';  /* registry[&PCACHE_KEY] = the state's lng_proxy_cache */   /* registry[&KINDS_KEY] = {kind -> mt, mt -> kind} */
 #define MAXKIND LNG_PROXY_MAXKIND
 const char lng_proxy_tags[MAXKIND] = {0};
 
@@ -18,6 +19,13 @@ const char lng_proxy_tags[MAXKIND] = {0};
 static int proxy_gc(lua_State *L) {
   lng_obj *o = lng_proxy_test(L, 1);
   if (o) {
+    const void *p = lua_touserdata(L, 1);
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &PCACHE_KEY) == LUA_TLIGHTUSERDATA) {
+      lng_proxy_cache *pc = lua_touserdata(L, -1);
+      unsigned h = lng_proxy_slot(p);
+      if (pc->p[h] == p) pc->p[h] = NULL;
+    }
+    lua_pop(L, 1);
     ((lng_proxy *)lua_touserdata(L, 1))->obj = NULL;
     lng_obj_unref(o);
   }
@@ -84,8 +92,24 @@ lng_obj *lng_proxy_test(lua_State *L, int idx) {
   return p->obj;
 }
 
-lng_obj *lng_proxy_check(lua_State *L, int idx, int kind, const char *tname) {
-  lng_obj *o = kind >= 0 && kind < MAXKIND ? lng_proxy_get(L, idx, kind) : NULL;
-  if (!o) luaL_typeerror(L, idx, tname);
-  return o;
+void lng_proxy_setcache(lua_State *L, lng_proxy_cache *pc) {
+  *pc = (lng_proxy_cache){0};
+  lua_pushlightuserdata(L, pc);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &PCACHE_KEY);
+}
+
+lng_obj *lng_proxy_lookup(lua_State *L, lng_proxy_cache *pc, int idx, int kind) {
+  lng_proxy *p = lua_touserdata(L, idx);
+  if (!p || lua_rawlen(L, idx) != sizeof *p || kind < 0 || kind >= MAXKIND ||
+      p->tag != &lng_proxy_tags[kind] || !p->obj)
+    return NULL;
+  unsigned h = lng_proxy_slot(p);
+  pc->p[h] = p;
+  pc->obj[h] = p->obj;
+  return p->obj;
+}
+
+lng_obj *lng_proxy_typeerror(lua_State *L, int idx, const char *tname) {
+  luaL_typeerror(L, idx, tname);
+  return NULL;
 }

@@ -7,6 +7,7 @@
 #ifndef LNG_PROXY_H
 #define LNG_PROXY_H
 
+#include <stdint.h>
 #include <lua.h>
 #include "../runtime/obj.h"
 
@@ -20,11 +21,36 @@ typedef struct lng_proxy { lng_obj *obj; const char *tag; } lng_proxy;
 #define LNG_PROXY_MAXKIND 16
 extern const char lng_proxy_tags[LNG_PROXY_MAXKIND];
 
-/* The object behind the proxy of that kind at idx, or NULL. */
-static inline lng_obj *lng_proxy_get(lua_State *L, int idx, int kind) {
-  lng_proxy *p = (lng_proxy *)lua_touserdata(L, idx);
-  if (p && lua_rawlen(L, idx) == sizeof *p && p->tag == &lng_proxy_tags[kind]) return p->obj;
-  return NULL;
+/* The last few proxies a shard has checked, so that a loop working on the
+   same channels pays one lua_touserdata and a compare per operation. An
+   entry is valid while its proxy holds its reference: the proxy's __gc
+   forgets it before dropping the reference, and the block is not reused
+   before that __gc has run. (Only debug.setmetatable can take a proxy's
+   __gc away; the debug library is allowed to break such invariants.) */
+#define LNG_PROXY_CACHE 4
+typedef struct lng_proxy_cache {
+  const void *p[LNG_PROXY_CACHE];
+  lng_obj *obj[LNG_PROXY_CACHE];
+} lng_proxy_cache;
+
+static inline unsigned lng_proxy_slot(const void *p) {
+  /* Fibonacci hashing: proxies made one after the other sit a block apart */
+  return (unsigned)(((uint64_t)(uintptr_t)p * 0x9E3779B97F4A7C15u) >> 62);
+}
+
+/* Makes pc (emptied) the cache of L's proxies: the one every lng_proxy_get
+   on L must be given. */
+void lng_proxy_setcache(lua_State *L, lng_proxy_cache *pc);
+
+/* The object behind the proxy of that kind at idx, or NULL: the slow path
+   of lng_proxy_get, which also remembers a proxy it finds. */
+lng_obj *lng_proxy_lookup(lua_State *L, lng_proxy_cache *pc, int idx, int kind);
+
+static inline lng_obj *lng_proxy_get(lua_State *L, lng_proxy_cache *pc, int idx, int kind) {
+  const void *p = lua_touserdata(L, idx);
+  unsigned h = lng_proxy_slot(p);
+  if (p && pc->p[h] == p && pc->obj[h]->kind == kind) return pc->obj[h];
+  return lng_proxy_lookup(L, pc, idx, kind);
 }
 
 /* Pops the metatable on top of the stack and makes it the proxy metatable
@@ -34,7 +60,14 @@ void lng_proxy_register(lua_State *L, int kind);
 void lng_proxy_push(lua_State *L, lng_obj *o);
 /* The object behind the proxy at idx, or NULL if idx holds no proxy. */
 lng_obj *lng_proxy_test(lua_State *L, int idx);
-/* As lng_proxy_test, but raises "bad argument" unless it is a proxy of kind. */
-lng_obj *lng_proxy_check(lua_State *L, int idx, int kind, const char *tname);
+/* Raises "bad argument #idx (tname expected, got ...)". */
+lng_obj *lng_proxy_typeerror(lua_State *L, int idx, const char *tname);
+
+/* As lng_proxy_get, but raises "bad argument" unless it is a proxy of kind. */
+static inline lng_obj *lng_proxy_check(lua_State *L, lng_proxy_cache *pc, int idx, int kind,
+                                       const char *tname) {
+  lng_obj *o = lng_proxy_get(L, pc, idx, kind);
+  return o ? o : lng_proxy_typeerror(L, idx, tname);
+}
 
 #endif

@@ -223,6 +223,7 @@ static int setup(lua_State *L) {
     lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
   }
   luaL_openlibs(L);
+  lng_proxy_setcache(L, &sh->proxies);
   lua_pushglobaltable(L);
   lng_open_go(L);
   lng_open_chan(L);

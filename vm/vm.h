@@ -12,6 +12,7 @@
 #include "../include/lungo.h"
 #include "../runtime/sched.h"
 #include "alloc.h"
+#include "proxy.h"
 
 typedef struct lng_shard lng_shard;
 
@@ -24,6 +25,7 @@ struct lng_shard {
   int index;                 /* worker index, 0-based */
   lng_g *current;            /* the goroutine running on this worker now */
   lng_alloc heap;            /* every block of L; its `used` is go.stats().memory */
+  lng_proxy_cache proxies;   /* proxies checked lately (proxy.h) */
   int envmt;                 /* registry ref: metatable of goroutine globals */
   uint64_t rng;              /* xorshift state: select's poll order */
   /* The Lua thread executing on this worker now (a goroutine's own, or a
