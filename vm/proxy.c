@@ -98,8 +98,8 @@ void lng_proxy_setcache(lua_State *L, lng_proxy_cache *pc) {
   lua_rawsetp(L, LUA_REGISTRYINDEX, &PCACHE_KEY);
 }
 
-lng_obj *lng_proxy_lookup(lua_State *L, lng_proxy_cache *pc, int idx, int kind) {
-  lng_proxy *p = lua_touserdata(L, idx);
+lng_obj *lng_proxy_lookup(lua_State *L, lng_proxy_cache *pc, int idx, int kind, void *ud) {
+  lng_proxy *p = ud;
   if (!p || lua_rawlen(L, idx) != sizeof *p || kind < 0 || kind >= MAXKIND ||
       p->tag != &lng_proxy_tags[kind] || !p->obj)
     return NULL;

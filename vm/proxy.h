@@ -27,7 +27,7 @@ extern const char lng_proxy_tags[LNG_PROXY_MAXKIND];
    forgets it before dropping the reference, and the block is not reused
    before that __gc has run. (Only debug.setmetatable can take a proxy's
    __gc away; the debug library is allowed to break such invariants.) */
-#define LNG_PROXY_CACHE 4
+#define LNG_PROXY_CACHE 16
 typedef struct lng_proxy_cache {
   const void *p[LNG_PROXY_CACHE];
   lng_obj *obj[LNG_PROXY_CACHE];
@@ -35,22 +35,22 @@ typedef struct lng_proxy_cache {
 
 static inline unsigned lng_proxy_slot(const void *p) {
   /* Fibonacci hashing: proxies made one after the other sit a block apart */
-  return (unsigned)(((uint64_t)(uintptr_t)p * 0x9E3779B97F4A7C15u) >> 62);
+  return (unsigned)(((uint64_t)(uintptr_t)p * 0x9E3779B97F4A7C15u) >> 60);
 }
 
 /* Makes pc (emptied) the cache of L's proxies: the one every lng_proxy_get
    on L must be given. */
 void lng_proxy_setcache(lua_State *L, lng_proxy_cache *pc);
 
-/* The object behind the proxy of that kind at idx, or NULL: the slow path
-   of lng_proxy_get, which also remembers a proxy it finds. */
-lng_obj *lng_proxy_lookup(lua_State *L, lng_proxy_cache *pc, int idx, int kind);
+/* The object behind the proxy of that kind at idx (whose lua_touserdata is
+   p), or NULL: the slow path of lng_proxy_get, which remembers a proxy it finds. */
+lng_obj *lng_proxy_lookup(lua_State *L, lng_proxy_cache *pc, int idx, int kind, void *p);
 
 static inline lng_obj *lng_proxy_get(lua_State *L, lng_proxy_cache *pc, int idx, int kind) {
-  const void *p = lua_touserdata(L, idx);
+  void *p = lua_touserdata(L, idx);
   unsigned h = lng_proxy_slot(p);
   if (p && pc->p[h] == p && pc->obj[h]->kind == kind) return pc->obj[h];
-  return lng_proxy_lookup(L, pc, idx, kind);
+  return lng_proxy_lookup(L, pc, idx, kind, p);
 }
 
 /* Pops the metatable on top of the stack and makes it the proxy metatable
