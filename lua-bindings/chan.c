@@ -104,6 +104,14 @@ static int chan_send(lua_State *L) {
 /* Pushes the value held by m (then freed), plus ok=true for RECV_VALUE. */
 static int push_received(lua_State *L, lng_msg *m, lua_KContext mode) {
   int n = 1;
+  lua_Integer i;
+  if (lng_copy_get_i64(m, &i)) {
+    m->len = 0;                           /* (freeing an inline message) */
+    lua_pushinteger(L, i);
+    if (mode == RECV_RANGE) return 1;
+    lua_pushboolean(L, 1);
+    return 2;
+  }
   if (!lng_copy_decode_plain(L, m)) {
     n = lng_copy_decode(L, m, LNG_COPY_LAZYENV);
     if (n < 0) {

@@ -57,6 +57,14 @@ static inline void lng_copy_put_i64(lng_msg *m, lua_Integer i) {
   m->len = 1 + sizeof i;
 }
 
+/* Whether m is a one-integer message, and its value: inline in the
+   channel's receive, the counterpart of lng_copy_put_i64. */
+static inline int lng_copy_get_i64(const lng_msg *m, lua_Integer *i) {
+  if (m->ext || m->len != 1 + sizeof *i || m->u.inl[0] != LNG_COPY_TAG_I64) return 0;
+  memcpy(i, m->u.inl + 1, sizeof *i);
+  return 1;
+}
+
 /* Appends a float value to m without a Lua state (timers send the time).
    0, or -1 when out of memory. */
 int lng_copy_put_number(lng_msg *m, double v);

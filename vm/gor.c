@@ -380,7 +380,7 @@ static lng_runres gor_run(void *ud, int worker, lng_g *g) {
   sh->running = NULL;
   sh->current = NULL;
   if (st == LUA_YIELD) {
-    lua_pop(gv->co, nres);
+    if (nres) lua_pop(gv->co, nres);     /* (parks yield nothing) */
     switch (gv->pending) {
       case LNG_PEND_PARK: return LNG_RUN_PARK;
       case LNG_PEND_EXIT: return LNG_RUN_DONE;
