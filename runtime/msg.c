@@ -52,7 +52,7 @@ int lng_msg_addref(lng_msg *m, lng_obj *o) {
     lng_obj **r = realloc(m->u.x.refs, 2 * (size_t)n * sizeof *r);
     if (!r) return -1;
     m->u.x.refs = r;
-  } else if (n == 0) {
+  } else if (n == 0 && !m->u.x.refs) {   /* (a kept message may have them) */
     if (!(m->u.x.refs = malloc(4 * sizeof *m->u.x.refs))) return -1;
   }
   m->u.x.refs[n] = o;
@@ -68,7 +68,7 @@ void lng_msg_free_ext(lng_msg *m) {
   lng_msg_init(m);
 }
 
-int lng_msgpack_set(lng_msgpack *p, lng_msg *m) {
+static int pack(lng_msgpack *p, lng_msg *m, int keep) {
   uint32_t nrefs = lng_msg_nrefs(m);
   size_t need = (size_t)nrefs * sizeof(lng_obj *) + m->len;
   unsigned char *dst = p->in;
@@ -78,13 +78,21 @@ int lng_msgpack_set(lng_msgpack *p, lng_msg *m) {
   p->out = dst == p->in ? NULL : dst;
   p->len = m->len;
   p->nrefs = nrefs;
-  if (m->ext) {                   /* the references now belong to p */
+  if (!m->ext) {
+    m->len = 0;
+  } else if (keep) {              /* the references now belong to p */
+    m->len = 0;
+    m->u.x.nrefs = 0;
+  } else {
     free(m->u.x.refs);
     free(m->u.x.bytes);
+    lng_msg_init(m);
   }
-  lng_msg_init(m);
   return 0;
 }
+
+int lng_msgpack_set(lng_msgpack *p, lng_msg *m) { return pack(p, m, 0); }
+int lng_msgpack_take(lng_msgpack *p, lng_msg *m) { return pack(p, m, 1); }
 
 void lng_msgpack_view(const lng_msgpack *p, lng_msg *view) {
   const unsigned char *src = p->out ? p->out : p->in;

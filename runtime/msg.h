@@ -71,6 +71,10 @@ typedef struct lng_msgpack {
 /* Packs m into p (m's references move over; m is left empty and freed).
    0, or -1 when memory is exhausted (then nothing changed). */
 int lng_msgpack_set(lng_msgpack *p, lng_msg *m);
+/* The same, but m keeps its storage, empty, for the next message: a
+   spawner encodes every start message into one scratch message, and a
+   spawn then costs no malloc and no free. */
+int lng_msgpack_take(lng_msgpack *p, lng_msg *m);
 /* A read-only message over p's contents, for decoding. It owns nothing:
    never free it; p stays valid until lng_msgpack_free. */
 void lng_msgpack_view(const lng_msgpack *p, lng_msg *view);

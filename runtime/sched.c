@@ -293,11 +293,23 @@ static size_t fq_take(worker *v, lng_g **out, size_t k) {
   return k;
 }
 
+static void enqueue(lng_sched *s, lng_g *g, int self);
+
 void lng_sched_spawn(lng_sched *s, lng_g *g, int self) {
   lng_msg m;
   lng_msg_move(&m, &g->u.start);
   if (lng_msgpack_set(&g->u.packed, &m) == 0) g->flags |= LNG_G_PACKED;
   else lng_msg_move(&g->u.start, &m);           /* no memory to pack: keep it as it is */
+  enqueue(s, g, self);
+}
+
+void lng_sched_spawnmsg(lng_sched *s, lng_g *g, lng_msg *m, int self) {
+  if (lng_msgpack_take(&g->u.packed, m) == 0) g->flags |= LNG_G_PACKED;
+  else lng_msg_move(&g->u.start, m);            /* no memory to pack: its storage goes too */
+  enqueue(s, g, self);
+}
+
+static void enqueue(lng_sched *s, lng_g *g, int self) {
   atomic_fetch_add(&s->live, 1);
   atomic_fetch_add(&s->active, 1);
   atomic_fetch_add(&s->spawned, 1);

@@ -55,6 +55,9 @@ lng_g *lng_sched_newg(lng_sched *s);
 void lng_sched_freeg(lng_g *g);   /* for a record never spawned */
 /* Queues an unstarted g; self is the spawning worker (-1 from C). */
 void lng_sched_spawn(lng_sched *s, lng_g *g, int self);
+/* The same with m, not g's own, as the start message: its contents move
+   into g and m is left empty, keeping its storage (lng_msgpack_take). */
+void lng_sched_spawnmsg(lng_sched *s, lng_g *g, lng_msg *m, int self);
 /* The running g is about to block: call after it is on a wait queue,
    before it yields. `reason` is a static string. */
 void lng_sched_park(lng_sched *s, lng_g *g, const char *reason);

@@ -94,13 +94,28 @@ int lng_gor_spawn(lua_State *L, int first, int64_t *id) {
   if (!g) return luaL_error(L, "not enough memory");
   lng_shard_peekenv(L);
   int env = lua_gettop(L);
-  if (lng_copy_encode(L, first, env - first, env, 1, &g->u.start) < 0) {
+  /* Into the shard's scratch message, whose storage stays for the next
+     spawn; a spawn from inside the encoding (a finalizer) uses its own. */
+  int scratch = !sh->spawnbusy;
+  lng_msg *m = scratch ? &sh->spawnmsg : &g->u.start;
+  sh->spawnbusy = 1;
+  if (lng_copy_encode(L, first, env - first, env, 1, m) < 0) {
+    if (scratch) {
+      lng_msg_free(m);
+      sh->spawnbusy = 0;
+    }
     lng_sched_freeg(g);
     return lua_error(L);
   }
   lua_pop(L, 1);
   *id = g->id;
-  lng_sched_spawn(sh->rt->sched, g, sh->index);
+  if (scratch) {
+    lng_sched_spawnmsg(sh->rt->sched, g, m, sh->index);
+    if (m->ext && m->u.x.cap > 4096) lng_msg_free(m);   /* keep no huge buffer */
+    sh->spawnbusy = 0;
+  } else {
+    lng_sched_spawn(sh->rt->sched, g, sh->index);
+  }
   return 0;
 }
 

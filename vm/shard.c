@@ -257,6 +257,7 @@ static int setup(lua_State *L) {
 void lng_shard_close(lng_shard *sh) {
   if (sh->L) lua_close(sh->L);
   lng_select_free_scratch(sh);
+  lng_msg_free(&sh->spawnmsg);
   sh->L = NULL;
   lng_alloc_destroy(&sh->heap);
 }

@@ -36,6 +36,8 @@ struct lng_shard {
   int warnon, warncont;      /* warn(): "@on"/"@off", and a message in pieces */
   /* Threads of goroutines that returned, kept for the next ones: a new
      goroutine then costs no thread, no stack and no garbage. */
+  lng_msg spawnmsg;          /* go()'s start messages are encoded here (spawnbusy: in use) */
+  int spawnbusy;
   void *selscratch;          /* go.select's state when it does not park */
   int selcap, selbusy;
   int npool;
