@@ -3,10 +3,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include "msg.h"
+#include "bigbuf.h"
+
+/* Byte buffers: big ones from the runtime's pool (bigbuf.h), which a
+   buffer's size tells apart. *cap is in: wanted, out: got. */
+static unsigned char *bytes_alloc(size_t *cap) {
+  if (*cap < LNG_BIGBUF_MIN) return malloc(*cap);
+  if (*cap > UINT32_MAX) return NULL;
+  unsigned char *p = lng_bigbuf_alloc(*cap, cap);
+  return p;
+}
+
+static void bytes_free(unsigned char *p, uint32_t cap) {
+  if (cap < LNG_BIGBUF_MIN) free(p);
+  else lng_bigbuf_free(p);
+}
 
 /* Moves an inline message out of line with room for cap bytes. */
 static int go_ext(lng_msg *m, size_t cap) {
-  unsigned char *p = malloc(cap);
+  unsigned char *p = bytes_alloc(&cap);
   if (!p) return -1;
   memcpy(p, m->u.inl, m->len);
   m->u.x.bytes = p;
@@ -28,8 +43,15 @@ unsigned char *lng_msg_reserve(lng_msg *m, size_t n) {
     size_t cap = (size_t)m->u.x.cap * 2;
     if (cap < need) cap = need;
     if (cap > UINT32_MAX) cap = UINT32_MAX;
-    unsigned char *p = realloc(m->u.x.bytes, cap);
-    if (!p) return NULL;
+    unsigned char *p;
+    if (cap < LNG_BIGBUF_MIN) {
+      p = realloc(m->u.x.bytes, cap);
+      if (!p) return NULL;
+    } else {
+      if (!(p = bytes_alloc(&cap))) return NULL;
+      memcpy(p, m->u.x.bytes, m->len);
+      bytes_free(m->u.x.bytes, m->u.x.cap);
+    }
     m->u.x.bytes = p;
     m->u.x.cap = (uint32_t)cap;
   }
@@ -64,7 +86,7 @@ void lng_msg_free_ext(lng_msg *m) {
   for (uint32_t i = 0; i < m->u.x.nrefs; i++)
     if (m->u.x.refs[i]) lng_obj_unref(m->u.x.refs[i]);
   free(m->u.x.refs);
-  free(m->u.x.bytes);
+  bytes_free(m->u.x.bytes, m->u.x.cap);
   lng_msg_init(m);
 }
 
@@ -85,7 +107,7 @@ static int pack(lng_msgpack *p, lng_msg *m, int keep) {
     m->u.x.nrefs = 0;
   } else {
     free(m->u.x.refs);
-    free(m->u.x.bytes);
+    bytes_free(m->u.x.bytes, m->u.x.cap);
     lng_msg_init(m);
   }
   return 0;

@@ -26,6 +26,7 @@
 #include "../include/lungo.h"
 #include "sched.h"
 #include "timer.h"
+#include "bigbuf.h"
 
 #define FAIR_TICKS 61      /* every so many picks, look at inbox and new work first */
 #define SPIN_ROUNDS 200    /* idle polls before sleeping */
@@ -84,6 +85,7 @@ struct lng_sched {
   atomic_llong nextid, live, active, spawned, nfresh;
   atomic_int stopping;
   atomic_llong holds;          /* C-held channels and the like: possible wakers */
+  lng_bigpool *bigpool;        /* big message buffers made by the workers */
   int service;                 /* the end of every goroutine does not end the program */
   pthread_mutex_t gmu;         /* records moving between workers' caches */
   lng_g *gfree;
@@ -615,6 +617,7 @@ static void *worker_main(void *arg) {
   worker *w = arg;
   self_worker = w;
   lng_sched *s = w->s;
+  lng_bigpool_bind(s->bigpool);
   int busy = 0;
   while (!atomic_load(&s->stopping)) {
     lng_g *g = pick(w);
@@ -660,6 +663,8 @@ lng_sched *lng_sched_new(int nworkers, const lng_vmops *ops, void *ud) {
   s->w = calloc((size_t)nworkers, sizeof *s->w);
   if (!s->w) { free(s); return NULL; }
   s->n = nworkers;
+  /* (without a pool, big buffers are malloc's) */
+  s->bigpool = lng_bigpool_new();
   s->ops = ops;
   s->ud = ud;
   atomic_init(&s->nextid, 1);
@@ -836,6 +841,8 @@ void lng_sched_free(lng_sched *s) {
   pthread_mutex_destroy(&s->outmu);
   pthread_cond_destroy(&s->outcv);
   free(s->message);
+  /* messages still held elsewhere (a channel C holds) keep the pool alive */
+  lng_bigpool_release(s->bigpool);
   free(s->w);
   free(s);
 }

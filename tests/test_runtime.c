@@ -1713,3 +1713,125 @@ Test(rt_sched, deadlock_report_long_waitreason, .timeout = 60) {
   free(msg);
   cr_assert_eq(i, -1, "the report lost \"%.40s...\"; it reads:\n%s", i >= 0 ? parts[i] : "", shown);
 }
+
+/* ------------------------------------------------------------------ */
+/* big message buffers (bigbuf.h)                                      */
+
+#include "../runtime/bigbuf.h"
+
+#define MIB (1024 * 1024)
+
+Test(rt_bigbuf, reused_by_its_pool, .timeout = 60) {
+  lng_bigpool *p = lng_bigpool_new();
+  cr_assert_not_null(p);
+  lng_bigpool_bind(p);
+  size_t cap;
+  unsigned char *a = lng_bigbuf_alloc(MIB, &cap);
+  cr_assert_not_null(a);
+  cr_assert_eq(cap, MIB);
+  memset(a, 0xab, MIB);
+  lng_bigbuf_free(a);
+  unsigned char *b = lng_bigbuf_alloc(MIB - 100, &cap);
+  cr_assert_eq(b, a, "a kept buffer that fits is handed out again");
+  cr_assert_eq(cap, MIB, "with its own size");
+  lng_bigbuf_free(b);
+  unsigned char *c = lng_bigbuf_alloc(100 * 1024, &cap);
+  cr_assert_neq(c, a, "a buffer more than twice too big is not");
+  cr_assert_eq(cap, 100 * 1024);
+  unsigned char *d = lng_bigbuf_alloc(2 * MIB, &cap);
+  cr_assert_neq(d, a, "nor one too small");
+  lng_bigbuf_free(c);
+  lng_bigbuf_free(d);
+  lng_bigpool_bind(NULL);
+  lng_bigpool_release(p);
+}
+
+Test(rt_bigbuf, kept_in_bounds, .timeout = 60) {
+  lng_bigpool *p = lng_bigpool_new();
+  lng_bigpool_bind(p);
+  void *bufs[LNG_BIGPOOL_KEEP + 2];
+  size_t cap;
+  int n = LNG_BIGPOOL_KEEP + 2;
+  for (int i = 0; i < n; i++) cr_assert_not_null(bufs[i] = lng_bigbuf_alloc(LNG_BIGBUF_MIN, &cap));
+  for (int i = 0; i < n; i++) lng_bigbuf_free(bufs[i]);
+  /* the first LNG_BIGPOOL_KEEP were kept and come back (the other two
+     went to malloc, which may hand their addresses out again) */
+  int again = 0;
+  void *more[LNG_BIGPOOL_KEEP + 2];
+  for (int i = 0; i < n; i++) {
+    more[i] = lng_bigbuf_alloc(LNG_BIGBUF_MIN, &cap);
+    for (int j = 0; j < LNG_BIGPOOL_KEEP; j++) if (more[i] == bufs[j]) { again++; break; }
+  }
+  cr_assert_eq(again, LNG_BIGPOOL_KEEP);
+  for (int i = 0; i < n; i++) lng_bigbuf_free(more[i]);
+  /* and no more bytes than LNG_BIGPOOL_BYTES: a buffer that big is not kept */
+  void *huge = lng_bigbuf_alloc(LNG_BIGPOOL_BYTES, &cap);
+  cr_assert_not_null(huge);
+  lng_bigbuf_free(huge);
+  void *huge2 = lng_bigbuf_alloc(LNG_BIGPOOL_BYTES, &cap);
+  lng_bigbuf_free(huge2);
+  lng_bigpool_bind(NULL);
+  lng_bigpool_release(p);
+}
+
+static void *free_there(void *buf) {
+  lng_bigbuf_free(buf);     /* this thread is bound to no pool */
+  return NULL;
+}
+
+Test(rt_bigbuf, back_from_another_thread, .timeout = 60) {
+  lng_bigpool *p = lng_bigpool_new();
+  lng_bigpool_bind(p);
+  size_t cap;
+  void *a = lng_bigbuf_alloc(MIB, &cap);
+  pthread_t t;
+  cr_assert_eq(pthread_create(&t, NULL, free_there, a), 0);
+  pthread_join(t, NULL);
+  void *b = lng_bigbuf_alloc(MIB, &cap);
+  cr_assert_eq(b, a, "freed on another thread, it went back to its pool");
+  lng_bigbuf_free(b);
+  lng_bigpool_bind(NULL);
+  lng_bigpool_release(p);
+}
+
+Test(rt_bigbuf, outlives_its_owner, .timeout = 60) {
+  /* a message still held (by a C thread, in a channel) after the runtime
+     is gone: its buffer keeps the pool until it is freed (the leak
+     checkers of the sanitizer and valgrind runs see the rest) */
+  lng_bigpool *p = lng_bigpool_new();
+  lng_bigpool_bind(p);
+  size_t cap;
+  void *kept = lng_bigbuf_alloc(MIB, &cap);
+  void *out = lng_bigbuf_alloc(MIB, &cap);
+  lng_bigbuf_free(kept);
+  lng_bigpool_bind(NULL);
+  lng_bigpool_release(p);
+  memset(out, 1, MIB);
+  lng_bigbuf_free(out);
+  void *plain = lng_bigbuf_alloc(MIB, &cap);   /* unbound: malloc's */
+  cr_assert_not_null(plain);
+  lng_bigbuf_free(plain);
+}
+
+Test(rt_msg, big_message_across_the_pool_threshold, .timeout = 60) {
+  lng_bigpool *p = lng_bigpool_new();
+  lng_bigpool_bind(p);
+  static unsigned char chunk[4096];
+  for (int round = 0; round < 3; round++) {
+    lng_msg m;
+    lng_msg_init(&m);
+    /* grows from inline through malloc'd to pooled buffers */
+    for (size_t i = 0; i < 3 * LNG_BIGBUF_MIN / sizeof chunk; i++) {
+      memset(chunk, (int)(i & 0xff), sizeof chunk);
+      cr_assert_eq(lng_msg_append(&m, chunk, sizeof chunk), 0);
+    }
+    cr_assert_geq(m.u.x.cap, m.len);
+    for (size_t i = 0; i < m.len; i += sizeof chunk)
+      cr_assert_eq(m.u.x.bytes[i], (unsigned char)((i / sizeof chunk) & 0xff), "byte %zu", i);
+    lng_msg free_me;
+    lng_msg_move(&free_me, &m);
+    lng_msg_free(&free_me);
+  }
+  lng_bigpool_bind(NULL);
+  lng_bigpool_release(p);
+}
