@@ -13,6 +13,13 @@
  * re-enters it only through someone active (or, later, a timer or a C
  * thread), so the moment it drops to zero with goroutines still alive,
  * nothing can ever wake them.
+ *
+ * A goroutine that wakes another on its own worker and then parks (a
+ * channel hand-off) leaves `active` as it was, so that pair of updates is
+ * kept in the worker's `pend` instead of paying two atomic operations on a
+ * line every worker writes: the running goroutine's own unit stays in
+ * `active` until it parks or ends, which keeps `active` above zero while
+ * `pend` is owed, and the worker settles `pend` as soon as the run returns.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -74,6 +81,8 @@ typedef struct worker {
   unsigned tick;
   atomic_int busy;           /* running goroutines: set at the first after idling, cleared to idle */
   atomic_ullong runs;        /* goroutines run so far (written by the owner only) */
+  int inrun;                 /* owner only: a goroutine is running (see pend) */
+  long pend;                 /* owner only: wake-ups during this run not yet in active */
   unsigned long long seen;   /* the monitor's last look at runs */
 } worker;
 
@@ -349,16 +358,23 @@ static void enqueue(lng_sched *s, lng_g *g, int self) {
 
 void lng_sched_park(lng_sched *s, lng_g *g, const char *reason) {
   g->u.park.reason = reason;
+  worker *w = &s->w[g->worker];      /* (the calling thread's: g is running) */
+  if (w->pend > 0) {                 /* it hands its unit to one it woke */
+    w->pend--;
+    return;
+  }
   if (atomic_fetch_sub(&s->active, 1) == 1) check_dead(s);
 }
 
 void lng_sched_ready(lng_sched *s, lng_g *g, int self) {
-  atomic_fetch_add(&s->active, 1);
   worker *w = &s->w[g->worker];
   if (self == g->worker) {
+    if (w->inrun) w->pend++;
+    else atomic_fetch_add(&s->active, 1);
     gq_push(&w->runq, g);
     return;
   }
+  atomic_fetch_add(&s->active, 1);
   pthread_mutex_lock(&w->mu);
   gq_push(&w->inbox, g);
   atomic_store(&w->hasinbox, 1);
@@ -644,7 +660,13 @@ static void *worker_main(void *arg) {
       atomic_store(&w->busy, busy = 1);
       if (atomic_load(&s->monidle)) wake_monitor(s);
     }
+    w->inrun = 1;
     lng_runres r = s->ops->run(s->ud, w->index, g);
+    w->inrun = 0;
+    if (w->pend) {
+      atomic_fetch_add(&s->active, w->pend);
+      w->pend = 0;
+    }
     switch (r) {
       case LNG_RUN_YIELD: gq_push(&w->runq, g); break;
       case LNG_RUN_PARK: break;
