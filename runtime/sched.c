@@ -77,7 +77,10 @@ typedef struct worker {
   lng_g *gfree;              /* records to reuse, owner only (linked by next) */
   int ngfree;
   lng_g *all;                /* started goroutines, owner only */
-  atomic_llong nall;
+  /* Goroutines started and finished here so far: written by the owner
+     only (a release store, no read-modify-write), read by lng_sched_stats,
+     whose order of reads their being monotonic makes consistent. */
+  atomic_ullong nstarted, nfinished;
   unsigned tick;
   atomic_int busy;           /* running goroutines: set at the first after idling, cleared to idle */
   atomic_ullong runs;        /* goroutines run so far (written by the owner only) */
@@ -546,11 +549,20 @@ int lng_sched_timer_del(lng_sched *s, lng_timer *t) {
   return lng_timers_del(&s->timers, t);
 }
 
+/* +1 on a counter only its owner writes: no locked instruction, and the
+   release orders what came before (the goroutine's live++ at its spawn)
+   for a reader that sees the new value. */
+static inline void owner_bump(atomic_ullong *c) {
+  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+                        memory_order_release);
+}
+
 static void finish(worker *w, lng_g *g) {
   lng_sched *s = w->s;
   if (g->allprev) g->allprev->allnext = g->allnext; else w->all = g->allnext;
   if (g->allnext) g->allnext->allprev = g->allprev;
-  atomic_fetch_sub(&w->nall, 1);
+  /* before live drops: see lng_sched_stats */
+  owner_bump(&w->nfinished);
   s->ops->drop(s->ud, w->index, g);
   release(g);
   recycle(w, g);
@@ -648,7 +660,7 @@ static void *worker_main(void *arg) {
       g->allnext = w->all;
       if (w->all) w->all->allprev = g;
       w->all = g;
-      atomic_fetch_add(&w->nall, 1);
+      owner_bump(&w->nstarted);    /* after its spawn's live++ */
     } else {
       g->u.park.reason = NULL;     /* (a new one's record is not in its park layout yet) */
     }
@@ -820,7 +832,35 @@ int lng_sched_thread(lng_sched *s, int i, pthread_t *t) {
 }
 int64_t lng_sched_live(lng_sched *s) { return atomic_load(&s->live); }
 int64_t lng_sched_spawned(lng_sched *s) { return atomic_load(&s->spawned); }
-int64_t lng_sched_worker_count(lng_sched *s, int i) { return atomic_load(&s->w[i].nall); }
+
+int64_t lng_sched_worker_count(lng_sched *s, int i) {
+  int64_t st = (int64_t)atomic_load_explicit(&s->w[i].nstarted, memory_order_acquire);
+  int64_t fin = (int64_t)atomic_load_explicit(&s->w[i].nfinished, memory_order_acquire);
+  return st > fin ? st - fin : 0;
+}
+
+/* Every goroutine g moves its counters in this order, each step
+   happening before the next: live+1 (spawn), nstarted+1 on its worker,
+   nfinished+1 on that worker, live-1 (finish). Reading every nstarted,
+   then live, then every nfinished makes sum(per_worker) <= live: a
+   goroutine that per_worker[i] = nstarted - nfinished can count was
+   started before nstarted was read and not finished when nfinished was,
+   so its live+1 is seen and its live-1 is not; it is one of the `live`.
+   Goroutines that start and end between the two reads only lower
+   nstarted - nfinished (clamped at 0, which keeps the bound since the
+   count it undershoots is >= 0). The figures are then exact at rest, and
+   under churn per_worker may undercount but never exceeds live: no lock,
+   and the hot paths keep one plain store per start and per end. */
+int64_t lng_sched_stats(lng_sched *s, int64_t *per_worker) {
+  for (int i = 0; i < s->n; i++)
+    per_worker[i] = (int64_t)atomic_load_explicit(&s->w[i].nstarted, memory_order_acquire);
+  int64_t live = atomic_load(&s->live);
+  for (int i = 0; i < s->n; i++) {
+    int64_t fin = (int64_t)atomic_load_explicit(&s->w[i].nfinished, memory_order_acquire);
+    per_worker[i] = per_worker[i] > fin ? per_worker[i] - fin : 0;
+  }
+  return live;
+}
 
 void lng_sched_free(lng_sched *s) {
   if (!s) return;

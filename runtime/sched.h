@@ -102,5 +102,9 @@ int lng_sched_stopping(lng_sched *s);
 int64_t lng_sched_live(lng_sched *s);
 int64_t lng_sched_spawned(lng_sched *s);
 int64_t lng_sched_worker_count(lng_sched *s, int worker);  /* started, not finished, on that worker */
+/* The live count, and per_worker[0..n-1] filled with what
+   lng_sched_worker_count says, read so that their sum never exceeds the
+   live count returned, even while goroutines start and end. */
+int64_t lng_sched_stats(lng_sched *s, int64_t *per_worker);
 
 #endif

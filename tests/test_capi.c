@@ -135,6 +135,29 @@ static int l_spawn(lua_State *L) {
   return 1;
 }
 
+/* c_loaded_g(): checks, from C, that package.loaded._G is the running
+   goroutine's globals (not the shard's base) and agrees with _G read
+   through the base, as module code reads it. Spawned as go(c_loaded_g),
+   it runs in a goroutine that has no globals table until it asks. */
+static atomic_int loaded_g_checks;
+static int l_loaded_g(lua_State *L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  if (lua_getfield(L, -1, "_G") != LUA_TTABLE) return luaL_error(L, "package.loaded._G is no table");
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+  if (lua_rawequal(L, -1, -2)) return luaL_error(L, "package.loaded._G is the shard's base");
+  lua_pop(L, 1);
+  lua_getglobal(L, "_G");
+  if (!lua_rawequal(L, -1, -2)) return luaL_error(L, "_G ~= package.loaded._G");
+  lua_pop(L, 1);
+  lua_getfield(L, -1, "_G");
+  if (!lua_rawequal(L, -1, -2)) return luaL_error(L, "_G._G ~= _G");
+  lua_pop(L, 1);
+  lua_getfield(L, -2, "_G");
+  if (!lua_rawequal(L, -1, -2)) return luaL_error(L, "package.loaded._G changed");
+  atomic_fetch_add(&loaded_g_checks, 1);
+  return 0;
+}
+
 static void reg(lua_State *L, ctx *c, const char *name, lua_CFunction f) {
   lua_pushlightuserdata(L, c);
   lua_pushcclosure(L, f, 1);
@@ -163,6 +186,7 @@ static void hook(lua_State *L, int worker, void *ud) {
   reg(L, c, "c_recv", l_recv);
   reg(L, c, "c_send", l_send);
   reg(L, c, "c_spawn", l_spawn);
+  lua_register(L, "c_loaded_g", l_loaded_g);
   if (luaL_dostring(L, PRELOAD) != LUA_OK) atomic_store(&c->bad_ud, 1);
 }
 
@@ -586,6 +610,23 @@ Test(capi, on_shard_once_per_worker, .timeout = T_TIMEOUT) {
     cr_assert_eq(wait_for(rt, WAIT_SECS), LNG_OK, "%s", lng_message(rt));
     lng_destroy(rt);
     cr_assert_eq(atomic_load(&c.calls), n, "the hook ran again after lng_new");
+  }
+}
+
+/* package.loaded._G from C, in the main goroutine and in goroutines
+   whose function (a C function) gives them no globals table up front */
+Test(capi, loaded_g_is_the_goroutines_globals, .timeout = T_TIMEOUT) {
+  for (int i = 0; i < NCOUNTS; i++) {
+    ctx c;
+    lng_runtime *rt = new_rt(WORKER_COUNTS[i], 0, &c);
+    atomic_store(&loaded_g_checks, 0);
+    cr_assert_eq(add_code(rt,
+                          "c_loaded_g()\n"
+                          "for i = 1, 32 do go(c_loaded_g) end\n", "=main"), LNG_OK);
+    cr_assert_eq(lng_start(rt), LNG_OK);
+    cr_assert_eq(wait_for(rt, WAIT_SECS), LNG_OK, "%s", lng_message(rt));
+    lng_destroy(rt);
+    cr_assert_eq(atomic_load(&loaded_g_checks), 33);
   }
 }
 

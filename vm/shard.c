@@ -7,6 +7,11 @@
  * Code that runs with the base itself as _ENV (modules loaded by require)
  * reads and writes missing globals in the goroutine running it, so no
  * global ever depends on which worker a goroutine happened to land on.
+ *
+ * "_G" is therefore in neither the base nor package.loaded (both shared by
+ * every goroutine of the shard): base_index and loaded_index answer it with
+ * the running goroutine's globals, so _G, package.loaded._G and
+ * require "_G" agree in module code and in goroutines as in plain Lua.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -52,7 +57,7 @@ void lng_shard_pushenv(lua_State *L) {
   if (gv->envref == LUA_NOREF) {
     lua_createtable(L, 0, 1);
     lua_pushvalue(L, -1);
-    lua_setfield(L, -2, "_G");
+    lua_setfield(L, -2, LUA_GNAME);
     lua_rawgeti(L, LUA_REGISTRYINDEX, lng_shard_of(L)->envmt);
     lua_setmetatable(L, -2);
     gv->envref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -67,13 +72,35 @@ void lng_shard_peekenv(lua_State *L) {
   else lua_rawgeti(L, LUA_REGISTRYINDEX, gv->envref);
 }
 
-/* base.__index / base.__newindex: the running goroutine's own globals. */
+/* base.__index / base.__newindex: the running goroutine's own globals.
+   Upvalue 1 is the string "_G": asking for it is a use of the globals, so
+   it makes them if need be (other misses never do), and the answer is the
+   goroutine's own _G entry (nil after `_G = nil`, as in plain Lua). */
 static int base_index(lua_State *L) {
   lng_gvm *gv = lng_gor_current(L);
+  if (lua_rawequal(L, 2, lua_upvalueindex(1))) {
+    if (!gv) {                     /* the shard's own thread: the base is its _G */
+      lua_pushvalue(L, 1);
+      return 1;
+    }
+    lng_shard_pushenv(L);
+    lua_pushvalue(L, 2);
+    lua_rawget(L, -2);
+    return 1;
+  }
   if (!gv || gv->envref == LUA_NOREF) return 0;
   lua_rawgeti(L, LUA_REGISTRYINDEX, gv->envref);
   lua_pushvalue(L, 2);
   lua_rawget(L, -2);
+  return 1;
+}
+
+/* package.loaded.__index (upvalue 1: "_G"): require "_G" and
+   package.loaded._G are the running goroutine's globals table, whatever
+   its _G variable now holds, as plain Lua's stay the global table. */
+static int loaded_index(lua_State *L) {
+  if (!lua_rawequal(L, 2, lua_upvalueindex(1))) return 0;
+  lng_shard_pushenv(L);
   return 1;
 }
 
@@ -105,8 +132,8 @@ void lng_shard_materialize(lua_State *L, int idx) {
     }
   }
   lua_pop(L, 1);
-  lua_pushvalue(L, idx);
-  lua_setfield(L, idx, "_G");
+  /* _G is the table's own entry (set when it was made): the base has none,
+     and a goroutine that assigned _G keeps what it assigned */
   lua_pushnil(L);
   lua_setmetatable(L, idx);
 }
@@ -236,9 +263,23 @@ static int setup(lua_State *L) {
   lua_getfield(L, -1, "coroutine");
   lng_open_coroutine(L);
   lua_pop(L, 1);
+  /* _G: answered per goroutine (base_index, loaded_index), not stored in
+     these shared tables, where it would name the base */
+  lua_pushnil(L);
+  lua_setfield(L, -2, LUA_GNAME);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_pushnil(L);
+  lua_setfield(L, -2, LUA_GNAME);
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, LUA_GNAME);
+  lua_pushcclosure(L, loaded_index, 1);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
+  lua_pop(L, 1);
   /* the metatable of the base */
   lua_newtable(L);
-  lua_pushcfunction(L, base_index);
+  lua_pushliteral(L, LUA_GNAME);
+  lua_pushcclosure(L, base_index, 1);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, base_newindex);
   lua_setfield(L, -2, "__newindex");
