@@ -4,6 +4,7 @@
 #   make test       install what is missing, build, run every test
 #   make test-tsan  the same tests under ThreadSanitizer
 #   make test-asan  the same tests under AddressSanitizer + UBSan
+#   make test-clang the same tests built with clang (warnings are errors)
 #   make bench      the benchmark suite (see bench/README.md)
 
 CC      ?= cc
@@ -29,6 +30,10 @@ ifeq ($(VARIANT),tsan)
   # Code that Lua can jump over is built without entry/exit tracking (its
   # memory accesses are still checked); the scheduler keeps full stacks.
   LONGJMP_SAFE := --param=tsan-instrument-func-entry-exit=0
+else ifeq ($(VARIANT),clang)
+  B := build/clang
+  CC := clang
+  SAN := -O2
 else ifeq ($(VARIANT),asan)
   B := build/asan
   SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -O1
@@ -50,7 +55,7 @@ HOST_OBJ := $(HOST_SRC:%.c=$(B)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
 EMBED_OBJ := $(B)/obj/samples/embed/embed.o
 
-.PHONY: all run test test-tsan test-asan test-valgrind deps bench clean
+.PHONY: all run test test-tsan test-asan test-clang test-valgrind deps bench clean
 all: $(B)/lungo $(B)/liblungo.a $(B)/embed-sample
 
 $(B)/obj/%.o: %.c
@@ -101,6 +106,9 @@ test: deps
 # exits at once, as lua does, without joining workers that may still compute.
 test-tsan:
 	@$(MAKE) --no-print-directory VARIANT=tsan test SAN_ENV="TSAN_OPTIONS='halt_on_error=1 second_deadlock_stack=1 report_thread_leaks=0'"
+
+test-clang:
+	@$(MAKE) --no-print-directory VARIANT=clang test
 
 test-asan:
 	@$(MAKE) --no-print-directory VARIANT=asan test SAN_ENV="ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1"
