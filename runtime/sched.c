@@ -69,7 +69,7 @@ typedef struct worker {
   pthread_mutex_t freshmu;   /* the unstarted queue: a ring of fqcap slots */
   fslot *fq;
   size_t fqcap, fqhead, fqlen;
-  atomic_long nfresh;
+  atomic_long nfresh;        /* fqlen, for others to glance at: written under freshmu */
   atomic_uint freshsince;    /* born of fresh's head (valid while nfresh > 0) */
   uint32_t stamp;            /* under freshmu: the clock as of a recent spawn */
   unsigned nstamp;
@@ -346,7 +346,7 @@ static void enqueue(lng_sched *s, lng_g *g, int self) {
   }
   if (w->fqlen == 0) atomic_store_explicit(&w->freshsince, born, memory_order_relaxed);
   w->fq[(w->fqhead + w->fqlen++) % w->fqcap] = (fslot){ g, born };
-  atomic_fetch_add(&w->nfresh, 1);
+  atomic_store_explicit(&w->nfresh, (long)w->fqlen, memory_order_relaxed);
   pthread_mutex_unlock(&w->freshmu);
   atomic_fetch_add(&s->nfresh, 1);
   /* Someone asleep could start it: the owner when the spawn came from C,
@@ -442,7 +442,7 @@ static int take_fresh(worker *w, worker *v, long max) {
   if (max > STEAL_MAX) max = STEAL_MAX;
   pthread_mutex_lock(&v->freshmu);
   size_t got = fq_take(v, w->stolen, (size_t)max);
-  atomic_fetch_sub(&v->nfresh, (long)got);
+  atomic_store_explicit(&v->nfresh, (long)v->fqlen, memory_order_relaxed);
   pthread_mutex_unlock(&v->freshmu);
   atomic_fetch_sub(&w->s->nfresh, (long)got);
   for (size_t i = 0; i < got; i++) gq_push(&w->runq, w->stolen[i]);
@@ -454,7 +454,7 @@ static lng_g *pop_fresh(worker *w) {
   if (atomic_load_explicit(&w->nfresh, memory_order_relaxed) == 0) return NULL;
   lng_g *g = NULL;
   pthread_mutex_lock(&w->freshmu);
-  if (fq_take(w, &g, 1)) atomic_fetch_sub(&w->nfresh, 1);
+  if (fq_take(w, &g, 1)) atomic_store_explicit(&w->nfresh, (long)w->fqlen, memory_order_relaxed);
   pthread_mutex_unlock(&w->freshmu);
   if (g) atomic_fetch_sub(&w->s->nfresh, 1);
   return g;
