@@ -707,7 +707,7 @@ Test(copy, code_shared_by_messages_and_kept_by_them) {
   cr_assert_eq(lng_msg_nrefs(&m2), 1);
   cr_assert_eq(lng_msg_ref(&M, 0), lng_msg_ref(&m2, 0), "both messages name the same code object");
   cr_assert_eq(lng_msg_ref(&M, 0)->kind, LNG_OBJ_CODE);
-  cr_assert_lt(M.len, (size_t)LNG_MSG_INLINE, "the code is not in the bytes (%zu)", M.len);
+  cr_assert_lt(M.len, (size_t)LNG_MSG_INLINE, "the code is not in the bytes (%zu)", (size_t)M.len);
   /* the sender forgets the closure: its cache lets the code go, the
      messages still hold it */
   run(S, "F = nil collectgarbage() collectgarbage()");
