@@ -400,13 +400,25 @@ void lng_sched_disarm(lng_g *g) {
   g->cancelobj = NULL;
 }
 
-int lng_sched_abort(lng_sched *s, lng_g *g) {
-  int st = LNG_ABORT_ARMED;
-  if (!atomic_compare_exchange_strong(&g->abortstate, &st, LNG_ABORT_BUSY)) return 0;
+int lng_sched_abort(lng_sched *s, lng_g *g, atomic_int *request) {
+  (void)s;
+  for (;;) {
+    int st = LNG_ABORT_ARMED;
+    if (atomic_compare_exchange_strong(&g->abortstate, &st, LNG_ABORT_BUSY)) break;
+    if (st == LNG_ABORT_NONE) return 0;  /* not in an abortable wait: the request stays */
+    sched_yield();                       /* the other side is looking at g: it is quick */
+  }
+  /* The request is taken only while g's wait is held: one taken before by
+     someone else (g itself, once armed) must not abort the wait g is in
+     now, which may be a later one. */
+  if (!atomic_exchange(request, 0)) {
+    atomic_store(&g->abortstate, LNG_ABORT_ARMED);
+    return 0;
+  }
   int took = g->cancel(g);
   if (took) g->aborted = 1;
+  else atomic_store(request, 1);        /* the wait completed: g runs soon and finds the request */
   atomic_store(&g->abortstate, LNG_ABORT_NONE);
-  (void)s;
   return took;        /* the caller makes g runnable: lng_sched_ready */
 }
 

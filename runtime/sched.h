@@ -63,13 +63,18 @@ void lng_sched_spawnmsg(lng_sched *s, lng_g *g, lng_msg *m, int self);
 void lng_sched_park(lng_sched *s, lng_g *g, const char *reason);
 /* Abort support: the running g, queued as a waiter with g->cancel set,
    arms itself right before it yields; the worker disarms it before it
-   resumes it. lng_sched_abort, from any thread, takes a parked g back out
-   of its wait (g->cancel) and sets g->aborted; it returns 0 if g was not
-   parked in an abortable wait. On 1 the caller, having done what must
-   come first, makes g runnable with lng_sched_ready. */
+   resumes it. lng_sched_abort, from any thread (g itself included, once
+   armed), serves a pending request: *request, set to 1 by whoever asks,
+   is taken (set to 0) only together with g's wait, so that one request
+   aborts at most one wait. It takes a parked g back out of its wait
+   (g->cancel), sets g->aborted and returns 1. It returns 0, leaving the
+   request set, if g was not parked in an abortable wait or the wait had
+   just completed; 0 too if the request was already taken. On 1 the
+   caller, having done what must come first, makes g runnable with
+   lng_sched_ready. */
 void lng_sched_arm(lng_g *g);
 void lng_sched_disarm(lng_g *g);
-int lng_sched_abort(lng_sched *s, lng_g *g);
+int lng_sched_abort(lng_sched *s, lng_g *g, atomic_int *request);
 /* No goroutine running or runnable and no timer pending: only C can wake
    anyone now. */
 int lng_sched_quiet(lng_sched *s);

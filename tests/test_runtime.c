@@ -1469,6 +1469,55 @@ Test(rt_sched, free_never_started_and_parked, .timeout = 60) {
   lng_obj_unref(&c->obj);
 }
 
+/* lng_sched_abort serves a request (lng_interrupt's flag) only together
+   with the wait: a request already taken (by the goroutine itself, which
+   then went on to a later wait) must not abort that later wait. */
+static int fake_cancel_result, fake_cancel_calls;
+static int fake_cancel(lng_g *g) { (void)g; fake_cancel_calls++; return fake_cancel_result; }
+
+Test(rt_sched, abort_takes_the_request_with_the_wait, .timeout = 60) {
+  tvm *t = tvm_new(1);
+  lng_g *g = lng_sched_newg(t->s);
+  cr_assert_not_null(g);
+  atomic_int req;
+  atomic_init(&req, 1);
+  g->cancel = fake_cancel;
+  /* not armed (running, or a wait without cancel): nothing, the request stays */
+  cr_assert_eq(lng_sched_abort(t->s, g, &req), 0);
+  cr_assert_eq(atomic_load(&req), 1);
+  cr_assert_eq(fake_cancel_calls, 0);
+  /* armed, the request already taken: the wait stays armed, untouched */
+  lng_sched_arm(g);
+  atomic_store(&req, 0);
+  cr_assert_eq(lng_sched_abort(t->s, g, &req), 0);
+  cr_assert_eq(fake_cancel_calls, 0);
+  cr_assert_eq(atomic_load(&g->abortstate), LNG_ABORT_ARMED);
+  /* armed, but the wait completed meanwhile: the request stays for the resume */
+  atomic_store(&req, 1);
+  fake_cancel_result = 0;
+  cr_assert_eq(lng_sched_abort(t->s, g, &req), 0);
+  cr_assert_eq(fake_cancel_calls, 1);
+  cr_assert_eq(atomic_load(&req), 1);
+  cr_assert_eq(g->aborted, 0);
+  cr_assert_eq(atomic_load(&g->abortstate), LNG_ABORT_NONE);
+  /* armed and waiting: aborted once, the request taken */
+  lng_sched_arm(g);
+  fake_cancel_result = 1;
+  cr_assert_eq(lng_sched_abort(t->s, g, &req), 1);
+  cr_assert_eq(fake_cancel_calls, 2);
+  cr_assert_eq(atomic_load(&req), 0);
+  cr_assert_eq(g->aborted, 1);
+  /* a second request finds nothing to abort until the next wait is armed */
+  atomic_store(&req, 1);
+  cr_assert_eq(lng_sched_abort(t->s, g, &req), 0);
+  cr_assert_eq(fake_cancel_calls, 2);
+  cr_assert_eq(atomic_load(&req), 1);
+  lng_sched_disarm(g);
+  cr_assert_null(g->cancel);
+  lng_sched_freeg(g);
+  tvm_free(t);
+}
+
 /* lng_sched_fail: the first outcome wins. */
 static lng_runres g_fail_then_park(tvm *t, int worker, lng_g *g, gst *st) {
   G_BEGIN;

@@ -51,9 +51,11 @@ int lng_gor_park(lua_State *L, const char *reason, lua_KContext ctx, lua_KFuncti
   if (sh->current->flags & LNG_G_MAIN) lng_sched_arm(sh->current);
   lng_sched_park(sh->rt->sched, sh->current, reason);
   /* An interrupt that came while this wait was being set up found nothing
-     to abort yet: take it now (lng_interrupt sets the flag first). */
-  if ((sh->current->flags & LNG_G_MAIN) && atomic_exchange(&sh->rt->interrupt, 0) &&
-      lng_sched_abort(sh->rt->sched, sh->current))
+     to abort yet: serve it now (lng_interrupt sets the flag first). The
+     flag is taken inside lng_sched_abort, with the wait: taken here first,
+     a late lng_interrupt would abort the next wait as well. */
+  if ((sh->current->flags & LNG_G_MAIN) && atomic_load(&sh->rt->interrupt) &&
+      lng_sched_abort(sh->rt->sched, sh->current, &sh->rt->interrupt))
     lng_sched_ready(sh->rt->sched, sh->current, sh->index);
   return lua_yieldk(L, 0, ctx, k);
 }

@@ -96,15 +96,13 @@ void lng_interrupt_worker(lng_runtime *rt, int worker) {
 int lng_interrupt(lng_runtime *rt) {
   if (!rt || !rt->started) return LNG_ERRMISUSE;
   /* The flag first: main, entering a wait right now, checks it once armed.
-     Blocked: take it out of its wait. Running: the signal. */
+     Blocked: take it out of its wait (lng_sched_abort clears the flag, and
+     only if main did not take it first: main may have served it itself and
+     gone on to its next wait meanwhile). Running: the signal. */
   atomic_store(&rt->interrupt, 1);
   pthread_mutex_lock(&rt->mainmu);
-  int done = rt->maing && lng_sched_abort(rt->sched, rt->maing);
-  if (done) {
-    /* consumed before main can run again, or its hook would raise twice */
-    atomic_store(&rt->interrupt, 0);
-    lng_sched_ready(rt->sched, rt->maing, -1);
-  }
+  int done = rt->maing && lng_sched_abort(rt->sched, rt->maing, &rt->interrupt);
+  if (done) lng_sched_ready(rt->sched, rt->maing, -1);
   pthread_mutex_unlock(&rt->mainmu);
   if (done) return LNG_OK;
   int w = atomic_load(&rt->mainworker);
