@@ -306,9 +306,10 @@ static int wait_answer(repl *r, long seq) {
       lng_interrupt(r->rt);
       interrupted = now();
     } else if (interrupted >= 0 && now() - interrupted > RETRY) {
-      /* The interrupt is lost when the main goroutine is queued rather than
-         running at that moment (after go.yield, or just woken): again,
-         until the statement answers. */
+      /* An interrupt stays pending until main takes it (when it runs
+         Lua, parks or is resumed), so this is only a safety net: say it
+         again, in case the signal reached the worker where Lua could not
+         stop (inside a long C call). */
       lng_interrupt(r->rt);
       interrupted = now();
     }
