@@ -388,7 +388,9 @@ static lng_runres gor_run(void *ud, int worker, lng_g *g) {
   }
   lng_interrupt_bind(sh);
   atomic_store_explicit(&sh->preempt, 0, memory_order_relaxed);   /* meant for the one before */
-  if (g->flags & LNG_G_MAIN) atomic_store(&rt->mainworker, worker);
+  /* (main never moves: stored once, not with a fence per resume) */
+  if ((g->flags & LNG_G_MAIN) && atomic_load_explicit(&rt->mainworker, memory_order_relaxed) != worker)
+    atomic_store(&rt->mainworker, worker);
   sh->current = g;
   sh->running = gv->co;
   if (g->flags & LNG_G_MAIN) lng_interrupt_resume(rt, gv);
