@@ -65,13 +65,6 @@ static int yield_done(lua_State *L, int status, lua_KContext ctx) {
   return 0;
 }
 
-int lng_gor_aborted(lua_State *L) {
-  lng_g *g = lng_shard_of(L)->current;
-  if (!g || !g->aborted) return 0;
-  g->aborted = 0;
-  return 1;
-}
-
 int lng_gor_yield(lua_State *L) {
   if (!lng_gor_canblock(L)) return 0;    /* nowhere to yield to: a no-op, like Gosched in a lock */
   lng_gor_current(L)->pending = LNG_PEND_YIELD;

@@ -140,7 +140,12 @@ int lng_gor_cannotblock(lua_State *L, const char *op);
 int lng_gor_yield(lua_State *L);               /* go.yield() */
 /* In a continuation: whether the wait was aborted (then the operation
    did not happen, and the binding raises lng_gor_abortmsg). */
-int lng_gor_aborted(lua_State *L);
+static inline int lng_gor_aborted(lua_State *L) {   /* (every resume asks) */
+  lng_g *g = lng_shard_of(L)->current;
+  if (!g || !g->aborted) return 0;
+  g->aborted = 0;
+  return 1;
+}
 #define LNG_ABORT_MSG "interrupted!"
 
 int lng_gor_exit(lua_State *L, int code);      /* os.exit() */
