@@ -60,7 +60,9 @@ static int send_cont(lua_State *L, int status, lua_KContext ctx) {
    channel rarely makes anyone wait: there the operation is tried first and
    the waiter (which asks Lua whether the caller may suspend) is made only
    when needed, at the cost of taking the lock twice in the rare case. */
-#define FIRST_WAITER(c, sh) ((c)->cap ? NULL : prepare_waiter(L, sh))
+static lng_waiter *first_waiter(lua_State *L, lng_chan *c, lng_shard *sh) {
+  return c->cap ? NULL : prepare_waiter(L, sh);
+}
 
 static int chan_send(lua_State *L) {
   lng_shard *sh = lng_shard_of(L);
@@ -84,7 +86,7 @@ static int chan_send(lua_State *L) {
     lng_msg_free(&m);
     return lua_error(L);
   }
-  lng_waiter *w = FIRST_WAITER(c, sh);
+  lng_waiter *w = first_waiter(L, c, sh);
   int r = lng_chan_send(c, &m, w, sh->index);
   if (r == LNG_CHAN_WOULDBLOCK && !w && (w = prepare_waiter(L, sh)))
     r = lng_chan_send(c, &m, w, sh->index);
@@ -143,7 +145,7 @@ static int recv_cont(lua_State *L, int status, lua_KContext mode) {
 static int recv_common(lua_State *L, lua_KContext mode) {
   lng_shard *sh = lng_shard_of(L);
   lng_chan *c = (lng_chan *)lng_proxy_check(L, &sh->proxies, 1, LNG_OBJ_CHAN, "channel");
-  lng_waiter *w = FIRST_WAITER(c, sh);
+  lng_waiter *w = first_waiter(L, c, sh);
   lng_msg local, *out = w ? w->slot : &local;
   lng_msg_init(&local);
   int r = lng_chan_recv(c, out, w, sh->index);
