@@ -1110,6 +1110,14 @@ int lng_copy_put_scalar (lng_msg *m, const lng_scalar *v) {
   return lng_msg_append(m, buf, (size_t)(p - buf));
 }
 
+/* Copies n raw bytes at *p (before end) into dst and steps over them. */
+static int takeraw (const unsigned char **p, const unsigned char *end, void *dst, size_t n) {
+  if ((size_t)(end - *p) < n) return -1;
+  memcpy(dst, *p, n);
+  *p += n;
+  return 0;
+}
+
 int lng_copy_get_scalar (const lng_msg *m, size_t *pos, lng_scalar *v) {
   const unsigned char *b = lng_msg_cbytes(m), *p = b + *pos, *end = b + m->len;
   lua_Unsigned u = 0;
@@ -1133,18 +1141,14 @@ int lng_copy_get_scalar (const lng_msg *m, size_t *pos, lng_scalar *v) {
       break;
     case T_I64: {
       lua_Integer i;
-      if ((size_t)(end - p) < sizeof i) return -1;
-      memcpy(&i, p, sizeof i);
-      p += sizeof i;
+      if (takeraw(&p, end, &i, sizeof i) != 0) return -1;
       v->type = LNG_SCALAR_INTEGER;
       v->i = (long long)i;
       break;
     }
     case T_FLT: {
       lua_Number n;
-      if ((size_t)(end - p) < sizeof n) return -1;
-      memcpy(&n, p, sizeof n);
-      p += sizeof n;
+      if (takeraw(&p, end, &n, sizeof n) != 0) return -1;
       v->type = LNG_SCALAR_NUMBER;
       v->n = (double)n;
       break;
