@@ -28,7 +28,9 @@ ROWS=$TMP/rows
 variants() {
   case $1 in
     spawn30k)  echo "spawn30k|spawn30k|30000|spawn_ms:ms rss_kb_per_g:KB sys_kb_per_g:KB"
-               echo "spawn1M|spawn30k|1000000|spawn_ms:ms rss_kb_per_g:KB" ;;
+               echo "spawn1M|spawn30k|1000000|spawn_ms:ms rss_kb_per_g:KB"
+               echo "spawn closure|spawn30k|30000 closure|spawn_ms:ms rss_kb_per_g:KB sys_kb_per_g:KB"
+               echo "spawn1M closure|spawn30k|1000000 closure|rss_kb_per_g:KB" ;;
     pingpong)  echo "pingpong|pingpong|2000000|ns_per_roundtrip:ns" ;;
     ring)      echo "ring|ring|10000000|ns_per_hop:ns" ;;
     sieve)     echo "sieve|sieve|3000|total_ms:ms" ;;

@@ -2,11 +2,15 @@
 -- on a channel that is never sent on; report resident memory per parked
 -- goroutine and the time to spawn and park them all. Then the channel is
 -- closed and every goroutine is waited for (clean shutdown).
--- Usage: lungo bench/spawn30k.lua [N=30000]
+-- Usage: lungo bench/spawn30k.lua [N=30000] [closure]
+-- With "closure", each goroutine runs a new closure over the three objects
+-- (`go(function() ... end)` in the loop, the common way to write it)
+-- instead of one function given them as arguments.
 -- Same keys as the Go reference: rss_kb_per_g is VmRSS growth / N in KB;
 -- sys_kb_per_g is the growth of go.stats().memory (bytes the Lua states
 -- hold) / N in KB.
 local n = tonumber(arg and arg[1]) or 30000
+local closure = arg and arg[2] == "closure"
 
 local function rss_kb()
   local f = io.open("/proc/self/status")
@@ -29,7 +33,17 @@ local function parked(st, bl, ex)
   bl:recv()
   ex:done()
 end
-for _ = 1, n do go(parked, started, block, exited) end
+if closure then
+  for _ = 1, n do
+    go(function()
+      started:done()
+      block:recv()
+      exited:done()
+    end)
+  end
+else
+  for _ = 1, n do go(parked, started, block, exited) end
+end
 started:wait()
 local el = go.now() - t0
 local mem1 = go.stats().memory

@@ -731,3 +731,33 @@ Test(copy, code_index_out_of_range_is_corrupt) {
   cr_assert_eq(lng_copy_decode(R, &M, 0), -1);
   cr_assert_str_eq(lua_tostring(R, -1), "cannot decode value: corrupt message");
 }
+
+/* A loop spawning `go(function() ... end)` makes a new closure of one
+   function each time: every message names one code object, which the
+   sender keeps once, not once per closure. */
+Test(copy, fresh_closures_of_one_function_share_code) {
+  run(S, "local up = 7 MK = function() return function() return up end end");
+  lng_msg m2;
+  lng_msg_init(&m2);
+  run(S, "return MK()");
+  cr_assert_eq(lng_copy_encode(S, -1, 1, 0, 1, &M), 0, "%s", lua_tostring(S, -1));
+  lua_pop(S, 1);
+  run(S, "return MK()");
+  cr_assert_eq(lng_copy_encode(S, -1, 1, 0, 1, &m2), 0, "%s", lua_tostring(S, -1));
+  lua_pop(S, 1);
+  cr_assert_eq(lng_msg_nrefs(&M), 1);
+  cr_assert_eq(lng_msg_nrefs(&m2), 1);
+  cr_assert_eq(lng_msg_ref(&M, 0), lng_msg_ref(&m2, 0), "two closures of one function name one code object");
+  /* a different function is a different object */
+  lng_msg m3;
+  lng_msg_init(&m3);
+  run(S, "return function() return 8 end");
+  cr_assert_eq(lng_copy_encode(S, -1, 1, 0, 1, &m3), 0, "%s", lua_tostring(S, -1));
+  lua_pop(S, 1);
+  cr_assert_neq(lng_msg_ref(&m3, 0), lng_msg_ref(&M, 0));
+  cr_assert_eq(lng_copy_decode(R, &m2, 0), 1);
+  lua_setglobal(R, "G");
+  check("return G() == 7");
+  lng_msg_free(&m2);
+  lng_msg_free(&m3);
+}

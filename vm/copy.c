@@ -373,12 +373,14 @@ static int writer (lua_State *L, const void *p, size_t sz, void *ud) {
 /* Per-state caches, so that spawning the same function again and again
    neither dumps nor loads its code each time:
    registry[&DUMPS] = {closure -> its lua_dump}, weak keys (sender side);
+   registry[&CODES] = {hash of a dump -> its holder}, weak values (sender
+   side), so closures of one function share one dump;
    registry[&PROTOS] = {hash -> loaded closure, ~hash -> dump} (receiver
    side), for functions without upvalues only: such a closure holds
    nothing a goroutine could change, so one can serve every copy. Keyed
    by a hash of the code, so a lookup allocates nothing; the dump kept
    beside it confirms a hit. Emptied when it holds PROTOS_MAX entries. */
-static const char DUMPS = 'd', PROTOS = 'p', PROTOS_N = 'n';
+static const char DUMPS = 'd', CODES = 'o', PROTOS = 'p', PROTOS_N = 'n';
 /* registry[&FACTORIES] = {hash -> factory (or false: cannot), ~hash ->
    dump}, for functions with upvalues (factory.c); same limit. */
 static const char FACTORIES = 'f', FACTORIES_N = 'm';
@@ -434,8 +436,29 @@ static int code_gc (lua_State *L) {
   return 0;
 }
 
+/* Pushes a new holder of code, with the holders' metatable. */
+static lng_code **newholder (lua_State *L) {
+  lng_code **h = lua_newuserdatauv(L, sizeof *h, 0);
+  *h = NULL;
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &CODEMT) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, code_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &CODEMT);
+  }
+  lua_setmetatable(L, -2);
+  return h;
+}
+
 /* Adds to the message a reference to the code of the function at f
-   (absolute index) and writes its index. */
+   (absolute index) and writes its index.
+   A loop that spawns `go(function() ... end)` makes a new closure of one
+   function each time: the closure misses DUMPS, but its dump is found in
+   CODES by content, so all those closures share one code object (one
+   holder, no malloc) instead of one each, which a parked goroutine's
+   share of memory used to include until the collector came by. */
 static int dumpcode (Encoder *e, int f) {
   lua_State *L = e->L;
   lng_code *code;
@@ -446,38 +469,47 @@ static int dumpcode (Encoder *e, int f) {
     lua_pop(L, 2);
   } else {
     lua_pop(L, 1);
-    /* the holder first: after the malloc below nothing may raise */
-    lng_code **h = lua_newuserdatauv(L, sizeof *h, 0);
-    *h = NULL;
-    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &CODEMT) != LUA_TTABLE) {
-      lua_pop(L, 1);
-      lua_createtable(L, 0, 1);
-      lua_pushcfunction(L, code_gc);
-      lua_setfield(L, -2, "__gc");
-      lua_pushvalue(L, -1);
-      lua_rawsetp(L, LUA_REGISTRYINDEX, &CODEMT);
-    }
-    lua_setmetatable(L, -2);
+    getcache(L, &CODES, "v");                 /* DUMPS CODES */
+    lng_code **h = newholder(L);              /* before the malloc: nothing may raise after it */
     lng_msg tmp;
     lng_msg_init(&tmp);
     lua_pushvalue(L, f);
     int r = lua_dump(L, writer, &tmp, 0);   /* keep debug info: file:line */
     lua_pop(L, 1);
-    code = r == 0 ? malloc(sizeof *code + tmp.len) : NULL;
-    if (!code) {
+    if (r != 0) {
       lng_msg_free(&tmp);
-      lua_pop(L, 2);
+      lua_pop(L, 3);
       return nomem(e);
     }
-    lng_obj_init(&code->obj, LNG_OBJ_CODE, code_destroy);
-    code->len = tmp.len;
-    memcpy(code->bytes, lng_msg_cbytes(&tmp), tmp.len);
+    lua_Integer hash = codehash((const char *)lng_msg_cbytes(&tmp), tmp.len);
+    code = NULL;
+    if (lua_rawgeti(L, -2, hash) == LUA_TUSERDATA) {
+      lng_code *c = *(lng_code **)lua_touserdata(L, -1);
+      if (c && c->len == tmp.len && memcmp(c->bytes, lng_msg_cbytes(&tmp), tmp.len) == 0) {
+        code = c;
+        lua_replace(L, -2);                   /* DUMPS CODES holder */
+      }
+    }
+    if (!code) {
+      lua_pop(L, 1);
+      code = malloc(sizeof *code + tmp.len);
+      if (!code) {
+        lng_msg_free(&tmp);
+        lua_pop(L, 3);
+        return nomem(e);
+      }
+      lng_obj_init(&code->obj, LNG_OBJ_CODE, code_destroy);
+      code->len = tmp.len;
+      memcpy(code->bytes, lng_msg_cbytes(&tmp), tmp.len);
+      *h = code;
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, -3, hash);
+    }
     lng_msg_free(&tmp);
-    *h = code;
-    lua_pushvalue(L, f);
+    lua_pushvalue(L, f);                      /* DUMPS CODES holder f */
     lua_insert(L, -2);
-    lua_rawset(L, -3);
-    lua_pop(L, 1);
+    lua_rawset(L, -4);
+    lua_pop(L, 2);
   }
   int r = lng_msg_addref(e->m, lng_obj_ref(&code->obj));
   if (r < 0) {
