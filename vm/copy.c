@@ -843,8 +843,9 @@ static int cacheget (lua_State *L, const char *key, lua_Integer h, const char *c
 }
 
 /* A new closure of a function with upvalues through its shard's factory
-   (made once per function); pushes it and returns 1, or returns 0 when the
-   caller must load the code itself. */
+   (made once per function); pushes it and returns 1, returns 0 when the
+   caller must load the code itself, or -1 (pushing nothing) when the stack
+   has no room for the factory's arguments. */
 static int makeclosure (lua_State *L, const char *code, size_t n, int nups) {
   lua_Integer h = codehash(code, n);
   int t = cacheget(L, &FACTORIES, h, code, n);
@@ -858,6 +859,12 @@ static int makeclosure (lua_State *L, const char *code, size_t n, int nups) {
     }
     lua_pushvalue(L, -1);
     cacheput(L, &FACTORIES, &FACTORIES_N, h, code, n);
+  }
+  /* The factory takes one argument per upvalue: up to 200 values, far
+     more than the slots the decoder reserves per level (LEVEL_SLOTS). */
+  if (!lua_checkstack(L, nups)) {
+    lua_pop(L, 1);
+    return -1;
   }
   for (int i = 0; i < nups; i++) lua_pushnil(L);
   lua_call(L, nups, 1);
@@ -884,9 +891,16 @@ static int decfunc (Decoder *d, int depth) {
   const char *code = c.p;            /* the reader consumes c */
   size_t codelen = c.n;
   lua_Integer h = 0;
-  if (nups > 0 && makeclosure(L, code, codelen, nups)) {
-    f = lua_gettop(L);
-    goto loaded;
+  if (nups > 0) {
+    int r = makeclosure(L, code, codelen, nups);
+    if (r < 0) {
+      lua_pushfstring(L, STACKMSG " (a function with %d upvalues)", nups);
+      return -1;
+    }
+    if (r > 0) {
+      f = lua_gettop(L);
+      goto loaded;
+    }
   }
   if (nups == 0) {                   /* shareable: look in the cache first */
     int top = lua_gettop(L);
