@@ -1059,9 +1059,10 @@ int lng_copy_decode (lua_State *L, const lng_msg *m, int env) {
   lua_pushnil(L);   /* slot for the id table */
   d.ids = base + 1;
   while (d.p < d.end) {
-    if (!lua_checkstack(L, LEVEL_SLOTS)) {
+    if (!lua_checkstack(L, LEVEL_SLOTS)) {   /* a message of more values than a stack holds */
+      int got = lua_gettop(L) - base - 1;
       lua_settop(L, base);
-      lua_pushliteral(L, STACKMSG);
+      lua_pushfstring(L, STACKMSG " (at value %d)", got + 1);
       return -1;
     }
     if (decvalue(&d, 0)) {
