@@ -761,3 +761,65 @@ Test(copy, fresh_closures_of_one_function_share_code) {
   lng_msg_free(&m2);
   lng_msg_free(&m3);
 }
+
+/* ------------------------------------------------- stack limits */
+
+/* A function with n upvalues (n <= 255; Lua allows 200 locals a function,
+   so beyond that they come from two levels) holding 1..n, returning their
+   sum. */
+static const char *manyups (int n) {
+  static char src[8192];
+  size_t k = 0;
+  int outer = n < 200 ? n : 200;
+  for (int i = 1; i <= n; i++) {
+    if (i == outer + 1) k += (size_t)snprintf(src + k, sizeof src - k, " return (function()");
+    k += (size_t)snprintf(src + k, sizeof src - k, " local u%d = %d", i, i);
+  }
+  k += (size_t)snprintf(src + k, sizeof src - k, " return function() return 0");
+  for (int i = 1; i <= n; i++) k += (size_t)snprintf(src + k, sizeof src - k, " + u%d", i);
+  k += (size_t)snprintf(src + k, sizeof src - k, " end");
+  if (n > outer) snprintf(src + k, sizeof src - k, " end)()");
+  cr_assert_lt(k, sizeof src - 16);
+  return src;
+}
+
+/* The receiver makes a closure with one stack slot per upvalue: decoded
+   onto a stack with little room (a fresh thread's), again and again, each
+   must stay within the stack and leave the state working. */
+Test(copy, many_upvalues_onto_a_small_stack) {
+  static const int ns[] = {1, 20, 40, 100, 200, 255};
+  for (size_t j = 0; j < sizeof ns / sizeof ns[0]; j++) {
+    int n = ns[j];
+    lng_msg_free(&M);
+    lng_msg_init(&M);
+    run(S, manyups(n));
+    cr_assert_eq(lng_copy_encode(S, -1, 1, 0, 1, &M), 0, "%s", lua_tostring(S, -1));
+    lua_settop(S, 0);
+    for (int r = 0; r < 4; r++) {
+      lua_State *T = lua_newthread(R);
+      cr_assert_eq(lng_copy_decode(T, &M, 0), 1, "%d upvalues: %s", n, lua_tostring(T, -1));
+      cr_assert_eq(lua_gettop(T), 1);
+      cr_assert_eq(lua_pcall(T, 0, 1, 0), LUA_OK, "%s", lua_tostring(T, -1));
+      cr_assert_eq(lua_tointeger(T, -1), (lua_Integer)n * (n + 1) / 2, "%d upvalues", n);
+      lua_pop(R, 1);
+      lua_gc(R, LUA_GCCOLLECT);
+    }
+  }
+  check("return x == 42 and type(print) == 'function'");
+}
+
+/* A message of more values than a Lua stack can hold (LUAI_MAXSTACK is a
+   million slots) fails with an error naming the value, the stack as it was
+   plus the message. */
+Test(copy, more_values_than_a_stack_holds) {
+  lng_scalar v = { .type = LNG_SCALAR_INTEGER, .i = 7 };
+  for (int i = 0; i < 1100000; i++) cr_assert_eq(lng_copy_put_scalar(&M, &v), 0);
+  lua_State *T = lua_newthread(R);
+  lua_pushinteger(T, 1);
+  cr_assert_eq(lng_copy_decode(T, &M, 0), -1);
+  cr_assert_eq(lua_gettop(T), 2, "only the message is left");
+  const char *e = lua_tostring(T, -1);
+  cr_assert(e && startswith(e, "cannot copy value: stack overflow (at value "), "%s", e);
+  cr_assert_eq(lua_tointeger(T, 1), 1);
+  lua_pop(R, 1);
+}

@@ -9,10 +9,11 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-/* AddressSanitizer can only check blocks that come from malloc: under it
-   every block does, so that it keeps finding Lua's (and the bindings')
-   overflows and uses after free. -DLNG_ALLOC_SLAB=0 does the same for
-   other checkers, valgrind's memcheck for one. */
+/* Memory checkers see a block's bounds only if it comes from malloc: an
+   overflow from one small block into the next stays inside a chunk, where
+   neither AddressSanitizer nor valgrind's memcheck can tell. Built with
+   -DLNG_ALLOC_SLAB=0 every block comes from malloc (the Makefile's asan
+   and valgrind variants build so); under ASan that is also the default. */
 #ifndef LNG_ALLOC_SLAB
 #  if defined(__SANITIZE_ADDRESS__)
 #    define LNG_ALLOC_SLAB 0

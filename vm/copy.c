@@ -875,8 +875,9 @@ static int cacheget (lua_State *L, const char *key, lua_Integer h, const char *c
 }
 
 /* A new closure of a function with upvalues through its shard's factory
-   (made once per function); pushes it and returns 1, or returns 0 when the
-   caller must load the code itself. */
+   (made once per function); pushes it and returns 1, returns 0 when the
+   caller must load the code itself, or -1 (pushing nothing) when the stack
+   has no room for the factory's arguments. */
 static int makeclosure (lua_State *L, const char *code, size_t n, int nups) {
   lua_Integer h = codehash(code, n);
   int t = cacheget(L, &FACTORIES, h, code, n);
@@ -890,6 +891,12 @@ static int makeclosure (lua_State *L, const char *code, size_t n, int nups) {
     }
     lua_pushvalue(L, -1);
     cacheput(L, &FACTORIES, &FACTORIES_N, h, code, n);
+  }
+  /* The factory takes one argument per upvalue: up to 200 values, far
+     more than the slots the decoder reserves per level (LEVEL_SLOTS). */
+  if (!lua_checkstack(L, nups)) {
+    lua_pop(L, 1);
+    return -1;
   }
   for (int i = 0; i < nups; i++) lua_pushnil(L);
   lua_call(L, nups, 1);
@@ -916,9 +923,16 @@ static int decfunc (Decoder *d, int depth) {
   const char *code = c.p;            /* the reader consumes c */
   size_t codelen = c.n;
   lua_Integer h = 0;
-  if (nups > 0 && makeclosure(L, code, codelen, nups)) {
-    f = lua_gettop(L);
-    goto loaded;
+  if (nups > 0) {
+    int r = makeclosure(L, code, codelen, nups);
+    if (r < 0) {
+      lua_pushfstring(L, STACKMSG " (a function with %d upvalues)", nups);
+      return -1;
+    }
+    if (r > 0) {
+      f = lua_gettop(L);
+      goto loaded;
+    }
   }
   if (nups == 0) {                   /* shareable: look in the cache first */
     int top = lua_gettop(L);
@@ -1077,9 +1091,10 @@ int lng_copy_decode (lua_State *L, const lng_msg *m, int env) {
   lua_pushnil(L);   /* slot for the id table */
   d.ids = base + 1;
   while (d.p < d.end) {
-    if (!lua_checkstack(L, LEVEL_SLOTS)) {
+    if (!lua_checkstack(L, LEVEL_SLOTS)) {   /* a message of more values than a stack holds */
+      int got = lua_gettop(L) - base - 1;
       lua_settop(L, base);
-      lua_pushliteral(L, STACKMSG);
+      lua_pushfstring(L, STACKMSG " (at value %d)", got + 1);
       return -1;
     }
     if (decvalue(&d, 0)) {
