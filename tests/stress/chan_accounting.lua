@@ -105,7 +105,7 @@ local function run(cap, NP, NC, M, seed)
   end
 end
 
-local shapes = {{1, 1, 3000}, {1, 8, 2000}, {8, 1, 300}, {8, 8, 300}, {32, 32, 60}, {3, 50, 400}}
+local shapes = {{1, 1, 8000}, {1, 8, 5000}, {8, 1, 800}, {8, 8, 800}, {32, 32, 150}, {3, 50, 1000}}
 local round = 0
 for _, cap in ipairs({0, 1, 7, 128}) do
   for _, s in ipairs(shapes) do

@@ -155,7 +155,7 @@ local function waitgroup_round(seed, NW, NT)
   if wg:count() ~= 0 then fail("waitgroup count %d after all done", wg:count()) end
 end
 
-for k = 1, 6 do
+for k = 1, 15 do
   local seed = SEED * 100 + k
   mutex_round(seed, 40, 60)
   handoff_round(60)

@@ -9,7 +9,7 @@
  * the copier fuzzer builds); what it asserts does not depend on the
  * schedule. The seed is LUNGO_STRESS_SEED when set, else a fixed one, and
  * every failure message names it, so a failure reruns with
- *   LUNGO_STRESS_SEED=N build/lungo-stress --filter 'stress/*'
+ *   LUNGO_STRESS_SEED=N make test-stress
  * or `build/lungo tests/stress/NAME.lua W N`.
  *
  * A leading comment "-- mem-limit: BYTES" runs the script with
@@ -17,7 +17,7 @@
  *
  * The tests after the scripts run out of memory on purpose: under
  * cfg.mem_limit through the C API, and in the lungo command under
- * `ulimit -v` (tests/stress/oom/*.lua), checking that the failure is
+ * `ulimit -v` (the scripts in tests/stress/oom/), checking that the failure is
  * caught (pcall) or reported ("not enough memory", status 1), never a
  * crash, while other goroutines keep running.
  */
@@ -245,9 +245,10 @@ static void run_limited(const char *script, int workers, long kb, proc_result *r
   fclose(err);
 }
 
-/* Enough address space for the binary, its worker stacks and a little
-   heap; the scripts ask for far more. */
-#define ULIMIT_KB 250000L
+/* Address space for the binary, four workers' 8 MB stacks (lungo -W 4
+   starts in about 40 MB) and some 40 MB of heap; the scripts ask for far
+   more. Filling memory is slow on a virtual machine, so not much more. */
+#define ULIMIT_KB 80000L
 
 Test(oom, ulimit_caught_others_keep_running, .timeout = STRESS_TIMEOUT) {
 #ifdef STRESS_SANITIZED

@@ -8,6 +8,6 @@ for _ = 1, 8 do
 end
 go(function()
   local t = {}
-  for i = 1, 1e9 do t[i] = string.rep("x", 100000) .. i end
+  for i = 1, 1e9 do t[i] = string.rep("x", 1 << 20) .. i end
 end)
 while true do ch:send(0) end
