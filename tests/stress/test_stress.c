@@ -212,13 +212,17 @@ static void read_all(int fd, char *buf, size_t cap) {
 }
 
 /* Runs `sh -c 'ulimit -v KB; exec "$0" -W W SCRIPT'` with the lungo
-   binary; stdout and stderr go to temporary files (no pipe to deadlock on). */
+   binary; stdout and stderr go to temporary files (no pipe to deadlock on).
+   MALLOC_ARENA_MAX=1: glibc reserves 64 MB of address space for each
+   thread's malloc arena on its first malloc; whether a worker does so
+   before the next worker's stack is mapped is a race, which would make
+   thread creation under the limit fail now and then. */
 static void run_limited(const char *script, int workers, long kb, proc_result *r) {
   const char *bin = getenv("LUNGO_BIN");
   char cmd[256], wbuf[16];
   memset(r, 0, sizeof *r);
   cr_assert(bin && *bin, "LUNGO_BIN must name the lungo binary (make test-stress sets it)");
-  snprintf(cmd, sizeof cmd, "ulimit -v %ld && exec \"$0\" -W \"$1\" \"$2\"", kb);
+  snprintf(cmd, sizeof cmd, "ulimit -v %ld && export MALLOC_ARENA_MAX=1 && exec \"$0\" -W \"$1\" \"$2\"", kb);
   snprintf(wbuf, sizeof wbuf, "%d", workers);
   FILE *out = tmpfile(), *err = tmpfile();
   cr_assert(out && err, "tmpfile: %s", strerror(errno));
