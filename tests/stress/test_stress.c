@@ -151,9 +151,11 @@ ParameterizedTest(stress_case *c, stress, scripts, .timeout = STRESS_TIMEOUT) {
   lng_destroy(rt);
   cr_assert(rc == LNG_OK && last_message && last_message[0] == '\0',
             "%s [workers=%d seed=%lld]: %s gave %s (%d)\n"
-            "rerun: LUNGO_STRESS_SEED=%lld build/lungo %s %d %lld\n--- lng_message() ---\n%.*s",
-            c->path, c->workers, seed, step, lng_status_string(rc), rc, seed, c->path, c->workers,
-            seed, MESSAGE_SHOWN_MAX, last_message ? last_message : "(no memory)");
+            "rerun: LUNGO_STRESS_SEED=%lld make test-stress, or build/lungo -W %d %s %d %lld%s\n"
+            "--- lng_message() ---\n%.*s",
+            c->path, c->workers, seed, step, lng_status_string(rc), rc, seed,
+            c->workers, c->path, c->workers, seed, cfg.mem_limit ? " (without its mem-limit)" : "",
+            MESSAGE_SHOWN_MAX, last_message ? last_message : "(no memory)");
 }
 
 /* ---- out of memory under cfg.mem_limit, uncaught ---- */
@@ -191,6 +193,8 @@ Test(oom, mem_limit_uncaught_among_busy_goroutines, .timeout = STRESS_TIMEOUT) {
 }
 
 /* ---- out of memory in the lungo command under ulimit -v ---- */
+
+#ifndef STRESS_SANITIZED
 
 typedef struct proc_result {
   int exited, code, signaled, sig;
@@ -253,6 +257,7 @@ static void run_limited(const char *script, int workers, long kb, proc_result *r
    starts in about 40 MB) and some 40 MB of heap; the scripts ask for far
    more. Filling memory is slow on a virtual machine, so not much more. */
 #define ULIMIT_KB 80000L
+#endif
 
 Test(oom, ulimit_caught_others_keep_running, .timeout = STRESS_TIMEOUT) {
 #ifdef STRESS_SANITIZED
