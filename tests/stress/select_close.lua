@@ -162,7 +162,7 @@ local function round(seed, K, NS, NR, M)
 end
 
 local total = 0
-for k = 1, 30 do
+for k = 1, 50 do
   total = total + round(SEED * 1000 + k, 4, 12, 6, 400)
 end
 if total == 0 then fail("no send ever succeeded") end

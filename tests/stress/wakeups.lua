@@ -164,7 +164,7 @@ local function sync_handover(seed, N)
   collect(out, N, "hand-over round " .. seed)
 end
 
-for k = 1, 60 do
+for k = 1, 120 do
   local seed = SEED * 1000 + k
   pingpong(seed, 8, 200)
   close_wakes(seed, 300)
