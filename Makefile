@@ -7,6 +7,7 @@
 #   make test-clang the same tests built with clang (warnings are errors)
 #   make test-valgrind  memcheck over the command, the embedding sample and
 #                   the copy-limit scripts, built into build/valgrind
+#   make test-stress the stress and fault suite (tests/stress), about 2 min
 #   make bench      the benchmark suite (see bench/README.md)
 
 CC      ?= cc
@@ -68,9 +69,11 @@ TEST_SRC := $(wildcard tests/*.c) $(if $(TEST_INC),tests/shim/runner.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/stdlib_blob.o
 HOST_OBJ := $(HOST_SRC:%.c=$(B)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
+STRESS_SRC := tests/stress/test_stress.c tests/listing.c $(if $(TEST_INC),tests/shim/runner.c)
+STRESS_OBJ := $(STRESS_SRC:%.c=$(B)/obj/%.o)
 EMBED_OBJ := $(B)/obj/samples/embed/embed.o
 
-.PHONY: all run test test-tsan test-asan test-clang test-valgrind deps bench clean
+.PHONY: all run test test-stress test-tsan test-asan test-clang test-valgrind deps bench clean
 all: $(B)/lungo $(B)/liblungo.a $(B)/embed-sample
 
 $(B)/obj/%.o: %.c
@@ -105,6 +108,10 @@ $(B)/embed-sample: $(EMBED_OBJ) $(B)/liblungo.a
 $(B)/lungo-tests: $(TEST_OBJ) $(B)/liblungo.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(B)/liblungo.a $(LUA_LD) $(TEST_LIBS) -lm -ldl
 
+# The stress suite is a binary of its own, so that `make test` stays quick.
+$(B)/lungo-stress: $(STRESS_OBJ) $(B)/liblungo.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(STRESS_OBJ) $(B)/liblungo.a $(LUA_LD) $(TEST_LIBS) -lm -ldl
+
 deps:
 	@sh tools/deps.sh $(PKGS)
 
@@ -116,6 +123,11 @@ run: deps
 test: deps
 	@$(MAKE) --no-print-directory $(B)/lungo-tests $(B)/lungo $(B)/embed-sample
 	LUNGO_BIN=$(CURDIR)/$(B)/lungo $(SAN_ENV) ./$(B)/lungo-tests $(TEST_ARGS)
+
+# Seeded: LUNGO_STRESS_SEED=N reruns a failure's workload (see tests/stress/test_stress.c).
+test-stress: deps
+	@$(MAKE) --no-print-directory $(B)/lungo-stress $(B)/lungo
+	LUNGO_BIN=$(CURDIR)/$(B)/lungo $(SAN_ENV) ./$(B)/lungo-stress $(TEST_ARGS)
 
 # report_thread_leaks=0: on an uncaught error or os.exit the lungo command
 # exits at once, as lua does, without joining workers that may still compute.
