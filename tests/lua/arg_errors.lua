@@ -94,3 +94,44 @@ for _ = 1, 4 do
   local r = res:recv()
   assert(r == true, r)
 end
+
+-- lungo.pipeline: the module's names ('P.map'; 's:map' for a stream's
+-- method, self not counted), the argument's number, the program's line
+do
+  local P = require "lungo.pipeline"
+  local c = chan()
+  local bad = check({
+    { function() P.from(nil, 5) end, "bad argument #2 to 'P.from' (table expected, got number)" },
+    { function() P.range(nil, "x") end, "bad argument #2 to 'P.range' (number expected, got string)" },
+    { function() P.range(nil, 1, {}) end, "bad argument #3 to 'P.range' (number expected, got table)" },
+    { function() P.range(nil, 1, 2, 0) end, "bad argument #4 to 'P.range' (step is zero)" },
+    { function() P.generate(nil, 5) end, "bad argument #2 to 'P.generate' (function expected" },
+    { function() P.generator(nil, 5) end, "bad argument #2 to 'P.generator' (function expected" },
+    { function() P.map(nil, 5, print) end, "bad argument #2 to 'P.map' (channel expected, got number)" },
+    { function() P.filter_unordered(nil, c, 5) end, "bad argument #3 to 'P.filter_unordered' (function" },
+    { function() P.merge(nil, c, 5) end, "bad argument #3 to 'P.merge' (channel expected, got number)" },
+    { function() P.take(nil, c, "x") end, "bad argument #3 to 'P.take' (number >= 0 expected, got string)" },
+    { function() P.drop(nil, 5, 1) end, "bad argument #2 to 'P.drop' (channel expected, got number)" },
+    { function() P.batch(nil, c, 0) end, "bad argument #3 to 'P.batch' (positive integer expected, got 0)" },
+    { function() P.tee(nil, c, 0) end, "bad argument #3 to 'P.tee' (number >= 1 expected, got 0)" },
+    { function() P.collect(5) end, "bad argument #1 to 'P.collect' (channel expected, got number)" },
+    { function() P.reduce(c, 5) end, "bad argument #2 to 'P.reduce' (function expected, got number)" },
+    { function() P.each(c) end, "bad argument #2 to 'P.each' (function expected, got nil)" },
+    { function() P.drain({}) end, "bad argument #1 to 'P.drain' (channel expected, got table)" },
+    { function() P.iter(nil) end, "bad argument #1 to 'P.iter' (channel expected, got nil)" },
+    { function() P.stream(true) end, "bad argument #1 to 'P.stream' (table, number, function or channel" },
+    { function() P.stream(1, "x") end, "bad argument #2 to 'P.stream' (number expected, got string)" },
+    { function() P.stream_ctx(P.context(), true) end, "bad argument #2 to 'P.stream_ctx' (table, number" },
+    { function() P.stream({}):map(5) end, "bad argument #1 to 's:map' (function expected, got number)" },
+    { function() P.stream({}):filter() end, "bad argument #1 to 's:filter' (function expected, got nil)" },
+    { function() P.stream({}):take() end, "bad argument #1 to 's:take' (number >= 0 expected, got nil)" },
+    { function() P.stream({}):batch(0) end, "bad argument #1 to 's:batch' (positive integer expected" },
+    { function() P.stream({}):merge(c, 5) end, "bad argument #2 to 's:merge' (channel expected, got number)" },
+    { function() P.stream({}):tee(0) end, "bad argument #1 to 's:tee' (number >= 1 expected, got 0)" },
+    { function() P.stream({}):reduce(5) end, "bad argument #1 to 's:reduce' (function expected, got number)" },
+    { function() P.stream({}):each(5) end, "bad argument #1 to 's:each' (function expected, got number)" },
+    { function() P.stream({}):map(print, 0) end, "bad option 'workers' (positive integer expected)" },
+    { function() P.group():go(5) end, "bad argument #1 to 'g:go' (function expected, got number)" },
+  }, "pipeline")
+  assert(not bad, bad)
+end
