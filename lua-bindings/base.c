@@ -8,6 +8,7 @@
 #include <string.h>
 #include <lauxlib.h>
 #include "../vm/vm.h"
+#include "../vm/args.h"
 
 /* load and loadfile: Lua's own (upvalue 1), with env defaulted (argument
    envarg). Arguments are checked here, so that errors name the function
@@ -24,15 +25,15 @@ static int with_env(lua_State *L, int envarg) {
 }
 
 static int b_load(lua_State *L) {
-  if (lua_type(L, 1) != LUA_TSTRING) luaL_checktype(L, 1, LUA_TFUNCTION);
-  luaL_optstring(L, 2, NULL);
-  luaL_optstring(L, 3, NULL);
+  if (lua_type(L, 1) != LUA_TSTRING) lng_checktype(L, 1, LUA_TFUNCTION);
+  lng_optstring(L, 2, NULL);
+  lng_optstring(L, 3, NULL);
   return with_env(L, 4);
 }
 
 static int b_loadfile(lua_State *L) {
-  luaL_optstring(L, 1, NULL);
-  luaL_optstring(L, 2, NULL);
+  lng_optstring(L, 1, NULL);
+  lng_optstring(L, 2, NULL);
   return with_env(L, 3);
 }
 
@@ -42,7 +43,7 @@ static int dofile_cont(lua_State *L, int status, lua_KContext ctx) {
 }
 
 static int b_dofile(lua_State *L) {
-  const char *fname = luaL_optstring(L, 1, NULL);
+  const char *fname = lng_optstring(L, 1, NULL);
   lua_settop(L, 1);
   if (luaL_loadfile(L, fname) != LUA_OK) return lua_error(L);
   lng_shard_pushenv(L);
@@ -55,8 +56,8 @@ static int b_dofile(lua_State *L) {
    metatable is an implementation detail, invisible and replaceable. */
 static int b_setmetatable(lua_State *L) {
   int t = lua_type(L, 2);
-  luaL_checktype(L, 1, LUA_TTABLE);
-  luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
+  lng_checktype(L, 1, LUA_TTABLE);
+  lng_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
   if (lng_shard_isproxyenv(L, 1)) lng_shard_materialize(L, 1);
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
@@ -65,7 +66,7 @@ static int b_setmetatable(lua_State *L) {
 }
 
 static int b_getmetatable(lua_State *L) {
-  luaL_checkany(L, 1);
+  lng_checkany(L, 1);
   if (lng_shard_isproxyenv(L, 1)) {
     lua_pushnil(L);
     return 1;
@@ -79,7 +80,7 @@ static int b_getmetatable(lua_State *L) {
 static int os_exit(lua_State *L) {
   int code;
   if (lua_isboolean(L, 1)) code = lua_toboolean(L, 1) ? 0 : 1;
-  else code = (int)luaL_optinteger(L, 1, 0);
+  else code = (int)lng_optinteger(L, 1, 0);
   if (lua_toboolean(L, 2)) atomic_store(&lng_shard_of(L)->rt->exitclose, 1);
   return lng_gor_exit(L, code);
 }
@@ -105,6 +106,10 @@ static int b_print(lua_State *L) {
 }
 
 void lng_open_base(lua_State *L) {
+  static const luaL_Reg named[] = {     /* (the names only) */
+    {"load", NULL}, {"loadfile", NULL}, {"setmetatable", NULL}, {"getmetatable", NULL},
+    {"dofile", NULL}, {NULL, NULL}
+  };
   lua_getfield(L, -1, "load");
   lua_pushcclosure(L, b_load, 1);
   lua_setfield(L, -2, "load");
@@ -121,8 +126,10 @@ void lng_open_base(lua_State *L) {
   lua_setfield(L, -2, "dofile");
   lua_pushcfunction(L, b_print);
   lua_setfield(L, -2, "print");
+  lng_setnames(L, -1, "", named);
   lua_getfield(L, -1, "os");
   lua_pushcfunction(L, os_exit);
+  lng_setname(L, -1, "os.exit");
   lua_setfield(L, -2, "exit");
   lua_pop(L, 1);
 }

@@ -6,6 +6,7 @@
 #include <lauxlib.h>
 #include "../runtime/chan.h"
 #include "../vm/vm.h"
+#include "../vm/args.h"
 #include "../vm/copy.h"
 #include "../vm/proxy.h"
 
@@ -33,8 +34,8 @@ static int park(lua_State *L, lng_chan *c, int send, const char *reason,
 }
 
 static int chan_new(lua_State *L) {
-  lua_Integer cap = luaL_optinteger(L, 1, 0);
-  luaL_argcheck(L, cap >= 0, 1, "capacity must not be negative");
+  lua_Integer cap = lng_optinteger(L, 1, 0);
+  lng_argcheck(L, cap >= 0, 1, "capacity must not be negative");
   lng_chan *c = lng_chan_new((size_t)cap);
   if (!c) return luaL_error(L, "not enough memory for a channel of capacity %I", cap);
   lng_proxy_push(L, &c->obj);
@@ -80,11 +81,11 @@ static int chan_send(lua_State *L) {
     lng_shard_peekenv(L);                /* may hold _G */
     if (lng_copy_encode(L, 2, 1, 3, 0, &m) < 0) {
       lng_msg_free(&m);
-      return lua_error(L);
+      return lng_error_here(L);
     }
   } else if (lng_copy_encode(L, 2, 1, 0, 0, &m) < 0) {
     lng_msg_free(&m);
-    return lua_error(L);
+    return lng_error_here(L);
   }
   lng_waiter *w = first_waiter(L, c, sh);
   int r = lng_chan_send(c, &m, w, sh->index);
@@ -166,8 +167,7 @@ static int chan_rangeiter(lua_State *L) { return recv_common(L, RECV_RANGE); }
 
 static int chan_range(lua_State *L) {
   checkchan(L, 1);
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_pushcclosure(L, chan_rangeiter, 1);
+  lua_pushcfunction(L, chan_rangeiter);     /* one function for all: it has a name */
   lua_pushvalue(L, 1);
   return 2;
 }
@@ -203,17 +203,24 @@ void lng_open_chan(lua_State *L) {
   luaL_newlibtable(L, methods);
   lua_pushvalue(L, -2);
   luaL_setfuncs(L, methods, 1);
+  lng_setnames(L, -1, "ch:", methods);
   lua_setfield(L, -2, "__index");
   lua_pushvalue(L, -1);
   lua_pushcclosure(L, chan_len, 1);
+  lng_setname(L, -1, "ch:len");
   lua_setfield(L, -2, "__len");
   lua_pushvalue(L, -1);
   lua_pushcclosure(L, chan_tostring, 1);
+  lng_setname(L, -1, "ch:__tostring");
   lua_setfield(L, -2, "__tostring");
   lua_pushliteral(L, "channel");
   lua_setfield(L, -2, "__name");
   lng_proxy_register(L, LNG_OBJ_CHAN);
   lua_pushcfunction(L, chan_new);
+  lng_setname(L, -1, "chan");
+  lua_pushcfunction(L, chan_rangeiter);
+  lng_setname(L, -1, "range iterator");
+  lua_pop(L, 1);
   lua_pushvalue(L, -1);
   lua_setfield(L, -3, "chan");            /* the global */
   lua_getfield(L, -2, "go");

@@ -9,13 +9,14 @@
 #include <stdlib.h>
 #include <lauxlib.h>
 #include "../vm/vm.h"
+#include "../vm/args.h"
 
 #define K_RESUME 0
 #define K_WRAP   1
 
 static lua_State *getco(lua_State *L) {
   lua_State *co = lua_tothread(L, 1);
-  luaL_argexpected(L, co, 1, "thread");
+  lng_argexpected(L, co, 1, "thread");
   return co;
 }
 
@@ -114,7 +115,7 @@ static int co_wrapped(lua_State *L) {
 }
 
 static int co_wrap(lua_State *L) {
-  luaL_checktype(L, 1, LUA_TFUNCTION);
+  lng_checktype(L, 1, LUA_TFUNCTION);
   lua_State *co = lua_newthread(L);
   lua_pushvalue(L, 1);
   lua_xmove(L, co, 1);
@@ -148,4 +149,5 @@ void lng_open_coroutine(lua_State *L) {
     {"running", co_running}, {"isyieldable", co_isyieldable}, {NULL, NULL}
   };
   luaL_setfuncs(L, fns, 0);
+  lng_setnames(L, -1, "coroutine.", fns);
 }

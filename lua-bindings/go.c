@@ -4,6 +4,7 @@
  */
 #include <lauxlib.h>
 #include "../vm/vm.h"
+#include "../vm/args.h"
 
 static int go_call(lua_State *L) {           /* go(fn, ...): the table is argument 1 */
   if (lua_type(L, 2) != LUA_TFUNCTION)
@@ -47,8 +48,10 @@ void lng_open_go(lua_State *L) {
     {"workers", go_workers}, {"yield", go_yield}, {NULL, NULL}
   };
   luaL_newlib(L, fns);
+  lng_setnames(L, -1, "go.", fns);
   lua_newtable(L);
   lua_pushcfunction(L, go_call);
+  lng_setname(L, -1, "go");
   lua_setfield(L, -2, "__call");
   lua_setmetatable(L, -2);
   lua_setfield(L, -2, "go");

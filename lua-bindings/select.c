@@ -10,6 +10,7 @@
 #include <lauxlib.h>
 #include "../runtime/select.h"
 #include "../vm/vm.h"
+#include "../vm/args.h"
 #include "../vm/copy.h"
 #include "../vm/proxy.h"
 
@@ -166,22 +167,22 @@ static int fill(lua_State *L, selstate *st, int n) {
     int a = i + 1;
     lng_selcase *c = &st->cs[i];
     if (lua_touserdata(L, a) == &DEFAULT_KEY) {
-      if (dflt >= 0) return luaL_argerror(L, a, "more than one go.default");
+      if (dflt >= 0) return lng_argerror(L, a, "more than one go.default");
       dflt = i;
     } else if (lua_isnil(L, a)) {
       /* never ready */
     } else if (lua_istable(L, a)) {
       lua_rawgeti(L, a, 1);
       if (!lua_isnil(L, -1) && !(c->c = tochan(L, -1)))
-        return luaL_argerror(L, a, "send case: channel or nil expected at [1]");
+        return lng_argerror(L, a, "send case: channel or nil expected at [1]");
       lua_pop(L, 1);
       c->send = 1;
       c->msg = &st->msgs[i];
       if (lua_rawgeti(L, a, 2) == LUA_TNIL) return luaL_error(L, "cannot send nil on a channel");
-      if (lng_copy_encode(L, lua_gettop(L), 1, env, 0, c->msg) < 0) return lua_error(L);
+      if (lng_copy_encode(L, lua_gettop(L), 1, env, 0, c->msg) < 0) return lng_error_here(L);
       lua_pop(L, 1);
     } else if (!(c->c = tochan(L, a))) {
-      return luaL_argerror(L, a, "channel, {channel, value}, nil or go.default expected");
+      return lng_argerror(L, a, "channel, {channel, value}, nil or go.default expected");
     }
   }
   lua_pop(L, 1);
@@ -275,6 +276,7 @@ static int go_select(lua_State *L) {
 void lng_open_select(lua_State *L) {
   lua_getfield(L, -1, "go");
   lua_pushcfunction(L, go_select);
+  lng_setname(L, -1, "go.select");
   lua_setfield(L, -2, "select");
   lua_pushlightuserdata(L, (void *)&DEFAULT_KEY);
   lua_setfield(L, -2, "default");

@@ -3,6 +3,7 @@
  */
 #include <lauxlib.h>
 #include "../vm/vm.h"
+#include "../vm/args.h"
 
 static int go_stats(lua_State *L) {
   lng_runtime *rt = lng_shard_of(L)->rt;
@@ -33,6 +34,7 @@ static int go_stats(lua_State *L) {
 void lng_open_stats(lua_State *L) {
   lua_getfield(L, -1, "go");
   lua_pushcfunction(L, go_stats);
+  lng_setname(L, -1, "go.stats");
   lua_setfield(L, -2, "stats");
   lua_pop(L, 1);
 }

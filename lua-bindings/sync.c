@@ -7,6 +7,7 @@
 #include <lauxlib.h>
 #include "../runtime/sync.h"
 #include "../vm/vm.h"
+#include "../vm/args.h"
 #include "../vm/proxy.h"
 
 static lng_wg *checkwg(lua_State *L, int idx) {
@@ -65,7 +66,7 @@ static int wg_addn(lua_State *L, lng_wg *wg, lua_Integer n) {
 
 static int wg_add(lua_State *L) {
   lng_wg *wg = checkwg(L, 1);
-  return wg_addn(L, wg, luaL_checkinteger(L, 2));
+  return wg_addn(L, wg, lng_checkinteger(L, 2));
 }
 
 static int wg_done(lua_State *L) {
@@ -127,8 +128,8 @@ static int mutex_tostring(lua_State *L) {
 /* ---- semaphore ---- */
 
 static int sema_new(lua_State *L) {
-  lua_Integer n = luaL_checkinteger(L, 1);
-  luaL_argcheck(L, n > 0, 1, "size must be positive");
+  lua_Integer n = lng_checkinteger(L, 1);
+  lng_argcheck(L, n > 0, 1, "size must be positive");
   lng_sema *s = lng_sema_new((int64_t)n);
   return push_new(L, s ? &s->obj : NULL, "semaphore");
 }
@@ -162,13 +163,17 @@ static int sema_tostring(lua_State *L) {
 /* ---- opening ---- */
 
 /* Registers the proxy metatable of one kind; the stack is left as it was. */
-static void register_kind(lua_State *L, int kind, const char *name, const luaL_Reg *methods,
-                          lua_CFunction tostring) {
+static void register_kind(lua_State *L, int kind, const char *name, const char *prefix,
+                          const luaL_Reg *methods, lua_CFunction tostring) {
   lua_newtable(L);                        /* the metatable */
   lua_newtable(L);
   luaL_setfuncs(L, methods, 0);
+  lng_setnames(L, -1, prefix, methods);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, tostring);
+  lua_pushfstring(L, "%s__tostring", prefix);
+  lng_setname(L, -2, lua_tostring(L, -1));
+  lua_pop(L, 1);
   lua_setfield(L, -2, "__tostring");
   lua_pushstring(L, name);
   lua_setfield(L, -2, "__name");
@@ -186,15 +191,14 @@ void lng_open_sync(lua_State *L) {
     {"acquire", sema_acquire}, {"release", sema_release}, {"tryacquire", sema_tryacquire},
     {NULL, NULL}
   };
-  register_kind(L, LNG_OBJ_WAITGROUP, "waitgroup", wg_methods, wg_tostring);
-  register_kind(L, LNG_OBJ_MUTEX, "mutex", mutex_methods, mutex_tostring);
-  register_kind(L, LNG_OBJ_SEMA, "semaphore", sema_methods, sema_tostring);
+  static const luaL_Reg fns[] = {
+    {"waitgroup", wg_new}, {"mutex", mutex_new}, {"semaphore", sema_new}, {NULL, NULL}
+  };
+  register_kind(L, LNG_OBJ_WAITGROUP, "waitgroup", "wg:", wg_methods, wg_tostring);
+  register_kind(L, LNG_OBJ_MUTEX, "mutex", "mutex:", mutex_methods, mutex_tostring);
+  register_kind(L, LNG_OBJ_SEMA, "semaphore", "sem:", sema_methods, sema_tostring);
   lua_getfield(L, -1, "go");
-  lua_pushcfunction(L, wg_new);
-  lua_setfield(L, -2, "waitgroup");
-  lua_pushcfunction(L, mutex_new);
-  lua_setfield(L, -2, "mutex");
-  lua_pushcfunction(L, sema_new);
-  lua_setfield(L, -2, "semaphore");
+  luaL_setfuncs(L, fns, 0);
+  lng_setnames(L, -1, "go.", fns);
   lua_pop(L, 1);
 }

@@ -9,6 +9,7 @@
 #include <lauxlib.h>
 #include "../runtime/chan.h"
 #include "../vm/vm.h"
+#include "../vm/args.h"
 #include "../vm/copy.h"
 #include "../vm/proxy.h"
 
@@ -22,8 +23,8 @@ static double now_s(void) { return (double)lng_now_ns() / 1e9; }
 
 /* A duration argument in nanoseconds: a non-negative number, not NaN. */
 static int64_t checkduration(lua_State *L, int arg) {
-  lua_Number d = luaL_checknumber(L, arg);
-  luaL_argcheck(L, !isnan(d) && d >= 0, arg, "duration must be a non-negative number");
+  lua_Number d = lng_checknumber(L, arg);
+  lng_argcheck(L, !isnan(d) && d >= 0, arg, "duration must be a non-negative number");
   if (d > 9e9) d = 9e9;          /* ~285 years: far enough, and no overflow */
   int64_t ns = (int64_t)(d * 1e9);
   return ns == 0 && d > 0 ? 1 : ns;   /* a positive duration stays positive */
@@ -130,7 +131,7 @@ static int go_after(lua_State *L) {
 
 static int go_ticker(lua_State *L) {
   int64_t ns = checkduration(L, 1);
-  luaL_argcheck(L, ns > 0, 1, "ticker period must be positive");
+  lng_argcheck(L, ns > 0, 1, "ticker period must be positive");
   return newtimer(L, ns, ns);
 }
 
@@ -141,5 +142,6 @@ void lng_open_time(lua_State *L) {
   };
   lua_getfield(L, -1, "go");
   luaL_setfuncs(L, fns, 0);
+  lng_setnames(L, -1, "go.", fns);
   lua_pop(L, 1);
 }

@@ -166,22 +166,63 @@ local function check(v)
   return v
 end
 
-local function checkfn(f, name)
+-- Argument errors name the function as the module's header does ('P.map',
+-- 's:map' for a stream's method, which does not count self) and the
+-- argument's number. level: the program's, as error() counts it from the
+-- function raising (for the checks: 3 when the function the program called
+-- calls the check).
+local function argerror(n, name, msg, level)
+  error(("bad argument #%d to '%s' (%s)"):format(n, name, msg), level)
+end
+
+local function checkfn(f, name, n, level)
   if type(f) ~= "function" then
-    error(("bad argument to '%s' (function expected, got %s)"):format(name, type(f)), 3)
+    argerror(n, name, "function expected, got " .. type(f), (level or 3) + 1)
   end
 end
 
-local function checkchan(ch, name)
+local function checkchan(ch, name, n, level)
   if type(ch) ~= "userdata" then
-    error(("bad argument to '%s' (channel expected, got %s)"):format(name, type(ch)), 3)
+    argerror(n, name, "channel expected, got " .. type(ch), (level or 3) + 1)
   end
+end
+
+-- A count (take, drop, tee): a number >= min.
+local function checkcount(v, min, name, n, level)
+  if type(v) ~= "number" or not (v >= min) then
+    argerror(n, name, ("number >= %d expected, got %s"):format(min, type(v) == "number" and v or type(v)),
+             (level or 3) + 1)
+  end
+  return v
+end
+
+-- batch's size: a positive integer.
+local function checksize(v, name, n, level)
+  local i = tointeger(v)
+  if not i or i < 1 then
+    argerror(n, name, "positive integer expected, got " .. (type(v) == "number" and v or type(v)),
+             (level or 3) + 1)
+  end
+  return i
+end
+
+-- range's a, b, step (arguments n, n+1, n+2), normalized. level: the
+-- program's, seen from rangeargs' caller.
+local function rangeargs(name, n, level, a, b, step)
+  local function num(v, k)
+    if type(v) ~= "number" then argerror(k, name, "number expected, got " .. type(v), level + 3) end
+  end
+  num(a, n)
+  if b == nil then a, b = 1, a else num(b, n + 1) end
+  if step == nil then step = 1 else num(step, n + 2) end
+  if step == 0 then argerror(n + 2, name, "step is zero", level + 2) end
+  return a, b, step
 end
 
 ---------------------------------------------------------------- sources
 
 function M.from(done, t)
-  if type(t) ~= "table" then error("bad argument to 'from' (table expected)", 2) end
+  if type(t) ~= "table" then argerror(2, "P.from", "table expected, got " .. type(t), 3) end
   local out = newchan()
   spawn(function(done, out, t)
     for i = 1, #t do
@@ -194,12 +235,7 @@ function M.from(done, t)
 end
 
 function M.range(done, a, b, step)
-  if b == nil then a, b = 1, a end
-  step = step or 1
-  if type(a) ~= "number" or type(b) ~= "number" or type(step) ~= "number" then
-    error("bad argument to 'range' (numbers expected)", 2)
-  end
-  if step == 0 then error("bad argument to 'range' (step is zero)", 2) end
+  a, b, step = rangeargs("P.range", 2, 2, a, b, step)
   local out = newchan()
   spawn(function(done, out, a, b, step)
     for i = a, b, step do
@@ -211,7 +247,7 @@ function M.range(done, a, b, step)
 end
 
 function M.generate(done, f, s, c)
-  checkfn(f, "generate")
+  checkfn(f, "P.generate", 2)
   local out = newchan()
   spawn(function(done, out, f, s, c)
     while true do
@@ -231,7 +267,7 @@ function M.generate(done, f, s, c)
 end
 
 function M.generator(done, fn, ...)
-  checkfn(fn, "generator")
+  checkfn(fn, "P.generator", 2)
   local out = newchan()
   spawn(function(done, out, fn, ...)
     local stop = {}
@@ -249,11 +285,12 @@ end
 
 ---------------------------------------------------------------- map, filter
 
-local function options(opts)
+-- level: as for the checks above
+local function options(opts, level)
   if type(opts) == "number" then opts = { workers = opts } end
   opts = opts or {}
   local n = tointeger(opts.workers or 1)
-  if not n or n < 1 then error("bad option 'workers' (positive integer expected)", 3) end
+  if not n or n < 1 then error("bad option 'workers' (positive integer expected)", (level or 3)) end
   local o = { workers = n, ordered = opts.ordered, buffer = opts.buffer or 0 }
   if o.ordered == nil then o.ordered = true end
   o.window = max(opts.window or 4 * n, n)
@@ -334,8 +371,8 @@ local function reorderer(results, out, window, n, done)
 end
 
 local function stage(kind, name, done, inp, fn, opts, ordered)
-  checkchan(inp, name)
-  checkfn(fn, name)
+  checkchan(inp, name, 2)      -- (stage is tail-called: its caller's caller is the program)
+  checkfn(fn, name, 3)
   local o = options(opts)
   if ordered ~= nil then o.ordered = ordered end
   done = donech(done)
@@ -356,10 +393,10 @@ local function stage(kind, name, done, inp, fn, opts, ordered)
   return out
 end
 
-function M.map(done, inp, fn, opts) return stage("map", "map", done, inp, fn, opts) end
-function M.map_unordered(done, inp, fn, opts) return stage("map", "map_unordered", done, inp, fn, opts, false) end
-function M.filter(done, inp, fn, opts) return stage("filter", "filter", done, inp, fn, opts) end
-function M.filter_unordered(done, inp, fn, opts) return stage("filter", "filter_unordered", done, inp, fn, opts, false) end
+function M.map(done, inp, fn, opts) return stage("map", "P.map", done, inp, fn, opts) end
+function M.map_unordered(done, inp, fn, opts) return stage("map", "P.map_unordered", done, inp, fn, opts, false) end
+function M.filter(done, inp, fn, opts) return stage("filter", "P.filter", done, inp, fn, opts) end
+function M.filter_unordered(done, inp, fn, opts) return stage("filter", "P.filter_unordered", done, inp, fn, opts, false) end
 
 ---------------------------------------------------------------- merge, take, drop, batch, tee
 
@@ -374,7 +411,7 @@ end
 function M.merge(done, ...)
   local ins = { ... }
   if select("#", ...) == 1 and type(ins[1]) == "table" then ins = ins[1] end
-  for i = 1, #ins do checkchan(ins[i], "merge") end
+  for i = 1, #ins do checkchan(ins[i], "P.merge", ins == (...) and 2 or i + 1) end
   done = donech(done)
   local out = newchan()
   local n = #ins
@@ -389,7 +426,8 @@ function M.merge(done, ...)
 end
 
 function M.take(done, inp, n)
-  checkchan(inp, "take")
+  checkchan(inp, "P.take", 2)
+  checkcount(n, 0, "P.take", 3)
   local out = newchan()
   spawn(function(inp, out, n, done)
     local k = 0
@@ -405,7 +443,8 @@ function M.take(done, inp, n)
 end
 
 function M.drop(done, inp, n)
-  checkchan(inp, "drop")
+  checkchan(inp, "P.drop", 2)
+  checkcount(n, 0, "P.drop", 3)
   local out = newchan()
   spawn(function(inp, out, n, done)
     local k = 0
@@ -424,9 +463,8 @@ function M.drop(done, inp, n)
 end
 
 function M.batch(done, inp, size, wait)
-  checkchan(inp, "batch")
-  size = tointeger(size)
-  if not size or size < 1 then error("bad argument to 'batch' (positive size expected)", 2) end
+  checkchan(inp, "P.batch", 2)
+  size = checksize(size, "P.batch", 3)
   local out = newchan()
   spawn(function(inp, out, size, wait, done)
     local buf, timer = {}, nil
@@ -459,8 +497,8 @@ function M.batch(done, inp, size, wait)
 end
 
 function M.tee(done, inp, n)
-  checkchan(inp, "tee")
-  n = n or 2
+  checkchan(inp, "P.tee", 2)
+  n = n == nil and 2 or checkcount(n, 1, "P.tee", 3)
   local outs = {}
   for i = 1, n do outs[i] = newchan() end
   spawn(function(inp, outs, done)
@@ -510,15 +548,15 @@ local function consume(inp, done, body)
 end
 
 function M.collect(inp, done)
-  checkchan(inp, "collect")
+  checkchan(inp, "P.collect", 1)
   local t, n = {}, 0
   consume(inp, done, function(v) n = n + 1; t[n] = v end)
   return t
 end
 
 function M.reduce(inp, fn, init, done)
-  checkchan(inp, "reduce")
-  checkfn(fn, "reduce")
+  checkchan(inp, "P.reduce", 1)
+  checkfn(fn, "P.reduce", 2)
   local acc, have = init, init ~= nil
   consume(inp, done, function(v)
     if have then acc = fn(acc, v) else acc, have = v, true end
@@ -527,13 +565,13 @@ function M.reduce(inp, fn, init, done)
 end
 
 function M.each(inp, fn, done)
-  checkchan(inp, "each")
-  checkfn(fn, "each")
+  checkchan(inp, "P.each", 1)
+  checkfn(fn, "P.each", 2)
   consume(inp, done, fn)
 end
 
 function M.drain(inp, done)
-  checkchan(inp, "drain")
+  checkchan(inp, "P.drain", 1)
   local n = 0
   consume(inp, done, function() n = n + 1 end)
   return n
@@ -544,7 +582,7 @@ end
 local Closer = { __close = function(c) if not c.finished then stop_early(c.inp, c.done) end end }
 
 function M.iter(inp, done)
-  checkchan(inp, "iter")
+  checkchan(inp, "P.iter", 1)
   local c = setmt({ inp = inp, done = done, finished = false }, Closer)
   return function()
     local v, ok = inp:recv()
@@ -625,7 +663,7 @@ function M.group(opts)
 end
 
 function Group:go(fn, ...)
-  checkfn(fn, "group:go")
+  checkfn(fn, "g:go", 1)
   if self.sem then self.sem:send(true) end
   self.n = self.n + 1
   return spawn(group_run, fn, self.ctx, self.results, self.sem, ...)
@@ -650,38 +688,72 @@ Stream.__index = Stream
 
 local function wrap(s, ch) return setmt({ ctx = s.ctx, owned = s.owned, ch = ch }, Stream) end
 
-function M._stream(ctx, owned, src, ...)
-  local ch
+-- name and n: the function the program called, and src's argument number;
+-- checked before the context is made, so a bad call leaves nothing behind.
+local function newstream(name, n, ctx, owned, src, ...)
   local t = type(src)
+  if t == "number" then rangeargs(name, n, 2, src, ...)   -- (newstream is tail-called)
+  elseif t == "function" then
+  elseif t == "table" then
+  elseif t ~= "userdata" then
+    argerror(n, name, "table, number, function or channel expected, got " .. t, 3)
+  end
+  ctx = ctx or M.context()
+  local ch
   if t == "table" then ch = M.from(ctx, src)
   elseif t == "number" then ch = M.range(ctx, src, ...)
   elseif t == "function" then ch = M.generator(ctx, src, ...)
-  elseif t == "userdata" then ch = src
-  else error("bad argument to 'stream' (table, number, function or channel expected)", 3) end
+  else ch = src end
   return setmt({ ctx = ctx, owned = owned, ch = ch }, Stream)
 end
 
-function M.stream(src, ...) return M._stream(M.context(), true, src, ...) end
-function M.stream_ctx(ctx, src, ...) return M._stream(ctx, false, src, ...) end
+function M._stream(ctx, owned, src, ...) return newstream("P.stream", 1, ctx, owned, src, ...) end
+function M.stream(src, ...) return newstream("P.stream", 1, nil, true, src, ...) end
+function M.stream_ctx(ctx, src, ...) return newstream("P.stream_ctx", 2, ctx, false, src, ...) end
 
-function Stream:map(fn, opts) return wrap(self, M.map(self.ctx, self.ch, fn, opts)) end
-function Stream:map_unordered(fn, opts) return wrap(self, M.map_unordered(self.ctx, self.ch, fn, opts)) end
-function Stream:filter(fn, opts) return wrap(self, M.filter(self.ctx, self.ch, fn, opts)) end
-function Stream:filter_unordered(fn, opts) return wrap(self, M.filter_unordered(self.ctx, self.ch, fn, opts)) end
-function Stream:take(n) return wrap(self, M.take(self.ctx, self.ch, n)) end
-function Stream:drop(n) return wrap(self, M.drop(self.ctx, self.ch, n)) end
-function Stream:batch(size, wait) return wrap(self, M.batch(self.ctx, self.ch, size, wait)) end
+-- The methods check their own arguments first, so that errors name them
+-- ('s:map', self not counted) at the program's line.
+function Stream:map(fn, opts)
+  checkfn(fn, "s:map", 1); options(opts)
+  return wrap(self, M.map(self.ctx, self.ch, fn, opts))
+end
+function Stream:map_unordered(fn, opts)
+  checkfn(fn, "s:map_unordered", 1); options(opts)
+  return wrap(self, M.map_unordered(self.ctx, self.ch, fn, opts))
+end
+function Stream:filter(fn, opts)
+  checkfn(fn, "s:filter", 1); options(opts)
+  return wrap(self, M.filter(self.ctx, self.ch, fn, opts))
+end
+function Stream:filter_unordered(fn, opts)
+  checkfn(fn, "s:filter_unordered", 1); options(opts)
+  return wrap(self, M.filter_unordered(self.ctx, self.ch, fn, opts))
+end
+function Stream:take(n)
+  checkcount(n, 0, "s:take", 1)
+  return wrap(self, M.take(self.ctx, self.ch, n))
+end
+function Stream:drop(n)
+  checkcount(n, 0, "s:drop", 1)
+  return wrap(self, M.drop(self.ctx, self.ch, n))
+end
+function Stream:batch(size, wait)
+  checksize(size, "s:batch", 1)
+  return wrap(self, M.batch(self.ctx, self.ch, size, wait))
+end
 
 function Stream:merge(...)
   local ins = { self.ch }
   for i = 1, select("#", ...) do
     local s = select(i, ...)
     ins[#ins + 1] = getmt(s) == Stream and s.ch or s
+    checkchan(ins[#ins], "s:merge", i)
   end
   return wrap(self, M.merge(self.ctx, ins))
 end
 
 function Stream:tee(n)
+  if n ~= nil then checkcount(n, 1, "s:tee", 1) end
   local chs = { M.tee(self.ctx, self.ch, n) }
   for i = 1, #chs do
     chs[i] = setmt({ ctx = self.ctx, owned = false, ch = chs[i] }, Stream)
@@ -700,8 +772,14 @@ local function finish(self, f, ...)
 end
 
 function Stream:collect() return finish(self, M.collect, self.ctx) end
-function Stream:reduce(fn, init) return finish(self, M.reduce, fn, init, self.ctx) end
-function Stream:each(fn) return finish(self, M.each, fn, self.ctx) end
+function Stream:reduce(fn, init)
+  checkfn(fn, "s:reduce", 1)
+  return finish(self, M.reduce, fn, init, self.ctx)
+end
+function Stream:each(fn)
+  checkfn(fn, "s:each", 1)
+  return finish(self, M.each, fn, self.ctx)
+end
 function Stream:drain() return finish(self, M.drain, self.ctx) end
 
 -- for v in s:iter() do ... end: breaking out of the loop (or an error in

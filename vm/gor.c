@@ -17,6 +17,7 @@
 #include <lauxlib.h>
 #include "vm.h"
 #include "copy.h"
+#include "args.h"
 
 static const char EXIT_SENTINEL = 'x';   /* error value of a non-yieldable os.exit */
 
@@ -100,7 +101,7 @@ int lng_gor_spawn(lua_State *L, int first, int64_t *id) {
       sh->spawnbusy = 0;
     }
     lng_sched_freeg(g);
-    return lua_error(L);
+    return lng_error_here(L);     /* at the go() call, like its other errors */
   }
   lua_pop(L, 1);
   *id = g->id;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <lauxlib.h>
 #include "proxy.h"
+#include "args.h"
 
 static const char CACHE_KEY = 'c';   /* registry[&CACHE_KEY] = {obj -> proxy}, weak values */
 static const char KINDS_KEY = 'k';
@@ -110,6 +111,6 @@ lng_obj *lng_proxy_lookup(lua_State *L, lng_proxy_cache *pc, int idx, int kind, 
 }
 
 lng_obj *lng_proxy_typeerror(lua_State *L, int idx, const char *tname) {
-  luaL_typeerror(L, idx, tname);
+  lng_typeerror(L, idx, tname);
   return NULL;
 }

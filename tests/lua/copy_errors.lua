@@ -91,3 +91,29 @@ end
 -- everything still works afterwards
 ch:send({ fine = true })
 assert(ch:recv().fine == true)
+
+-- copy errors carry the position of the call that copies, like every error
+-- raised at the caller's level: "file:line: cannot copy ..."
+do
+  local out = io.stdout
+  local function at(f, what)
+    local line = debug.getinfo(f, "S").linedefined
+    local ok, err = pcall(f)
+    err = tostring(err)
+    assert(not ok and err:find("^[^\n]*copy_errors%.lua:" .. line .. ": cannot copy"),
+           ("%s: %q lacks the position copy_errors.lua:%d"):format(what, err, line))
+  end
+  local deep = {}
+  for _ = 1, 10000 do deep = { deep } end
+  local b3 = go.count()
+  at(function() go(blocker, deep) end, "go() nesting")
+  at(function() go(blocker, 1, { conn = out }) end, "go() argument")
+  at(function() go(function() return out end) end, "go() function upvalue")
+  assert(go.count() == b3, "nothing was spawned")
+  at(function() ch:send({ out }) end, "channel send")
+  at(function() ch:send(out) end, "channel send of a userdata")
+  at(function() ch:send(function() return out end) end, "channel send of a function")
+  at(function() go.select({ ch, { out } }) end, "select send")
+  at(function() go.select(never, { ch, out }, go.default) end, "select send, non-blocking")
+  assert(#ch == 0, "nothing was sent")
+end
