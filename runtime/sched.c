@@ -66,6 +66,11 @@ typedef struct worker {
   atomic_int hasinbox;
   atomic_int sleeping;
   gqueue runq;               /* owner only */
+  /* Owner only: goroutines that gave up their turn (go.yield, or
+     preempted). They go after those woken meanwhile, which a spinner
+     sharing the run queue with them would otherwise keep waiting. */
+  gqueue yieldq;
+  int yielded;               /* owner only: the last run ended in a yield */
   pthread_mutex_t freshmu;   /* the unstarted queue: a ring of fqcap slots */
   fslot *fq;
   size_t fqcap, fqhead, fqlen;
@@ -86,6 +91,10 @@ typedef struct worker {
   atomic_ullong runs;        /* goroutines run so far (written by the owner only) */
   int inrun;                 /* owner only: a goroutine is running (see pend) */
   long pend;                 /* owner only: wake-ups during this run not yet in active */
+  /* pend, published for the monitor: a goroutine woken by one that then
+     computes for long is runnable, though `active` does not count it yet.
+     A relaxed store by the owner, read every 10 ms at most. */
+  atomic_long owed;
   unsigned long long seen;   /* the monitor's last look at runs */
 } worker;
 
@@ -363,7 +372,7 @@ void lng_sched_park(lng_sched *s, lng_g *g, const char *reason) {
   g->u.park.reason = reason;
   worker *w = &s->w[g->worker];      /* (the calling thread's: g is running) */
   if (w->pend > 0) {                 /* it hands its unit to one it woke */
-    w->pend--;
+    atomic_store_explicit(&w->owed, --w->pend, memory_order_relaxed);
     return;
   }
   if (atomic_fetch_sub(&s->active, 1) == 1) check_dead(s);
@@ -372,7 +381,7 @@ void lng_sched_park(lng_sched *s, lng_g *g, const char *reason) {
 void lng_sched_ready(lng_sched *s, lng_g *g, int self) {
   worker *w = &s->w[g->worker];
   if (self == g->worker) {
-    if (w->inrun) w->pend++;
+    if (w->inrun) atomic_store_explicit(&w->owed, ++w->pend, memory_order_relaxed);
     else atomic_fetch_add(&s->active, 1);
     gq_push(&w->runq, g);
     return;
@@ -499,6 +508,18 @@ static lng_g *pick(worker *w) {
   lng_g *g;
   if (++w->tick % FAIR_TICKS == 0) {
     drain_inbox(w);
+    gq_append(&w->runq, &w->yieldq);
+    if ((g = gq_pop(&w->runq))) return g;
+  }
+  /* A goroutine just gave up its turn, often preempted after its time
+     slice because others wait: those woken meanwhile (a sleeper whose
+     timer fired, one woken from another worker) run now, not after every
+     goroutine not started yet has had a slice of its own. Yielders are
+     not in the run queue (but for those a fair tick moved there, once
+     each), so this cannot keep new goroutines out for long. */
+  if (w->yielded) {
+    w->yielded = 0;
+    drain_inbox(w);
     if ((g = gq_pop(&w->runq))) return g;
   }
   /* What this worker spawned starts before what is runnable (Go's runnext
@@ -509,6 +530,7 @@ static lng_g *pick(worker *w) {
   if ((g = gq_pop(&w->runq))) return g;
   drain_inbox(w);
   if ((g = gq_pop(&w->runq))) return g;
+  if ((g = gq_pop(&w->yieldq))) return g;
   if (steal(w)) return gq_pop(&w->runq);
   return NULL;
 }
@@ -636,7 +658,13 @@ static void *monitor_main(void *arg) {
     if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
     pthread_cond_timedwait(&s->moncv, &s->monmu, &ts);
     if (atomic_load(&s->stopping)) break;
-    int waiting = atomic_load(&s->active) > nbusy(s);
+    /* Work waits: runnable goroutines beyond those running (counting
+       those woken during a run, see `owed`), or a timer due that no idle
+       worker has fired, since a worker fires timers only between
+       goroutines: a spinner must not keep a sleeper asleep. */
+    long owed = 0;
+    for (int i = 0; i < s->n; i++) owed += atomic_load_explicit(&s->w[i].owed, memory_order_relaxed);
+    int waiting = atomic_load(&s->active) + owed > nbusy(s) || timer_due(s);
     for (int i = 0; i < s->n; i++) {
       worker *w = &s->w[i];
       unsigned long long runs = atomic_load(&w->runs);
@@ -690,9 +718,10 @@ static void *worker_main(void *arg) {
     if (w->pend) {
       atomic_fetch_add(&s->active, w->pend);
       w->pend = 0;
+      atomic_store_explicit(&w->owed, 0, memory_order_relaxed);
     }
     switch (r) {
-      case LNG_RUN_YIELD: gq_push(&w->runq, g); break;
+      case LNG_RUN_YIELD: gq_push(&w->yieldq, g); w->yielded = 1; break;
       case LNG_RUN_PARK: break;
       case LNG_RUN_DONE: finish(w, g); break;
     }
@@ -883,6 +912,7 @@ void lng_sched_free(lng_sched *s) {
     /* Queued goroutines that were stolen but never run are in no other
        list; started ones (also queued, maybe) are freed through `all`. */
     while ((g = gq_pop(&w->runq))) if (g->worker < 0) lng_sched_freeg(g);
+    while (gq_pop(&w->yieldq)) {}   /* started, all of them */
     /* the inbox holds started goroutines (freed through `all`) and, when
        the unstarted queue could not grow, unstarted ones */
     while ((g = gq_pop(&w->inbox))) if (g->worker < 0) lng_sched_freeg(g);
