@@ -108,6 +108,7 @@ struct lng_sched {
   atomic_llong holds;          /* C-held channels and the like: possible wakers */
   lng_bigpool *bigpool;        /* big message buffers made by the workers */
   int service;                 /* the end of every goroutine does not end the program */
+  int mainreturned;            /* the main goroutine ended (set by its worker; read once they stop) */
   pthread_mutex_t gmu;         /* records moving between workers' caches */
   lng_g *gfree;
   atomic_long ngfree;
@@ -593,6 +594,7 @@ static inline void owner_bump(atomic_ullong *c) {
 
 static void finish(worker *w, lng_g *g) {
   lng_sched *s = w->s;
+  if (g->flags & LNG_G_MAIN) s->mainreturned = 1;
   if (g->allprev) g->allprev->allnext = g->allnext; else w->all = g->allnext;
   if (g->allnext) g->allnext->allprev = g->allprev;
   /* before live drops: see lng_sched_stats */
@@ -808,7 +810,11 @@ static int byid(const void *a, const void *b) {
   return (x->id > y->id) - (x->id < y->id);
 }
 
-/* Go's wording, then each blocked goroutine in id order. Workers are stopped. */
+/* A header, then each blocked goroutine in id order: where it waits and
+   where it was created. While the main goroutine lives, Go's wording;
+   once it has returned "all goroutines are asleep" reads as if the program
+   had not done its work, so the header says what happened: main returned
+   and these were left behind. Workers are stopped. */
 static char *deadlock_report(lng_sched *s) {
   size_t n = 0, cap = 256, len = 0;
   for (int i = 0; i < s->n; i++)
@@ -820,13 +826,18 @@ static char *deadlock_report(lng_sched *s) {
   for (int i = 0; i < s->n; i++)
     for (lng_g *g = s->w[i].all; g; g = g->allnext) v[n++] = g;
   qsort(v, n, sizeof *v, byid);
-  len = (size_t)snprintf(out, cap, "fatal error: all goroutines are asleep - deadlock!\n");
+  if (s->mainreturned)
+    len = (size_t)snprintf(out, cap, "fatal error: main returned, but %zu goroutine%s blocked forever\n",
+                           n, n == 1 ? " is" : "s are");
+  else
+    len = (size_t)snprintf(out, cap, "fatal error: all goroutines are asleep - deadlock!\n");
   for (size_t i = 0; i < n; i++) {
-    char where[512];
-    where[0] = 0;
+    char where[512], origin[512];
+    where[0] = origin[0] = 0;
     s->ops->describe(s->ud, v[i]->worker, v[i], where, sizeof where);
+    if (s->ops->origin) s->ops->origin(s->ud, v[i], origin, sizeof origin);
     const char *reason = v[i]->u.park.reason ? v[i]->u.park.reason : "runnable";
-    size_t need = len + strlen(where) + strlen(reason) + 64;
+    size_t need = len + strlen(where) + strlen(reason) + strlen(origin) + 96;
     if (need > cap) {
       while (cap < need) cap *= 2;
       char *o = realloc(out, cap);
@@ -835,6 +846,7 @@ static char *deadlock_report(lng_sched *s) {
     }
     len += (size_t)snprintf(out + len, cap - len, "\ngoroutine %lld [%s]:\n\t%s\n",
                             (long long)v[i]->id, reason, where);
+    if (origin[0]) len += (size_t)snprintf(out + len, cap - len, "created by %s\n", origin);
   }
   free(v);
   return out;
