@@ -35,7 +35,7 @@
 #include "timer.h"
 #include "bigbuf.h"
 
-#define FAIR_TICKS 61      /* every so many picks, look at inbox and new work first */
+#define FAIR_TICKS 61      /* every so many picks, look at the inbox first (and at yielders) */
 #define SPIN_ROUNDS 200    /* idle polls before sleeping */
 /* Unstarted goroutines are left to their spawner's worker until the oldest
    has waited this long; then an idle worker takes half. A spawner usually
@@ -507,17 +507,24 @@ static void run_timers(worker *w) {
 static lng_g *pick(worker *w) {
   run_timers(w);
   lng_g *g;
-  if (++w->tick % FAIR_TICKS == 0) {
+  /* Every so many picks, the queues that the order below puts last get
+     the first look: woken goroutines (behind new ones), and, half a round
+     later, yielders (behind everything local), as Go looks at its global
+     queue every 61 picks. */
+  unsigned t = ++w->tick % FAIR_TICKS;
+  if (t == 0) {
     drain_inbox(w);
-    gq_append(&w->runq, &w->yieldq);
     if ((g = gq_pop(&w->runq))) return g;
+  } else if (t == FAIR_TICKS / 2 && (g = gq_pop(&w->yieldq))) {
+    return g;
   }
   /* A goroutine just gave up its turn, often preempted after its time
      slice because others wait: those woken meanwhile (a sleeper whose
      timer fired, one woken from another worker) run now, not after every
-     goroutine not started yet has had a slice of its own. Yielders are
-     not in the run queue (but for those a fair tick moved there, once
-     each), so this cannot keep new goroutines out for long. */
+     goroutine not started yet has had a slice of its own. Yielders never
+     enter the run queue, so this cannot keep new goroutines out: the
+     goroutines woken are served once each and go to yieldq if they in
+     turn are preempted. */
   if (w->yielded) {
     w->yielded = 0;
     drain_inbox(w);

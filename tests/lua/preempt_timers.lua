@@ -19,11 +19,15 @@ end
 
 -- Runs `n` spinners, waits until `wait` of them run, calls body, stops them.
 -- Main, woken by a spinner that goes on computing on its worker, gets its
--- turn soon too.
+-- turn soon too. (A goroutine spawns them: main itself, preempted in a
+-- long spawning loop as under ThreadSanitizer, would wait behind the
+-- spinners not started yet, which is another matter.)
 local function with_spinners(n, wait, body)
   local stop, started = chan(), chan(n)
   local t0 = go.now()
-  for _ = 1, n do go(spinner, stop, started) end
+  go(function(f, k, st, on)
+    for _ = 1, k do go(f, st, on) end
+  end, spinner, n, stop, started)
   for _ = 1, wait do started:recv() end
   local took = go.now() - t0
   assert(took < BOUND, string.format("waiting for %d spinner(s) to start took %.3f s", wait, took))
@@ -67,5 +71,8 @@ with_spinners(workers, 1, function()
 end)
 
 -- many spinners not started yet when the sleeper wakes: it does not wait
--- for each of them to have had its time slice first
-with_spinners(100 * workers, 1, function() timed_sleep("behind unstarted spinners") end)
+-- for each of them to have had its time slice first (a worker looks past
+-- them only every 61 picks: several sleeps in a row cannot all be lucky)
+with_spinners(300 * workers, 1, function()
+  for i = 1, 3 do timed_sleep("behind unstarted spinners, sleep " .. i) end
+end)
