@@ -32,7 +32,8 @@ struct lng_g {
   void *vm;                 /* the VM's per-goroutine state */
   int worker;               /* owning worker, -1 until started */
   atomic_int abortstate;    /* LNG_ABORT_* */
-  uint32_t born;            /* spawned at, in microseconds (wrapping; with 2+ workers) */
+  uint32_t site;            /* where it was created, in the VM's code (0: unknown): see
+                               lng_vmops.origin; 4 bytes that the 224-byte chunk had free */
   uint16_t flags;
   unsigned char aborted;    /* woken by an abort, not by the wait completing */
   union {

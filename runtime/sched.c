@@ -35,7 +35,7 @@
 #include "timer.h"
 #include "bigbuf.h"
 
-#define FAIR_TICKS 61      /* every so many picks, look at inbox and new work first */
+#define FAIR_TICKS 61      /* every so many picks, look at the inbox first (and at yielders) */
 #define SPIN_ROUNDS 200    /* idle polls before sleeping */
 /* Unstarted goroutines are left to their spawner's worker until the oldest
    has waited this long; then an idle worker takes half. A spawner usually
@@ -66,6 +66,11 @@ typedef struct worker {
   atomic_int hasinbox;
   atomic_int sleeping;
   gqueue runq;               /* owner only */
+  /* Owner only: goroutines that gave up their turn (go.yield, or
+     preempted). They go after those woken meanwhile, which a spinner
+     sharing the run queue with them would otherwise keep waiting. */
+  gqueue yieldq;
+  int yielded;               /* owner only: the last run ended in a yield */
   pthread_mutex_t freshmu;   /* the unstarted queue: a ring of fqcap slots */
   fslot *fq;
   size_t fqcap, fqhead, fqlen;
@@ -86,6 +91,10 @@ typedef struct worker {
   atomic_ullong runs;        /* goroutines run so far (written by the owner only) */
   int inrun;                 /* owner only: a goroutine is running (see pend) */
   long pend;                 /* owner only: wake-ups during this run not yet in active */
+  /* pend, published for the monitor: a goroutine woken by one that then
+     computes for long is runnable, though `active` does not count it yet.
+     A relaxed store by the owner, read every 10 ms at most. */
+  atomic_long owed;
   unsigned long long seen;   /* the monitor's last look at runs */
 } worker;
 
@@ -99,6 +108,7 @@ struct lng_sched {
   atomic_llong holds;          /* C-held channels and the like: possible wakers */
   lng_bigpool *bigpool;        /* big message buffers made by the workers */
   int service;                 /* the end of every goroutine does not end the program */
+  int mainreturned;            /* the main goroutine ended (set by its worker; read once they stop) */
   pthread_mutex_t gmu;         /* records moving between workers' caches */
   lng_g *gfree;
   atomic_long ngfree;
@@ -363,7 +373,7 @@ void lng_sched_park(lng_sched *s, lng_g *g, const char *reason) {
   g->u.park.reason = reason;
   worker *w = &s->w[g->worker];      /* (the calling thread's: g is running) */
   if (w->pend > 0) {                 /* it hands its unit to one it woke */
-    w->pend--;
+    atomic_store_explicit(&w->owed, --w->pend, memory_order_relaxed);
     return;
   }
   if (atomic_fetch_sub(&s->active, 1) == 1) check_dead(s);
@@ -372,7 +382,7 @@ void lng_sched_park(lng_sched *s, lng_g *g, const char *reason) {
 void lng_sched_ready(lng_sched *s, lng_g *g, int self) {
   worker *w = &s->w[g->worker];
   if (self == g->worker) {
-    if (w->inrun) w->pend++;
+    if (w->inrun) atomic_store_explicit(&w->owed, ++w->pend, memory_order_relaxed);
     else atomic_fetch_add(&s->active, 1);
     gq_push(&w->runq, g);
     return;
@@ -497,7 +507,26 @@ static void run_timers(worker *w) {
 static lng_g *pick(worker *w) {
   run_timers(w);
   lng_g *g;
-  if (++w->tick % FAIR_TICKS == 0) {
+  /* Every so many picks, the queues that the order below puts last get
+     the first look: woken goroutines (behind new ones), and, half a round
+     later, yielders (behind everything local), as Go looks at its global
+     queue every 61 picks. */
+  unsigned t = ++w->tick % FAIR_TICKS;
+  if (t == 0) {
+    drain_inbox(w);
+    if ((g = gq_pop(&w->runq))) return g;
+  } else if (t == FAIR_TICKS / 2 && (g = gq_pop(&w->yieldq))) {
+    return g;
+  }
+  /* A goroutine just gave up its turn, often preempted after its time
+     slice because others wait: those woken meanwhile (a sleeper whose
+     timer fired, one woken from another worker) run now, not after every
+     goroutine not started yet has had a slice of its own. Yielders never
+     enter the run queue, so this cannot keep new goroutines out: the
+     goroutines woken are served once each and go to yieldq if they in
+     turn are preempted. */
+  if (w->yielded) {
+    w->yielded = 0;
     drain_inbox(w);
     if ((g = gq_pop(&w->runq))) return g;
   }
@@ -509,6 +538,7 @@ static lng_g *pick(worker *w) {
   if ((g = gq_pop(&w->runq))) return g;
   drain_inbox(w);
   if ((g = gq_pop(&w->runq))) return g;
+  if ((g = gq_pop(&w->yieldq))) return g;
   if (steal(w)) return gq_pop(&w->runq);
   return NULL;
 }
@@ -571,6 +601,7 @@ static inline void owner_bump(atomic_ullong *c) {
 
 static void finish(worker *w, lng_g *g) {
   lng_sched *s = w->s;
+  if (g->flags & LNG_G_MAIN) s->mainreturned = 1;
   if (g->allprev) g->allprev->allnext = g->allnext; else w->all = g->allnext;
   if (g->allnext) g->allnext->allprev = g->allprev;
   /* before live drops: see lng_sched_stats */
@@ -636,7 +667,13 @@ static void *monitor_main(void *arg) {
     if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
     pthread_cond_timedwait(&s->moncv, &s->monmu, &ts);
     if (atomic_load(&s->stopping)) break;
-    int waiting = atomic_load(&s->active) > nbusy(s);
+    /* Work waits: runnable goroutines beyond those running (counting
+       those woken during a run, see `owed`), or a timer due that no idle
+       worker has fired, since a worker fires timers only between
+       goroutines: a spinner must not keep a sleeper asleep. */
+    long owed = 0;
+    for (int i = 0; i < s->n; i++) owed += atomic_load_explicit(&s->w[i].owed, memory_order_relaxed);
+    int waiting = atomic_load(&s->active) + owed > nbusy(s) || timer_due(s);
     for (int i = 0; i < s->n; i++) {
       worker *w = &s->w[i];
       unsigned long long runs = atomic_load(&w->runs);
@@ -690,9 +727,10 @@ static void *worker_main(void *arg) {
     if (w->pend) {
       atomic_fetch_add(&s->active, w->pend);
       w->pend = 0;
+      atomic_store_explicit(&w->owed, 0, memory_order_relaxed);
     }
     switch (r) {
-      case LNG_RUN_YIELD: gq_push(&w->runq, g); break;
+      case LNG_RUN_YIELD: gq_push(&w->yieldq, g); w->yielded = 1; break;
       case LNG_RUN_PARK: break;
       case LNG_RUN_DONE: finish(w, g); break;
     }
@@ -779,7 +817,11 @@ static int byid(const void *a, const void *b) {
   return (x->id > y->id) - (x->id < y->id);
 }
 
-/* Go's wording, then each blocked goroutine in id order. Workers are stopped. */
+/* A header, then each blocked goroutine in id order: where it waits and
+   where it was created. While the main goroutine lives, Go's wording;
+   once it has returned "all goroutines are asleep" reads as if the program
+   had not done its work, so the header says what happened: main returned
+   and these were left behind. Workers are stopped. */
 static char *deadlock_report(lng_sched *s) {
   size_t n = 0, cap = 256, len = 0;
   for (int i = 0; i < s->n; i++)
@@ -791,13 +833,18 @@ static char *deadlock_report(lng_sched *s) {
   for (int i = 0; i < s->n; i++)
     for (lng_g *g = s->w[i].all; g; g = g->allnext) v[n++] = g;
   qsort(v, n, sizeof *v, byid);
-  len = (size_t)snprintf(out, cap, "fatal error: all goroutines are asleep - deadlock!\n");
+  if (s->mainreturned)
+    len = (size_t)snprintf(out, cap, "fatal error: main returned, but %zu goroutine%s blocked forever\n",
+                           n, n == 1 ? " is" : "s are");
+  else
+    len = (size_t)snprintf(out, cap, "fatal error: all goroutines are asleep - deadlock!\n");
   for (size_t i = 0; i < n; i++) {
-    char where[512];
-    where[0] = 0;
+    char where[512], origin[512];
+    where[0] = origin[0] = 0;
     s->ops->describe(s->ud, v[i]->worker, v[i], where, sizeof where);
+    if (s->ops->origin) s->ops->origin(s->ud, v[i], origin, sizeof origin);
     const char *reason = v[i]->u.park.reason ? v[i]->u.park.reason : "runnable";
-    size_t need = len + strlen(where) + strlen(reason) + 64;
+    size_t need = len + strlen(where) + strlen(reason) + strlen(origin) + 96;
     if (need > cap) {
       while (cap < need) cap *= 2;
       char *o = realloc(out, cap);
@@ -806,6 +853,7 @@ static char *deadlock_report(lng_sched *s) {
     }
     len += (size_t)snprintf(out + len, cap - len, "\ngoroutine %lld [%s]:\n\t%s\n",
                             (long long)v[i]->id, reason, where);
+    if (origin[0]) len += (size_t)snprintf(out + len, cap - len, "created by %s\n", origin);
   }
   free(v);
   return out;
@@ -883,6 +931,7 @@ void lng_sched_free(lng_sched *s) {
     /* Queued goroutines that were stolen but never run are in no other
        list; started ones (also queued, maybe) are freed through `all`. */
     while ((g = gq_pop(&w->runq))) if (g->worker < 0) lng_sched_freeg(g);
+    while (gq_pop(&w->yieldq)) {}   /* started, all of them */
     /* the inbox holds started goroutines (freed through `all`) and, when
        the unstarted queue could not grow, unstarted ones */
     while ((g = gq_pop(&w->inbox))) if (g->worker < 0) lng_sched_freeg(g);

@@ -31,6 +31,9 @@ typedef struct lng_vmops {
   /* Bytes of VM state allocated (zeroed) with every record, at g->vm: one
      allocation per goroutine instead of two. */
   size_t gsize;
+  /* Writes where g was created (e.g. "file.lua:6") from g->site, or
+     leaves buf empty when that is unknown; workers stopped. May be NULL. */
+  void (*origin)(void *ud, lng_g *g, char *buf, size_t n);
 } lng_vmops;
 
 /* Outcome codes are the public LNG_* status codes of lungo.h. */

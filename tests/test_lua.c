@@ -17,8 +17,10 @@
  *
  * Scripts named fail_*.lua must expect a status other than ok; the others
  * must not. A deadlock message must always start with the Go-style
- * "fatal error: all goroutines are asleep - deadlock!" line. Scripts get
- * arg[0] = their path and arg[1] = the worker count.
+ * "fatal error: all goroutines are asleep - deadlock!" line, or, once the
+ * main goroutine has returned, "fatal error: main returned, but N
+ * goroutine(s) is/are blocked forever" with N the number of goroutines it
+ * then lists. Scripts get arg[0] = their path and arg[1] = the worker count.
  *
  * Each run has a generous timeout, so a hang fails the test instead of
  * blocking CI. Nothing is printed on success.
@@ -56,6 +58,22 @@
 #endif
 
 #define DEADLOCK_HEADER "fatal error: all goroutines are asleep - deadlock!"
+#define LEAK_HEADER "fatal error: main returned, but "
+
+/* For a report that starts with LEAK_HEADER: whether it is followed by
+   "N goroutine(s) is/are blocked forever\n" with N the number of
+   "goroutine ID [" blocks listed. */
+static int leak_header_ok(const char *msg) {
+  const char *p = msg + strlen(LEAK_HEADER);
+  char *end;
+  long n = strtol(p, &end, 10);
+  if (end == p || n < 1) return 0;
+  const char *rest = n == 1 ? " goroutine is blocked forever\n" : " goroutines are blocked forever\n";
+  if (strncmp(end, rest, strlen(rest)) != 0) return 0;
+  long listed = 0;
+  for (const char *q = msg; (q = strstr(q, "\ngoroutine ")); q++) listed++;
+  return listed == n;
+}
 
 static const int worker_counts[] = {1, 2, 4};
 #define NWORKER_COUNTS ((int)(sizeof worker_counts / sizeof worker_counts[0]))
@@ -331,10 +349,16 @@ ParameterizedTest(lua_case *c, lua, scripts, .timeout = LUA_TEST_TIMEOUT) {
   if (ex.status != LNG_EXIT)
     cr_assert(msg[0] != '\0', "%s [workers=%d]: status %s with an empty lng_message()",
               script, workers, status_name(status));
-  if (ex.status == LNG_DEADLOCK)
+  if (ex.status == LNG_DEADLOCK && strncmp(msg, LEAK_HEADER, strlen(LEAK_HEADER)) == 0)
+    cr_assert(leak_header_ok(msg),
+              "%s [workers=%d]: \"%s\" must go on with \"N goroutine(s) is/are blocked forever\", "
+              "N the goroutines listed\n--- lng_message() ---\n%s",
+              script, workers, LEAK_HEADER, shown);
+  else if (ex.status == LNG_DEADLOCK)
     cr_assert(strncmp(msg, DEADLOCK_HEADER, strlen(DEADLOCK_HEADER)) == 0,
-              "%s [workers=%d]: a deadlock report must start with \"%s\"\n--- lng_message() ---\n%s",
-              script, workers, DEADLOCK_HEADER, shown);
+              "%s [workers=%d]: a deadlock report must start with \"%s\" or \"%s\"\n"
+              "--- lng_message() ---\n%s",
+              script, workers, DEADLOCK_HEADER, LEAK_HEADER, shown);
 
   for (int i = 0; i < ex.nmsg; i++)
     cr_assert(strstr(msg, ex.msg[i]) != NULL,

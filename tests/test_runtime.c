@@ -802,7 +802,7 @@ static void t_describe(void *ud, int worker, lng_g *g, char *buf, size_t n) {
 static tvm *tvm_new(int nworkers) {
   tvm *t = calloc(1, sizeof *t);
   cr_assert_not_null(t);
-  t->ops = (lng_vmops){ t_run, t_drop, t_describe, 0 };   /* keeps its own state at g->vm */
+  t->ops = (lng_vmops){ t_run, t_drop, t_describe, 0, NULL };   /* keeps its own state at g->vm */
   t->nworkers = nworkers;
   pthread_mutex_init(&t->errmu, NULL);
   t->s = lng_sched_new(nworkers, &t->ops, t);

@@ -45,6 +45,7 @@ lng_runtime *lng_new(const lng_config *cfg) {
   lng_sched_set_preempt(rt->sched, lng_interrupt_preempt);
   atomic_init(&rt->mainworker, -1);
   pthread_mutex_init(&rt->mainmu, NULL);
+  pthread_mutex_init(&rt->sitemu, NULL);
   for (int i = 0; i < rt->nworkers; i++) {
     if (lng_shard_open(rt, &rt->shards[i], i) != 0) goto fail;
     if (cfg->on_shard) cfg->on_shard(rt->shards[i].L, i, cfg->ud);
@@ -164,6 +165,9 @@ void lng_destroy(lng_runtime *rt) {
     for (int i = 0; i < rt->nworkers; i++) lng_shard_close(&rt->shards[i]);
   free(rt->shards);
   pthread_mutex_destroy(&rt->mainmu);
+  pthread_mutex_destroy(&rt->sitemu);
+  for (uint32_t i = 0; i < rt->nsites; i++) free(rt->sites[i]);
+  free(rt->sites);
   lng_step *st, *next;
   for (st = rt->steps; st; st = next) {
     next = st->next;

@@ -84,10 +84,72 @@ int lng_gor_exit(lua_State *L, int code) {
   return lua_error(L);
 }
 
+/* ---- where goroutines were created ----
+   For the deadlock report's "created by" line. A parked goroutine's
+   memory is a key figure and its record had 4 bytes to spare, so the site
+   of the go() call is kept in 32 bits: the line (20 bits, larger ones
+   clamped) and the index + 1 of its chunk name in rt->sites (12 bits).
+   A go() from the chunk this worker spawned from last costs a compare of
+   the short name; a new name, a search under rt->sitemu. 0: unknown. */
+#define SITE_LINE_BITS 20
+#define SITE_LINE_MAX ((1u << SITE_LINE_BITS) - 1)
+#define SITE_NAMES_MAX ((1u << (32 - SITE_LINE_BITS)) - 1)
+
+static uint32_t site_name(lng_runtime *rt, lng_shard *sh, const char *name) {
+  if (sh->sitename && strcmp(sh->sitename, name) == 0) return sh->siteidx;
+  uint32_t idx = 0;
+  pthread_mutex_lock(&rt->sitemu);
+  for (uint32_t i = 0; i < rt->nsites && !idx; i++)
+    if (strcmp(rt->sites[i], name) == 0) idx = i + 1;
+  if (!idx && rt->nsites < SITE_NAMES_MAX) {
+    if (rt->nsites == rt->sitecap) {
+      uint32_t cap = rt->sitecap ? 2 * rt->sitecap : 8;
+      char **a = realloc(rt->sites, cap * sizeof *a);
+      if (a) { rt->sites = a; rt->sitecap = cap; }
+    }
+    char *copy = rt->nsites < rt->sitecap ? strdup(name) : NULL;
+    if (copy) {
+      rt->sites[rt->nsites++] = copy;
+      idx = rt->nsites;
+    }
+  }
+  if (idx) {                   /* (the strings never move: no lock to read them) */
+    sh->sitename = rt->sites[idx - 1];
+    sh->siteidx = idx;
+  }
+  pthread_mutex_unlock(&rt->sitemu);
+  return idx;
+}
+
+/* The first Lua function up L's stack from go(): its chunk and line. */
+static uint32_t spawn_site(lua_State *L, lng_shard *sh) {
+  lua_Debug ar;
+  for (int level = 1; level <= 8 && lua_getstack(L, level, &ar); level++) {
+    if (!lua_getinfo(L, "Sl", &ar)) break;
+    if (ar.currentline <= 0) continue;
+    uint32_t idx = site_name(sh->rt, sh, ar.short_src);
+    if (!idx) return 0;
+    uint32_t line = (uint32_t)ar.currentline > SITE_LINE_MAX ? SITE_LINE_MAX : (uint32_t)ar.currentline;
+    return idx << SITE_LINE_BITS | line;
+  }
+  return 0;
+}
+
+static void gor_origin(void *ud, lng_g *g, char *buf, size_t n) {
+  lng_runtime *rt = ud;
+  uint32_t idx = g->site >> SITE_LINE_BITS;
+  if (n) buf[0] = 0;
+  pthread_mutex_lock(&rt->sitemu);
+  if (idx && idx <= rt->nsites)
+    snprintf(buf, n, "%s:%u", rt->sites[idx - 1], (unsigned)(g->site & SITE_LINE_MAX));
+  pthread_mutex_unlock(&rt->sitemu);
+}
+
 int lng_gor_spawn(lua_State *L, int first, int64_t *id) {
   lng_shard *sh = lng_shard_of(L);
   lng_g *g = lng_sched_newg(sh->rt->sched);
   if (!g) return luaL_error(L, "not enough memory");
+  g->site = spawn_site(L, sh);
   lng_shard_peekenv(L);
   int env = lua_gettop(L);
   /* Into the shard's scratch message, whose storage stays for the next
@@ -451,4 +513,4 @@ static void gor_describe(void *ud, int worker, lng_g *g, char *buf, size_t n) {
   }
 }
 
-const lng_vmops lng_gor_ops = { gor_run, gor_drop, gor_describe, sizeof(lng_gvm) };
+const lng_vmops lng_gor_ops = { gor_run, gor_drop, gor_describe, sizeof(lng_gvm), gor_origin };

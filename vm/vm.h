@@ -39,6 +39,8 @@ struct lng_shard {
   lng_msg spawnmsg;          /* go()'s start messages are encoded here (spawnbusy: in use) */
   int spawnbusy;
   void *selscratch;          /* go.select's state when it does not park */
+  const char *sitename;      /* the chunk name go() was last called from here (rt->sites) */
+  uint32_t siteidx;          /* its index + 1 */
   int selcap, selbusy;
   int npool;
   lua_State *pool[LNG_THREAD_POOL];
@@ -71,6 +73,12 @@ struct lng_runtime {
   atomic_int mainworker;     /* where the main goroutine lives, -1 before it starts */
   pthread_mutex_t mainmu;    /* guards maing against its end */
   lng_g *maing;              /* the main goroutine while it lives */
+  /* Chunk names that go() was called from, each copied once: a record
+     keeps an index into this and a line (lng_g.site), not a string that
+     its shard could collect. Grows only; read by the deadlock report. */
+  pthread_mutex_t sitemu;
+  char **sites;
+  uint32_t nsites, sitecap;
 };
 
 /* A channel handle held by C (the public lng_channel). */
