@@ -180,8 +180,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s: cannot start the REPL\n", progname);
     return 1;
   }
-  if (lng_start(rt) != LNG_OK || (r && repl_start(r) != 0)) {
-    fprintf(stderr, "%s: cannot start the runtime\n", progname);
+  int started = lng_start(rt);
+  if (started != LNG_OK || (r && repl_start(r) != 0)) {
+    /* LNG_ERRMEM: no memory or no thread for a worker (ulimit -v, -u) */
+    fprintf(stderr, "%s: cannot start the runtime: %s\n", progname,
+            started != LNG_OK ? lng_status_string(started) : "cannot start the REPL's reader");
     return 1;
   }
   int st = lng_wait(rt);

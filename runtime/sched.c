@@ -113,6 +113,12 @@ struct lng_sched {
   lng_g *gfree;
   atomic_long ngfree;
   int started, joined;
+  /* Workers wait here until every one of them exists: a failed start must
+     not leave the program half run (the main chunk printing, then "cannot
+     start the runtime"). */
+  pthread_mutex_t gatemu;
+  pthread_cond_t gatecv;
+  int gateopen;
   lng_timers timers;
   void (*nudge)(void *ud, int worker);
   void (*preempt)(void *ud, int worker);
@@ -334,9 +340,11 @@ void lng_sched_spawnmsg(lng_sched *s, lng_g *g, lng_msg *m, int self) {
 }
 
 static void enqueue(lng_sched *s, lng_g *g, int self) {
+  /* spawned before live: go.stats() reads live, then spawned, and must
+     never see more goroutines than were ever spawned */
+  atomic_fetch_add(&s->spawned, 1);
   atomic_fetch_add(&s->live, 1);
   atomic_fetch_add(&s->active, 1);
-  atomic_fetch_add(&s->spawned, 1);
   worker *w = &s->w[self >= 0 ? self : 0];
   pthread_mutex_lock(&w->freshmu);
   if (w->fqlen == w->fqcap && fq_grow(w) != 0) {
@@ -695,6 +703,9 @@ static void *worker_main(void *arg) {
   self_worker = w;
   lng_sched *s = w->s;
   lng_bigpool_bind(s->bigpool);
+  pthread_mutex_lock(&s->gatemu);
+  while (!s->gateopen) pthread_cond_wait(&s->gatecv, &s->gatemu);
+  pthread_mutex_unlock(&s->gatemu);
   int busy = 0;
   while (!atomic_load(&s->stopping)) {
     lng_g *g = pick(w);
@@ -759,6 +770,8 @@ lng_sched *lng_sched_new(int nworkers, const lng_vmops *ops, void *ud) {
   pthread_condattr_t mca;
   pthread_condattr_init(&mca);
   pthread_condattr_setclock(&mca, CLOCK_MONOTONIC);
+  pthread_mutex_init(&s->gatemu, NULL);
+  pthread_cond_init(&s->gatecv, NULL);
   pthread_mutex_init(&s->monmu, NULL);
   pthread_cond_init(&s->moncv, &mca);
   pthread_condattr_destroy(&mca);
@@ -777,15 +790,24 @@ lng_sched *lng_sched_new(int nworkers, const lng_vmops *ops, void *ud) {
   return s;
 }
 
+static void open_gate(lng_sched *s) {
+  pthread_mutex_lock(&s->gatemu);
+  s->gateopen = 1;
+  pthread_cond_broadcast(&s->gatecv);
+  pthread_mutex_unlock(&s->gatemu);
+}
+
 int lng_sched_start(lng_sched *s) {
   for (int i = 0; i < s->n; i++) {
     if (pthread_create(&s->w[i].thread, NULL, worker_main, &s->w[i]) != 0) {
-      stop_all(s);
+      stop_all(s);                 /* the started ones leave at the gate */
+      open_gate(s);
       for (int j = 0; j < i; j++) pthread_join(s->w[j].thread, NULL);
       s->joined = 1;
       return -1;
     }
   }
+  open_gate(s);
   s->started = 1;
   if (pthread_create(&s->monitor, NULL, monitor_main, s) == 0) s->monstarted = 1;
   return 0;
@@ -959,6 +981,8 @@ void lng_sched_free(lng_sched *s) {
   }
   pthread_mutex_destroy(&s->gmu);
   lng_timers_free(&s->timers);
+  pthread_mutex_destroy(&s->gatemu);
+  pthread_cond_destroy(&s->gatecv);
   pthread_mutex_destroy(&s->monmu);
   pthread_cond_destroy(&s->moncv);
   pthread_mutex_destroy(&s->outmu);

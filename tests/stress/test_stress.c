@@ -287,3 +287,26 @@ Test(oom, ulimit_uncaught_reported, .timeout = STRESS_TIMEOUT) {
   }
 #endif
 }
+
+/* A limit that lets some worker threads start and not the next one: the
+   runtime must not have started the program on the first ones (it printed
+   "ran", then "cannot start the runtime"). Each limit either runs the whole
+   program or fails before any of it; the lowest limits must fail. */
+Test(oom, ulimit_start_is_all_or_nothing, .timeout = STRESS_TIMEOUT) {
+#ifdef STRESS_SANITIZED
+  cr_skip_test("ulimit -v cannot hold a sanitizer's shadow memory");
+#else
+  int failed = 0;
+  for (long kb = 20000; kb <= 60000; kb += 4000) {
+    proc_result r;
+    run_limited(STRESS_DIR "/oom/start.lua", 4, kb, &r);
+    int ran = r.exited && r.code == 0 && strcmp(r.out, "ran\n") == 0;
+    int refused = r.exited && r.code == 1 && r.out[0] == '\0' &&
+                  contains(r.err, "cannot start the runtime");
+    cr_assert(ran || refused, "[ulimit -v %ld] exited=%d code=%d signal=%d\n--- stdout ---\n%s\n--- stderr ---\n%s",
+              kb, r.exited, r.code, r.sig, r.out, r.err);
+    failed += refused;
+  }
+  cr_assert(failed > 0, "no limit from 20 MB up stopped the start: the test checks nothing");
+#endif
+}
