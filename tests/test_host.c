@@ -683,6 +683,47 @@ Test(host, error_object_table_has_traceback_like_lua, .timeout = T_TIMEOUT) {
   free_proc(&p);
 }
 
+/* lauxlib names a C function by finding it in package.loaded (the
+   registry's loaded table, base functions under _G): "bad argument #1 to
+   'setmetatable'" where the call site gives no name (pcall, gsub), and
+   "in function 'string.rep'" in a traceback, as lua5.4 prints them; in the
+   main goroutine and in spawned ones (which have globals tables of their
+   own). Messages without the names read '?'. */
+static const char names_src[] =
+    "local function probe(where)\n"
+    "  local _, a = pcall(setmetatable, 1)\n"
+    "  local _, b = pcall(string.gsub, 's', 's', setmetatable)\n"
+    "  local _, c = (function() return pcall end)()(debug.traceback)\n"
+    "  print(where, a, b, c:find(\"'pcall'\", 1, true) ~= nil)\n"
+    "end\n"
+    "probe('main')\n"
+    "local done = chan()\n"
+    "go(function() probe('go') done:send(true) end)\n"
+    "done:recv()\n"
+    "go(function() string.rep() end)\n"
+    "done:recv()\n";
+
+Test(host, library_functions_named_in_errors_and_tracebacks, .timeout = T_TIMEOUT) {
+  tmpdir t;
+  tmp_make(&t);
+  tmp_file(&t, "names.lua", names_src);
+  const char *workers[] = {"1", "2", "4"};
+  for (int i = 0; i < 3; i++) {
+    proc p;
+    run_in(&p, t.path, NULL, NULL, ARGS("-W", workers[i], "names.lua"));
+    ASSERT_EXIT(p, 1);
+    ASSERT_OUT(p,
+               "main\tbad argument #1 to 'setmetatable' (table expected, got number)\t"
+               "bad argument #1 to 'setmetatable' (table expected, got string)\ttrue\n"
+               "go\tbad argument #1 to 'setmetatable' (table expected, got number)\t"
+               "bad argument #1 to 'setmetatable' (table expected, got string)\ttrue\n");
+    ASSERT_HAS(p.err.p, "stderr", "bad argument #1 to 'rep' (string expected, got no value)");
+    ASSERT_HAS(p.err.p, "stderr", "[C]: in function 'string.rep'");
+    free_proc(&p);
+  }
+  tmp_remove(&t);
+}
+
 static long goroutine_number(const char *err) {
   const char *g = strstr(err, "lungo: goroutine ");
   cr_assert(g != NULL, "stderr should contain \"lungo: goroutine N:\", got:\n%.3000s", err);
