@@ -74,6 +74,7 @@ static int report(lng_runtime *rt, int st) {
 }
 
 int main(int argc, char **argv) {
+  if (argv[0] && argv[0][0]) progname = argv[0];   /* as lua.c names itself */
   int workers = 0, warnings = 0, noenv = 0, showversion = 0, interactive = 0, hasexec = 0, script = argc, i;
   /* First pass: options that shape the runtime, and where the script is. */
   for (i = 1; i < argc; i++) {
@@ -121,7 +122,7 @@ int main(int argc, char **argv) {
   /* Like lua: the REPL with -i, or with no script, no -e and no -v on a terminal. */
   if (!interactive && script >= argc && !hasexec && !showversion && isatty(STDIN_FILENO))
     interactive = 1;
-  if (showversion || (interactive && isatty(STDIN_FILENO))) print_version();
+  if (showversion || interactive) print_version();    /* lua: -i implies -v */
 
   lng_config cfg;
   lng_config_init(&cfg);

@@ -84,8 +84,8 @@ static const char *const scrubbed_env[] = {
  * removes), input written to its standard input (NULL: none), and collects
  * its output and status.
  */
-static void run_in(proc *p, const char *cwd, const char *const *env, const char *input,
-                   const char *const *args) {
+static void run_as(proc *p, const char *argv0, const char *cwd, const char *const *env,
+                   const char *input, const char *const *args) {
   const char *bin = lungo_bin();
   int ip[2], op[2], ep[2];
   memset(p, 0, sizeof *p);
@@ -97,7 +97,7 @@ static void run_in(proc *p, const char *cwd, const char *const *env, const char 
   while (args[nargs]) nargs++;
   const char **argv = calloc(nargs + 2, sizeof *argv);
   cr_assert_not_null(argv);
-  argv[0] = bin;
+  argv[0] = argv0;
   for (size_t i = 0; i < nargs; i++) argv[i + 1] = args[i];
   fflush(NULL);
   pid_t pid = fork();
@@ -191,6 +191,12 @@ static void run_in(proc *p, const char *cwd, const char *const *env, const char 
     struct timespec ts = {0, 2 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
+}
+
+/* run_as with argv[0] "lungo", as when run from PATH: messages start "lungo: " */
+static void run_in(proc *p, const char *cwd, const char *const *env, const char *input,
+                   const char *const *args) {
+  run_as(p, "lungo", cwd, env, input, args);
 }
 
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -509,7 +515,7 @@ Test(host, lua_init_error_stops_before_exec, .timeout = T_TIMEOUT) {
 
 Test(host, dash_runs_stdin_with_arguments, .timeout = T_TIMEOUT) {
   char want[512];
-  snprintf(want, sizeof want, "nil\t%s\t-\ta\tb\n2\ta\tb\n", lungo_bin());
+  snprintf(want, sizeof want, "nil\t%s\t-\ta\tb\n2\ta\tb\n", "lungo");
   proc p;
   run_in(&p, NULL, NULL, "print(arg[-2], arg[-1], arg[0], arg[1], arg[2])\nprint(select('#', ...), ...)\n",
          ARGS("-", "a", "b"));
@@ -538,7 +544,7 @@ Test(host, script_arg_table_and_varargs, .timeout = T_TIMEOUT) {
   tmpdir t;
   tmp_make(&t);
   tmp_file(&t, "args.lua", args_src);
-  const char *bin = lungo_bin();
+  const char *bin = "lungo";         /* argv[0] (run_in) */
   char want[1024];
   /* as lua5.4 -e 'x=1' args.lua a '' 'b c' -e */
   snprintf(want, sizeof want, "-4=nil -3=%s -2=-e -1=x=1 0=args.lua 1=a 2= 3=b c 4=-e\n4\ta\t\tb c\t-e\n", bin);
@@ -556,7 +562,7 @@ Test(host, arg_table_counts_worker_and_lib_options, .timeout = T_TIMEOUT) {
   tmp_make(&t);
   tmp_file(&t, "args.lua", args_src);
   tmp_file(&t, "mymod.lua", "return {}\n");
-  const char *bin = lungo_bin();
+  const char *bin = "lungo";         /* argv[0] (run_in) */
   char lua_path[256], want1[512], want2[512];
   snprintf(lua_path, sizeof lua_path, "LUA_PATH=%s/?.lua;;", t.path);
   snprintf(want1, sizeof want1, "-4=%s -3=-W -2=2 -1=-lg=mymod 0=args.lua 1=z\n1\tz\n", bin);
@@ -577,7 +583,7 @@ Test(host, double_dash_ends_options, .timeout = T_TIMEOUT) {
   tmpdir t;
   tmp_make(&t);
   tmp_file(&t, "args.lua", args_src);
-  const char *bin = lungo_bin();
+  const char *bin = "lungo";         /* argv[0] (run_in) */
   char want[512];
   snprintf(want, sizeof want, "-4=%s -3=-e -2=x=1 -1=-- 0=args.lua 1=-v 2=--\n2\t-v\t--\n", bin);
   proc p, q;
@@ -598,7 +604,7 @@ Test(host, double_dash_ends_options, .timeout = T_TIMEOUT) {
 /* lua5.4 -e 'print(arg[-1], arg[0], arg[1], #arg)' prints "nil  lua5.4  -e  2":
    with no script, the interpreter is arg[0] and the options are arg[1..]. */
 Test(host, arg_table_without_script_like_lua, .timeout = T_TIMEOUT) {
-  const char *bin = lungo_bin();
+  const char *bin = "lungo";         /* argv[0] (run_in) */
   char want[512];
   snprintf(want, sizeof want, "nil\t%s\t-e\t2\n", bin);
   proc p;
@@ -732,6 +738,50 @@ static long goroutine_number(const char *err) {
   cr_assert(*end == ':', "stderr should contain \"lungo: goroutine N:\", got:\n%.3000s", err);
   return n;
 }
+
+/* lua.c names itself in messages as argv[0] says; Lua's main.lua checks
+   for "<arg[-1]>: 6" after error(m) where m's __tostring (called by the
+   message handler, as in lua.c) says which line raised: debug.getinfo(4)
+   is the raising function there. */
+Test(host, messages_start_with_argv0_and_tostring_sees_lua_stack, .timeout = T_TIMEOUT) {
+  proc p;
+  run_as(&p, "/some/where/mylungo", NULL, NULL, NULL,
+         ARGS("-e", "m = setmetatable({}, {__tostring = function()\n"
+                    "  return tostring(debug.getinfo(4).currentline) end})\n"
+                    "\n"
+                    "error(m)"));
+  ASSERT_EXIT(p, 1);
+  ASSERT_ERR(p, "/some/where/mylungo: 4\n");
+  free_proc(&p);
+}
+
+/* An error object whose __tostring fails: lua reports the inner error,
+   with a traceback from where it was raised; in the main chunk and in a
+   goroutine (prefixed "goroutine N: "). A __tostring that returns no
+   string: "(error object is a table value)", the type of the object. */
+Test(host, error_object_whose_tostring_fails_reports_inner_error, .timeout = T_TIMEOUT) {
+  const char *bad = "local e = setmetatable({}, {__tostring = function() error('inner') end})\n";
+  char main_src[512], go_src[512];
+  snprintf(main_src, sizeof main_src, "%serror(e)", bad);
+  snprintf(go_src, sizeof go_src, "%sgo(function() error(e) end) chan():recv()", bad);
+  proc p, q, r;
+  run(&p, "-e", main_src);
+  run(&q, "-W", "2", "-e", go_src);
+  run(&r, "-e", "error(setmetatable({}, {__tostring = function() return 42 end}))");
+  ASSERT_EXIT(p, 1);
+  ASSERT_STARTS(p.err.p, "stderr", "lungo: (command line):1: inner\nstack traceback:\n");
+  ASSERT_HAS(p.err.p, "stderr", "(command line):2: in main chunk");
+  ASSERT_EXIT(q, 1);
+  ASSERT_HAS(q.err.p, "stderr", ": (command line):1: inner\nstack traceback:\n");
+  cr_assert(goroutine_number(q.err.p) > 1, "%s", q.err.p);
+  ASSERT_LACKS(q.err.p, "stderr", "memory");
+  ASSERT_EXIT(r, 1);
+  ASSERT_STARTS(r.err.p, "stderr", "lungo: (error object is a table value)\nstack traceback:\n");
+  free_proc(&p);
+  free_proc(&q);
+  free_proc(&r);
+}
+
 
 Test(host, uncaught_error_in_goroutine_ends_program, .timeout = T_TIMEOUT) {
   proc p, q, r;
