@@ -84,8 +84,15 @@ static const char *const scrubbed_env[] = {
  * removes), input written to its standard input (NULL: none), and collects
  * its output and status.
  */
-static void run_as(proc *p, const char *argv0, const char *cwd, const char *const *env,
-                   const char *input, const char *const *args) {
+/* The signal part of run_full: sig is sent once "ready\n" shows on
+   stdout; ignored: SIGINT is ignored when lungo starts (as in a background
+   job of a shell without job control). */
+typedef struct sigplan {
+  int sig, ignored;
+} sigplan;
+
+static void run_full(proc *p, const char *argv0, const char *cwd, const char *const *env,
+                     const char *input, const char *const *args, sigplan plan) {
   const char *bin = lungo_bin();
   int ip[2], op[2], ep[2];
   memset(p, 0, sizeof *p);
@@ -108,6 +115,7 @@ static void run_as(proc *p, const char *argv0, const char *cwd, const char *cons
     dup2(ep[1], 2);
     close(ip[0]); close(ip[1]); close(op[0]); close(op[1]); close(ep[0]); close(ep[1]);
     signal(SIGPIPE, SIG_DFL);
+    signal(SIGINT, plan.ignored ? SIG_IGN : SIG_DFL);
     for (int i = 0; scrubbed_env[i]; i++) unsetenv(scrubbed_env[i]);
     for (int i = 0; env && env[i]; i++) {
       const char *eq = strchr(env[i], '=');
@@ -144,7 +152,12 @@ static void run_as(proc *p, const char *argv0, const char *cwd, const char *cons
   struct pollfd fds[3] = {{op[0], POLLIN, 0}, {ep[0], POLLIN, 0}, {ip[1], POLLOUT, 0}};
   sbuf *dest[2] = {&p->out, &p->err};
   long long deadline = now_ms() + RUN_MS;
+  int sent = 0;
   while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+    if (plan.sig && !sent && strstr(p->out.p, "ready\n")) {
+      kill(pid, plan.sig);
+      sent = 1;
+    }
     long long left = deadline - now_ms();
     if (left <= 0) {
       p->timed_out = 1;
@@ -191,6 +204,11 @@ static void run_as(proc *p, const char *argv0, const char *cwd, const char *cons
     struct timespec ts = {0, 2 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
+}
+
+static void run_as(proc *p, const char *argv0, const char *cwd, const char *const *env,
+                   const char *input, const char *const *args) {
+  run_full(p, argv0, cwd, env, input, args, (sigplan){0, 0});
 }
 
 /* run_as with argv[0] "lungo", as when run from PATH: messages start "lungo: " */
@@ -808,6 +826,80 @@ Test(host, uncaught_error_in_goroutine_ends_program, .timeout = T_TIMEOUT) {
 }
 
 /* ---- os.exit ---- */
+
+/* ---- signals ---- */
+
+/* SIGINT as lua takes it in a script: "interrupted!" raised in the main
+   goroutine wherever it is (running Lua, or blocked while other goroutines
+   spin or block), reported with a traceback, status 1; a pcall catches it.
+   With the main chunk over and goroutines still running, nothing can take
+   it: "lungo: interrupted!", status 1. A SIGINT the parent ignored is
+   taken all the same (lua resets it too). */
+static const struct {
+  const char *name, *src, *err;
+  int code;
+} sigint_cases[] = {
+  {"main spinning", "print('ready') io.stdout:flush() while true do end",
+   "(command line):1: interrupted!\nstack traceback:\n", 1},
+  {"main in recv, goroutines spinning",
+   "for i = 1, 3 do go(function() while true do end end) end\n"
+   "print('ready') io.stdout:flush() chan():recv()",
+   "(command line):2: interrupted!\nstack traceback:\n", 1},
+  {"main asleep, goroutines blocked and spinning",
+   "go(function() chan():recv() end) go(function() go.select(chan(), go.after(60)) end)\n"
+   "go(function() while true do end end)\n"
+   "print('ready') io.stdout:flush() go.sleep(60)",
+   "(command line):3: interrupted!\nstack traceback:\n", 1},
+  {"main in select", "go(function() while true do end end)\n"
+   "print('ready') io.stdout:flush() go.select(chan(), {chan(), 1})",
+   "(command line):2: interrupted!\nstack traceback:\n", 1},
+  {"main over, goroutines spinning and blocked",
+   "go(function() while true do end end) go(function() chan():recv() end)\n"
+   "go(function() while go.count() > 3 do go.sleep(0.01) end print('ready') io.stdout:flush() end)",
+   "lungo: interrupted!\n", 1},
+  {"caught by pcall",
+   "print(pcall(function() print('ready') io.stdout:flush() while true do end end)) print(42)", "", 0},
+};
+
+Test(host, sigint_interrupts_like_lua, .timeout = 4 * T_TIMEOUT) {
+  const char *workers[] = {"1", "2", "4"};
+  for (size_t c = 0; c < sizeof sigint_cases / sizeof sigint_cases[0]; c++) {
+    for (int w = 0; w < 3; w++) {
+      proc p;
+      run_full(&p, "lungo", NULL, NULL, NULL, ARGS("-W", workers[w], "-e", sigint_cases[c].src),
+               (sigplan){SIGINT, c % 2});
+      char what[512];
+      cr_assert(!p.timed_out, "%s, -W %s: still running after SIGINT; stderr:\n%s",
+                sigint_cases[c].name, workers[w], p.err.p);
+      cr_assert(WIFEXITED(p.status) && WEXITSTATUS(p.status) == sigint_cases[c].code,
+                "%s, -W %s: %s", sigint_cases[c].name, workers[w], describe(&p, what, sizeof what));
+      if (sigint_cases[c].code) {
+        cr_assert(strstr(p.err.p, sigint_cases[c].err) != NULL, "%s, -W %s: stderr:\n%s",
+                  sigint_cases[c].name, workers[w], p.err.p);
+      } else {
+        cr_assert(strstr(p.out.p, "interrupted!\n42\n") != NULL, "%s, -W %s: stdout:\n%s",
+                  sigint_cases[c].name, workers[w], p.out.p);
+      }
+      free_proc(&p);
+    }
+  }
+}
+
+/* SIGTERM keeps its default action: the process ends at once, whatever
+   runs or waits. */
+Test(host, sigterm_ends_at_once, .timeout = T_TIMEOUT) {
+  const char *srcs[] = {
+    "print('ready') io.stdout:flush() while true do end",
+    "go(function() while true do end end) print('ready') io.stdout:flush() chan():recv()",
+  };
+  for (int i = 0; i < 2; i++) {
+    proc p;
+    run_full(&p, "lungo", NULL, NULL, NULL, ARGS("-W", "2", "-e", srcs[i]), (sigplan){SIGTERM, 0});
+    cr_assert(!p.timed_out && WIFSIGNALED(p.status) && WTERMSIG(p.status) == SIGTERM,
+              "case %d: timed out %d, status %d", i, p.timed_out, p.status);
+    free_proc(&p);
+  }
+}
 
 Test(host, os_exit_status, .timeout = T_TIMEOUT) {
   static const struct { const char *stat; int code; } cases[] = {
