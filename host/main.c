@@ -28,7 +28,12 @@ static const char *progname = "lungo";
  * default action back first, so a second SIGINT before that (Lua stuck in
  * a long C call) kills the process, as in lua. The handler only writes to
  * a pipe (lng_interrupt is not for signal handlers): a thread of the host
- * (the watcher) reads it and calls lng_interrupt. When the main goroutine
+ * (the watcher) reads it and calls lng_interrupt. SIGINT is blocked in
+ * every other thread (the workers inherit the mask), so the handler and
+ * the default action both happen on the watcher, which waits in read():
+ * a worker spinning in Lua never has to take it (and ThreadSanitizer,
+ * which delays signals until a thread calls into libc, would never
+ * deliver it there). When the main goroutine
  * has already ended, nothing can take the interrupt: the program stops
  * with "interrupted!" and status 1. SIGTERM keeps its default action. */
 static int sigint_pipe[2] = { -1, -1 };
@@ -45,6 +50,10 @@ static void on_sigint(int sig) {
 
 static void *sigint_watcher(void *arg) {
   lng_runtime *rt = arg;
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
   for (;;) {
     char c;
     ssize_t n = read(sigint_pipe[0], &c, 1);
@@ -67,25 +76,38 @@ static int sigint_take(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_sigint;
-  sa.sa_flags = SA_RESTART;
+  sa.sa_flags = 0;          /* the watcher's read() returns (EINTR): under TSan the handler runs then */
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
   return 0;
+}
+
+/* SIGINT back to its default action, taken by this thread again. */
+static void sigint_default(void) {
+  signal(SIGINT, SIG_DFL);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 /* After lng_start (lng_interrupt needs a started runtime). */
 static int sigint_start(lng_runtime *rt, pthread_t *t) {
   if (pthread_create(t, NULL, sigint_watcher, rt) == 0) return 0;
-  signal(SIGINT, SIG_DFL);
+  sigint_default();
   return -1;
 }
 
 static void sigint_end(pthread_t t) {
-  signal(SIGINT, SIG_DFL);
   char c = 0;
   ssize_t n;
   do n = write(sigint_pipe[1], &c, 1); while (n < 0 && errno == EINTR);
   pthread_join(t, NULL);
+  sigint_default();
 }
 
 static void usage(const char *badopt) {
