@@ -7,6 +7,11 @@
  *
  * With no script on a terminal, or with -i, it opens the REPL (repl.c).
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +20,95 @@
 #include "repl.h"
 
 static const char *progname = "lungo";
+
+/* ---- SIGINT while a script runs, as lua.c handles it ----
+ *
+ * The first SIGINT interrupts the main goroutine ("interrupted!" raised
+ * where it runs or waits, which a pcall may catch); the handler puts the
+ * default action back first, so a second SIGINT before that (Lua stuck in
+ * a long C call) kills the process, as in lua. The handler only writes to
+ * a pipe (lng_interrupt is not for signal handlers): a thread of the host
+ * (the watcher) reads it and calls lng_interrupt. SIGINT is blocked in
+ * every other thread (the workers inherit the mask), so the handler and
+ * the default action both happen on the watcher, which waits in read():
+ * a worker spinning in Lua never has to take it (and ThreadSanitizer,
+ * which delays signals until a thread calls into libc, would never
+ * deliver it there). When the main goroutine
+ * has already ended, nothing can take the interrupt: the program stops
+ * with "interrupted!" and status 1. SIGTERM keeps its default action. */
+static int sigint_pipe[2] = { -1, -1 };
+static volatile sig_atomic_t sigint_stopped;   /* the watcher ended the program */
+
+static void on_sigint(int sig) {
+  int saved = errno;
+  signal(sig, SIG_DFL);
+  char c = 1;
+  ssize_t n = write(sigint_pipe[1], &c, 1);
+  (void)n;
+  errno = saved;
+}
+
+static void *sigint_watcher(void *arg) {
+  lng_runtime *rt = arg;
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+  for (;;) {
+    char c;
+    ssize_t n = read(sigint_pipe[0], &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0 || c == 0) return NULL;        /* 0: the program ended, leave */
+    if (lng_interrupt(rt) == LNG_CLOSED) {
+      sigint_stopped = 1;
+      lng_stop(rt);
+    }
+  }
+}
+
+/* Taken before the runtime starts, when a script (no REPL, which has its
+   own Ctrl-C) runs: a SIGINT from then on is kept in the pipe until the
+   watcher (sigint_start) serves it. A SIGINT ignored by the parent (a
+   background job of a shell) is taken too, as lua.c does. 0 on success. */
+static int sigint_take(void) {
+  if (pipe(sigint_pipe) != 0) return -1;
+  for (int i = 0; i < 2; i++) fcntl(sigint_pipe[i], F_SETFD, FD_CLOEXEC);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_sigint;
+  sa.sa_flags = 0;          /* the watcher's read() returns (EINTR): under TSan the handler runs then */
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  return 0;
+}
+
+/* SIGINT back to its default action, taken by this thread again. */
+static void sigint_default(void) {
+  signal(SIGINT, SIG_DFL);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+/* After lng_start (lng_interrupt needs a started runtime). */
+static int sigint_start(lng_runtime *rt, pthread_t *t) {
+  if (pthread_create(t, NULL, sigint_watcher, rt) == 0) return 0;
+  sigint_default();
+  return -1;
+}
+
+static void sigint_end(pthread_t t) {
+  char c = 0;
+  ssize_t n;
+  do n = write(sigint_pipe[1], &c, 1); while (n < 0 && errno == EINTR);
+  pthread_join(t, NULL);
+  sigint_default();
+}
 
 static void usage(const char *badopt) {
   if (badopt[1] == 'e' || badopt[1] == 'l' || badopt[1] == 'W' || strcmp(badopt, "--workers") == 0)
@@ -74,6 +168,7 @@ static int report(lng_runtime *rt, int st) {
 }
 
 int main(int argc, char **argv) {
+  if (argv[0] && argv[0][0]) progname = argv[0];   /* as lua.c names itself */
   int workers = 0, warnings = 0, noenv = 0, showversion = 0, interactive = 0, hasexec = 0, script = argc, i;
   /* First pass: options that shape the runtime, and where the script is. */
   for (i = 1; i < argc; i++) {
@@ -121,7 +216,7 @@ int main(int argc, char **argv) {
   /* Like lua: the REPL with -i, or with no script, no -e and no -v on a terminal. */
   if (!interactive && script >= argc && !hasexec && !showversion && isatty(STDIN_FILENO))
     interactive = 1;
-  if (showversion || (interactive && isatty(STDIN_FILENO))) print_version();
+  if (showversion || interactive) print_version();    /* lua: -i implies -v */
 
   lng_config cfg;
   lng_config_init(&cfg);
@@ -180,6 +275,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s: cannot start the REPL\n", progname);
     return 1;
   }
+  int watching = !r && sigint_take() == 0;
   int started = lng_start(rt);
   if (started != LNG_OK || (r && repl_start(r) != 0)) {
     /* LNG_ERRMEM: no memory or no thread for a worker (ulimit -v, -u) */
@@ -187,7 +283,15 @@ int main(int argc, char **argv) {
             started != LNG_OK ? lng_status_string(started) : "cannot start the REPL's reader");
     return 1;
   }
+  pthread_t watcher;
+  watching = watching && sigint_start(rt, &watcher) == 0;
   int st = lng_wait(rt);
+  if (watching) sigint_end(watcher);
+  if (sigint_stopped) {
+    fflush(stdout);
+    fprintf(stderr, "%s: interrupted!\n", progname);
+    exit(1);                      /* goroutines may still compute: leave at once */
+  }
   /* The program ended under the REPL (os.exit, an uncaught error): the
      reader thread may still hold the REPL's channels, so leave at once. */
   int left = r ? repl_end(r) : 1, leave = left == 0;

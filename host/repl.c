@@ -9,7 +9,8 @@
  *
  *   reader -> Lua  "L<seq>:<line>"  a line     "C<seq>:"  cancel the pending statement
  *                  "E<seq>:"        end of input inside a statement
- *   Lua -> reader  0 ready (after the script of -i), +seq done, -seq more input needed
+ *   Lua -> reader  "<n>:<prompt>"  n = 0 ready (after the script of -i), +seq done,
+ *                  -seq more input needed; the prompt to show next (_PROMPT, _PROMPT2)
  *   reader -> Lua  "deadlock" on the note channel, before interrupting a
  *                  deadlocked statement
  *
@@ -38,8 +39,6 @@
 #include <editline/readline.h>
 #include "repl.h"
 
-#define PROMPT  "> "
-#define PROMPT2 ">> "
 #define HISTORY_FILE ".lungo_history"
 #define HISTORY_MAX 1000
 #define SLICE 0.05          /* seconds between checks while a statement runs */
@@ -73,6 +72,7 @@ struct repl {
   char *buf;                  /* plain input (not a terminal) */
   size_t blen, bcap;
   int eof;
+  char *prompt;               /* the next prompt, as the Lua side last said */
 };
 
 /* ---- signals ---- */
@@ -270,7 +270,16 @@ static char *next_line(repl *r, const char *prompt, int *cancelled) {
       remember(r, line);
     }
   } else {
+    /* as lua (built with readline) does without a terminal: the prompt,
+       then the line read echoed, so the output reads like a session */
+    fputs(prompt, stdout);
+    fflush(stdout);
     line = plain_line(r);
+    if (line) {
+      fputs(line, stdout);
+      fputs("\n", stdout);
+      fflush(stdout);
+    }
   }
   atomic_store(&r->at_prompt, 0);
   *cancelled = r->cancelled;
@@ -289,10 +298,26 @@ static int wait_answer(repl *r, long seq) {
     lng_value v;
     int st = lng_recv(r->out, &v, SLICE);
     if (st == LNG_OK) {
-      int match = v.type == LNG_TINTEGER && (v.integer == seq || v.integer == -seq);
-      int more = match && v.integer != seq;
+      long n = 0;
+      const char *colon = NULL;
+      if (v.type == LNG_TSTRING) {
+        char *end;
+        n = strtol(v.string, &end, 10);       /* received strings end with a 0 */
+        if (end < v.string + v.len && *end == ':') colon = end;
+      }
+      int match = colon && (n == seq || n == -seq);
+      if (match) {
+        size_t plen = v.len - (size_t)(colon + 1 - v.string);
+        char *p = malloc(plen + 1);
+        if (p) {
+          memcpy(p, colon + 1, plen);
+          p[plen] = 0;
+          free(r->prompt);
+          r->prompt = p;
+        }
+      }
       lng_value_free(&v);
-      if (match) return more ? 2 : 1;
+      if (match) return n != seq ? 2 : 1;
       continue;              /* an answer repeated after a late interrupt */
     }
     if (st != LNG_TIMEOUT || atomic_load(&r->ended)) return -1;
@@ -354,7 +379,7 @@ static void *reader(void *arg) {
   int more = 0;
   for (;;) {
     int cancelled;
-    char *line = next_line(r, more ? PROMPT2 : PROMPT, &cancelled);
+    char *line = next_line(r, r->prompt ? r->prompt : more ? ">> " : "> ", &cancelled);
     char kind = 'L';
     if (cancelled) {
       if (!more) continue;
@@ -375,7 +400,10 @@ static void *reader(void *arg) {
     more = a == 2;
     if (kind == 'E' && !r->tty) break;
   }
-  if (r->tty && !r->gaveup) put(STDOUT_FILENO, "\n");
+  if (!r->gaveup) {              /* lua ends its last line too, with or without a terminal */
+    fputs("\n", stdout);
+    fflush(stdout);
+  }
   save_history(r);
   atomic_store(&r->quit, 1);
   lng_stop(r->rt);
@@ -392,6 +420,7 @@ static void free_repl(repl *r) {
   free(r->histfile);
   free(r->lastline);
   free(r->buf);
+  free(r->prompt);
   if (the_repl == r) the_repl = NULL;
   free(r);
 }

@@ -106,7 +106,9 @@ const char *lng_message(lng_runtime *rt);
    in a channel, select, sleep or sync operation, it raises "interrupted!"
    there, like Ctrl-C in lua. Call it from any thread, but not from a
    signal handler. lungo reaches a running worker with SIGURG, as Go's
-   runtime does, and installs a handler for that signal. */
+   runtime does, and installs a handler for that signal. LNG_CLOSED when
+   the main goroutine has ended (other goroutines may still run): there is
+   nothing to interrupt. */
 int lng_interrupt(lng_runtime *rt);
 
 /* 1 when no goroutine is running or runnable and no timer is pending: only

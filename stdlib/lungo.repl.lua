@@ -10,10 +10,13 @@ every worker while the prompt waits.
 
 Messages from the host (strings): "L<seq>:<line>" a line typed,
 "C<seq>:" cancel the pending (incomplete) statement, "E<seq>:" end of
-input in the middle of a statement (report it as lua does). Answers (integers):
-0 once when ready, then +seq when the request is done, -seq when the statement
-is incomplete and the continuation prompt is due. `note` (capacity 1) carries
-"deadlock" when the host interrupts a deadlocked statement.
+input in the middle of a statement (report it as lua does). Answers
+(strings "<n>:<prompt>"): n = 0 once when ready, then +seq when the request
+is done, -seq when the statement is incomplete and the continuation prompt
+is due; <prompt> is the prompt to show next (_PROMPT or _PROMPT2 of the
+REPL's globals as lua.c reads them, else "> " or ">> "). `note`
+(capacity 1) carries "deadlock" when the host interrupts a deadlocked
+statement.
 
 Locals typed at the prompt persist: a top-level `local x = 1` becomes an
 assignment to a variable kept by the REPL, which later lines see as an
@@ -311,6 +314,17 @@ end
 
 local DEADLOCK = "fatal error: all goroutines are asleep - deadlock!"
 
+-- The prompt lua.c shows: the global _PROMPT (or _PROMPT2 inside a
+-- statement) converted as tostring does, at every line, else the default.
+local function prompt(env, more)
+  local ok, s = pcall(function()
+    local p = env[more and "_PROMPT2" or "_PROMPT"]
+    if p ~= nil then return tostring(p) end
+  end)
+  if ok and type(s) == "string" then return s end
+  return more and ">> " or "> "
+end
+
 function M.run(input, reply, note)
   local env = load("return _ENV")()
   install_guard(env)
@@ -346,9 +360,14 @@ function M.run(input, reply, note)
     io.stdout:flush()
   end
 
+  local function answer_with_prompt(n)
+    io.stdout:flush()             -- what ran is shown before the host's prompt
+    reply:send(n .. ":" .. prompt(env, n < 0))
+  end
+
   local function serve()
     if answer then
-      reply:send(answer)
+      answer_with_prompt(answer)
       answer = nil
     end
     local msg = input:recv()
@@ -365,6 +384,8 @@ function M.run(input, reply, note)
         if err then report(err) end
       end
     else
+      -- lua.c: "=expr" on a statement's first line means "return expr"
+      if not buffer and text:sub(1, 1) == "=" then text = "return " .. text:sub(2) end
       local src = buffer and (buffer .. "\n" .. text) or text
       buffer = nil
       local fn, err = compile(src)
@@ -379,7 +400,7 @@ function M.run(input, reply, note)
     end
   end
 
-  reply:send(0)
+  answer_with_prompt(0)
   while true do
     -- An interrupt meant for a statement that lands in this loop's own
     -- code (a late Ctrl-C) is dropped; an answer still owed is sent.

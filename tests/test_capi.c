@@ -135,13 +135,22 @@ static int l_spawn(lua_State *L) {
   return 1;
 }
 
-/* c_loaded_g(): checks, from C, that package.loaded._G is the running
-   goroutine's globals (not the shard's base) and agrees with _G read
-   through the base, as module code reads it. Spawned as go(c_loaded_g),
-   it runs in a goroutine that has no globals table until it asks. */
+/* c_loaded_g(): checks, from C, that the registry's loaded table holds
+   _G = the shard's base (C's global table, LUA_RIDX_GLOBALS, as in stock
+   Lua: lauxlib names library functions through it), while package.loaded._G
+   as Lua sees it is the running goroutine's globals (not the base) and
+   agrees with _G read through the base, as module code reads it. Spawned as
+   go(c_loaded_g), it runs in a goroutine that has no globals table until
+   it asks. */
 static atomic_int loaded_g_checks;
 static int l_loaded_g(lua_State *L) {
   lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+  lua_getfield(L, -2, "_G");
+  if (!lua_rawequal(L, -1, -2)) return luaL_error(L, "the registry's loaded._G is not the base");
+  lua_pop(L, 3);
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "loaded");
   if (lua_getfield(L, -1, "_G") != LUA_TTABLE) return luaL_error(L, "package.loaded._G is no table");
   lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
   if (lua_rawequal(L, -1, -2)) return luaL_error(L, "package.loaded._G is the shard's base");

@@ -363,9 +363,10 @@ Test(repl, history_file_written, .timeout = T_TIMEOUT) {
   term_stop(&t);
 }
 
-/* Without a terminal, `lungo -i` reads plain lines: no banner, no prompts,
-   values and errors printed as at the prompt, exit 0 at the end of input. */
-Test(repl, without_terminal, .timeout = T_TIMEOUT) {
+/* Runs `lungo args...` (args ends with NULL) with input on a pipe as its
+   standard input and stdout+stderr on another; returns the output and
+   checks exit status 0. */
+static void run_piped(const char *const *args, const char *input, char *got, size_t size) {
   const char *bin = lungo_bin();
   int in[2], out[2];
   cr_assert_eq(pipe(in), 0);
@@ -380,15 +381,13 @@ Test(repl, without_terminal, .timeout = T_TIMEOUT) {
     close(in[0]); close(in[1]); close(out[0]); close(out[1]);
     unsetenv("LUA_INIT");
     unsetenv("LUA_INIT_5_4");
-    execl(bin, bin, "-i", (char *)NULL);
+    execv(bin, (char *const *)args);
     _exit(127);
   }
   close(in[0]);
   close(out[1]);
-  const char *input = "1+1\nlocal y = 4\ny * 2\n";
   cr_assert_eq(write(in[1], input, strlen(input)), (ssize_t)strlen(input));
   close(in[1]);
-  char got[4096];
   size_t len = 0;
   long long end = now_ms() + WAIT_MS;
   for (;;) {
@@ -396,7 +395,7 @@ Test(repl, without_terminal, .timeout = T_TIMEOUT) {
     long long left = end - now_ms();
     cr_assert(left > 0, "no end of output; so far: %.*s", (int)len, got);
     if (poll(&p, 1, (int)left) <= 0) continue;
-    ssize_t n = read(out[0], got + len, sizeof got - 1 - len);
+    ssize_t n = read(out[0], got + len, size - 1 - len);
     if (n <= 0) break;
     len += (size_t)n;
   }
@@ -405,5 +404,48 @@ Test(repl, without_terminal, .timeout = T_TIMEOUT) {
   int status;
   cr_assert_eq(waitpid(pid, &status, 0), pid);
   cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d, output: %s", status, got);
-  cr_assert_str_eq(got, "2\n8\n");
+}
+
+/* The banner line (lua -i prints it with or without a terminal), skipped. */
+static const char *after_banner(const char *got) {
+  cr_assert(strncmp(got, "lungo ", 6) == 0, "banner expected first: %s", got);
+  const char *nl = strchr(got, '\n');
+  cr_assert(nl != NULL, "%s", got);
+  return nl + 1;
+}
+
+/* Without a terminal, `lungo -i` does what lua5.4 (built with readline, as
+   Lua's own test suite expects) does: the banner, each prompt followed by
+   the line read, values and errors printed as at the prompt, a newline at
+   the end of input, exit 0. */
+Test(repl, without_terminal, .timeout = T_TIMEOUT) {
+  char got[4096];
+  run_piped((const char *const[]){"lungo", "-i", NULL}, "1+1\nlocal y = 4\ny * 2\n", got, sizeof got);
+  cr_assert_str_eq(after_banner(got), "> 1+1\n2\n> local y = 4\n> y * 2\n8\n> \n");
+}
+
+/* A statement continued on the next lines (the continuation prompt ">> "),
+   "=expr" on a first line, and a last line without its newline. */
+Test(repl, without_terminal_continues_statements, .timeout = T_TIMEOUT) {
+  char got[4096];
+  run_piped((const char *const[]){"lungo", "-i", NULL},
+            "(6*2-6) -- ===\na =\n10\nprint(a)\n=a + 1\nt = {\n1,\n2}\n#t", got, sizeof got);
+  cr_assert_str_eq(after_banner(got),
+                   "> (6*2-6) -- ===\n6\n> a =\n>> 10\n> print(a)\n10\n> =a + 1\n11\n"
+                   "> t = {\n>> 1,\n>> 2}\n> #t\n2\n> \n");
+}
+
+/* _PROMPT and _PROMPT2, read at every line as lua does (set by -e before
+   the REPL, or at the prompt; any value, converted as tostring does). */
+Test(repl, without_terminal_prompt_globals, .timeout = T_TIMEOUT) {
+  char got[4096];
+  run_piped((const char *const[]){"lungo", "-e", "_PROMPT='' _PROMPT2=''", "-i", NULL},
+            "a =\n10\na\n", got, sizeof got);
+  cr_assert_str_eq(after_banner(got), "a =\n10\na\n10\n\n");
+  run_piped((const char *const[]){"lungo", "-e", "_PROMPT='P$ ' _PROMPT2='P2$ '", "-i", NULL},
+            "x = (\n1)\n_PROMPT = setmetatable({}, {__tostring = function() return 'T> ' end})\n"
+            "x\n", got, sizeof got);
+  cr_assert_str_eq(after_banner(got),
+                   "P$ x = (\nP2$ 1)\nP$ _PROMPT = setmetatable({}, {__tostring = function() "
+                   "return 'T> ' end})\nT> x\n1\nT> \n");
 }

@@ -353,15 +353,46 @@ static int start_protected(lua_State *L) {
   return 1;
 }
 
-/* Turns an error value into a message, as lua.c's handler does. */
+/* Turns an error value into a message without calling anything (the
+   statuses other than a plain run-time error). */
 static const char *errmsg(lua_State *L, lua_State *co) {
-  if (lua_type(co, -1) == LUA_TSTRING || lua_type(co, -1) == LUA_TNUMBER) {
+  if (lua_type(co, -1) == LUA_TSTRING || lua_type(co, -1) == LUA_TNUMBER)
     lua_pushstring(L, lua_tostring(co, -1));
-  } else if (luaL_callmeta(co, -1, "__tostring") && lua_type(co, -1) == LUA_TSTRING) {
-    lua_xmove(co, L, 1);
-  } else {
+  else
     lua_pushfstring(L, "(error object is a %s value)", luaL_typename(co, -1));
+  return lua_tostring(L, -1);
+}
+
+/* lua.c's message handler, run on the failed goroutine's thread, whose
+   frames are still there: what __tostring says (no traceback), else the
+   message or "(error object is a T value)" with a traceback. Called
+   through lua_pcall with itself as the handler, so a __tostring that fails
+   is reported as lua does it: its own error, traceback from where it
+   failed; and __tostring sees the stack lua.c gives it (debug.getinfo(4)
+   is the function that raised). */
+static int report_handler(lua_State *co) {
+  const char *msg = lua_tostring(co, 1);
+  if (msg == NULL) {
+    if (luaL_callmeta(co, 1, "__tostring") && lua_type(co, -1) == LUA_TSTRING) return 1;
+    msg = lua_pushfstring(co, "(error object is a %s value)", luaL_typename(co, 1));
   }
+  luaL_traceback(co, co, msg, 1);
+  return 1;
+}
+
+/* The message of a run-time error, from report_handler run on co; pushed
+   on L. Calls on a thread that ended in an error leave the frames of the
+   error below them, which is what the handler needs (lua.c runs its own at
+   the same place, before the stack unwinds). */
+static const char *runerr_msg(lua_State *L, lua_State *co) {
+  if (!lua_checkstack(co, 3)) luaL_error(L, "not enough memory");
+  lua_pushcfunction(co, report_handler);
+  lua_pushcfunction(co, report_handler);
+  lua_pushvalue(co, -3);
+  lua_pcall(co, 1, 1, -3);
+  const char *msg = lua_tostring(co, -1);
+  lua_pushstring(L, msg ? msg : "(error object is not a string)");
+  lua_pop(co, 2);
   return lua_tostring(L, -1);
 }
 
@@ -376,14 +407,7 @@ static int build_report(lua_State *L) {
   lng_g *g = lua_touserdata(L, 1);
   lua_State *co = lua_touserdata(L, 2);
   int status = (int)lua_tointeger(L, 3);
-  /* lua.c shows what __tostring says with no traceback; anything else
-     (a message, "(error object is a table value)") with one */
-  int plain = lua_type(co, -1) == LUA_TSTRING || lua_type(co, -1) == LUA_TNUMBER;
-  if (!plain && luaL_getmetafield(co, -1, "__tostring") != LUA_TNIL) lua_pop(co, 1);
-  else plain = 1;
-  const char *msg = errmsg(L, co);
-  if (status == LNG_ERRRUN && plain) msg = (luaL_traceback(L, co, msg, 0), lua_tostring(L, -1));
-  /* an error object: lua.c shows what __tostring says, with no traceback */
+  const char *msg = status == LNG_ERRRUN ? runerr_msg(L, co) : errmsg(L, co);
   if ((status == LNG_ERRRUN || status == LNG_ERRMEM) && !(g->flags & LNG_G_MAIN))
     lua_pushfstring(L, "goroutine %I: %s", (LUA_INTEGER)g->id, msg);
   return 1;

@@ -99,9 +99,13 @@ int lng_interrupt(lng_runtime *rt) {
      Blocked: take it out of its wait (lng_sched_abort clears the flag, and
      only if main did not take it first: main may have served it itself and
      gone on to its next wait meanwhile). Running: the signal. */
-  atomic_store(&rt->interrupt, 1);
   pthread_mutex_lock(&rt->mainmu);
-  int done = rt->maing && lng_sched_abort(rt->sched, rt->maing, &rt->interrupt);
+  if (!rt->maing) {               /* main has ended: nothing would ever take it */
+    pthread_mutex_unlock(&rt->mainmu);
+    return LNG_CLOSED;
+  }
+  atomic_store(&rt->interrupt, 1);
+  int done = lng_sched_abort(rt->sched, rt->maing, &rt->interrupt);
   if (done) lng_sched_ready(rt->sched, rt->maing, -1);
   pthread_mutex_unlock(&rt->mainmu);
   if (done) return LNG_OK;

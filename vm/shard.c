@@ -8,10 +8,15 @@
  * reads and writes missing globals in the goroutine running it, so no
  * global ever depends on which worker a goroutine happened to land on.
  *
- * "_G" is therefore in neither the base nor package.loaded (both shared by
- * every goroutine of the shard): base_index and loaded_index answer it with
- * the running goroutine's globals, so _G, package.loaded._G and
- * require "_G" agree in module code and in goroutines as in plain Lua.
+ * "_G" is therefore not in the base (shared by every goroutine of the
+ * shard): base_index answers it with the running goroutine's globals.
+ * The registry's loaded table keeps the stock entry _G = the base, because
+ * lauxlib names C functions in tracebacks and "bad argument" messages by
+ * a raw walk of that table ('setmetatable' is found as _G.setmetatable);
+ * Lua code sees package.loaded as a view of that table (loaded_view) and
+ * require as a wrapper, both of which answer "_G" with the running
+ * goroutine's globals, so _G, package.loaded._G and require "_G" agree in
+ * module code and in goroutines as in plain Lua.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -95,13 +100,58 @@ static int base_index(lua_State *L) {
   return 1;
 }
 
-/* package.loaded.__index (upvalue 1: "_G"): require "_G" and
-   package.loaded._G are the running goroutine's globals table, whatever
-   its _G variable now holds, as plain Lua's stay the global table. */
+/* package.loaded as Lua code sees it: an empty table whose metatable reads
+   and writes the registry's loaded table (upvalue 1), except that _G reads
+   as the running goroutine's globals table, whatever its _G variable now
+   holds, as plain Lua's stays the global table. Upvalue 2 is "_G". */
 static int loaded_index(lua_State *L) {
-  if (!lua_rawequal(L, 2, lua_upvalueindex(1))) return 0;
-  lng_shard_pushenv(L);
+  if (lua_rawequal(L, 2, lua_upvalueindex(2))) {
+    lng_shard_pushenv(L);
+    return 1;
+  }
+  lua_settop(L, 2);
+  lua_rawget(L, lua_upvalueindex(1));
   return 1;
+}
+
+static int loaded_newindex(lua_State *L) {
+  lua_settop(L, 3);
+  lua_rawset(L, lua_upvalueindex(1));
+  return 0;
+}
+
+/* next() over the view: the loaded table's entries, _G as above */
+static int loaded_next(lua_State *L) {
+  lua_settop(L, 2);
+  if (!lua_next(L, lua_upvalueindex(1))) return 0;
+  if (lua_rawequal(L, -2, lua_upvalueindex(2))) {
+    lua_pop(L, 1);
+    lng_shard_pushenv(L);
+  }
+  return 2;
+}
+
+static int loaded_pairs(lua_State *L) {
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_pushcclosure(L, loaded_next, 2);
+  lua_pushvalue(L, 1);
+  lua_pushnil(L);
+  return 3;
+}
+
+/* require (upvalue 1: the stock one): require "_G" is the running
+   goroutine's globals, which the loaded table cannot hold for every
+   goroutine (its raw _G is the base, see above). */
+static int require_g(lua_State *L) {
+  if (lua_type(L, 1) == LUA_TSTRING && strcmp(lua_tostring(L, 1), LUA_GNAME) == 0) {
+    lng_shard_pushenv(L);
+    return 1;
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
 }
 
 static int base_newindex(lua_State *L) {
@@ -263,19 +313,32 @@ static int setup(lua_State *L) {
   lua_getfield(L, -1, "coroutine");
   lng_open_coroutine(L);
   lua_pop(L, 1);
-  /* _G: answered per goroutine (base_index, loaded_index), not stored in
-     these shared tables, where it would name the base */
+  /* _G: answered per goroutine (base_index), not stored in the shared
+     base, where it would name the base */
   lua_pushnil(L);
   lua_setfield(L, -2, LUA_GNAME);
+  /* the registry's loaded table keeps its raw _G = base (lauxlib's names);
+     package.loaded and require answer _G per goroutine (see the top) */
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  lua_pushnil(L);
+  lua_pushvalue(L, -2);
   lua_setfield(L, -2, LUA_GNAME);
-  lua_createtable(L, 0, 1);
-  lua_pushliteral(L, LUA_GNAME);
-  lua_pushcclosure(L, loaded_index, 1);
-  lua_setfield(L, -2, "__index");
+  lua_getfield(L, -2, "package");
+  lua_newtable(L);                 /* the view */
+  lua_createtable(L, 0, 3);
+  static const struct { const char *name; lua_CFunction f; } view[] = {
+    {"__index", loaded_index}, {"__newindex", loaded_newindex}, {"__pairs", loaded_pairs}};
+  for (size_t i = 0; i < sizeof view / sizeof view[0]; i++) {
+    lua_pushvalue(L, -4);
+    lua_pushliteral(L, LUA_GNAME);
+    lua_pushcclosure(L, view[i].f, 2);
+    lua_setfield(L, -2, view[i].name);
+  }
   lua_setmetatable(L, -2);
-  lua_pop(L, 1);
+  lua_setfield(L, -2, "loaded");
+  lua_pop(L, 2);
+  lua_getfield(L, -1, "require");
+  lua_pushcclosure(L, require_g, 1);
+  lua_setfield(L, -2, "require");
   /* the metatable of the base */
   lua_newtable(L);
   lua_pushliteral(L, LUA_GNAME);
