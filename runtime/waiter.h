@@ -24,6 +24,8 @@ typedef struct lng_cwait {
 
 void lng_cwait_init(lng_cwait *cw);
 void lng_cwait_destroy(lng_cwait *cw);
+/* Completes the wait: the sleeper returns 1. */
+void lng_cwait_wake(lng_cwait *cw);
 /* Sleeps until the waiter is completed (returns 1) or timeout seconds
    pass (returns 0); timeout < 0 waits for good. */
 int lng_cwait_sleep(lng_cwait *cw, double timeout);
