@@ -22,13 +22,12 @@ static lng_waiter *prepare_waiter(lua_State *L, lng_shard *sh) {
 }
 
 /* How an abort (lng_interrupt) takes a parked send or receive back. */
-static int cancel_send(lng_g *g) { return lng_chan_cancel(g->cancelobj, &g->u.park.w, 1); }
-static int cancel_recv(lng_g *g) { return lng_chan_cancel(g->cancelobj, &g->u.park.w, 0); }
+static int cancel_op(lng_g *g) { return lng_chan_cancel(g->cancelobj, &g->u.park.w); }
 
-static int park(lua_State *L, lng_chan *c, int send, const char *reason,
+static int park(lua_State *L, lng_chan *c, const char *reason,
                 lua_KContext ctx, lua_KFunction k) {
   lng_g *g = lng_shard_of(L)->current;
-  g->cancel = send ? cancel_send : cancel_recv;
+  g->cancel = cancel_op;
   g->cancelobj = c;
   return lng_gor_park(L, reason, ctx, k);
 }
@@ -50,7 +49,7 @@ static int send_cont(lua_State *L, int status, lua_KContext ctx) {
     lng_msg_free(&g->u.park.box);
     return luaL_error(L, LNG_ABORT_MSG);
   }
-  if (g->u.park.w.result == LNG_WAIT_CLOSED) {
+  if (g->u.park.w.result == LNG_RES_CLOSED) {
     lng_msg_free(&g->u.park.box);
     return luaL_error(L, "send on closed channel");
   }
@@ -89,18 +88,18 @@ static int chan_send(lua_State *L) {
   }
   lng_waiter *w = first_waiter(L, c, sh);
   int r = lng_chan_send(c, &m, w, sh->index);
-  if (r == LNG_CHAN_WOULDBLOCK && !w && (w = prepare_waiter(L, sh)))
+  if (r == LNG_RES_WOULDBLOCK && !w && (w = prepare_waiter(L, sh)))
     r = lng_chan_send(c, &m, w, sh->index);
   switch (r) {
-    case LNG_CHAN_OK: return 0;
-    case LNG_CHAN_CLOSED:
+    case LNG_RES_OK: return 0;
+    case LNG_RES_CLOSED:
       lng_msg_free(&m);
       return luaL_error(L, "send on closed channel");
-    case LNG_CHAN_WOULDBLOCK:
+    case LNG_RES_WOULDBLOCK:
       lng_msg_free(&m);
       return lng_gor_cannotblock(L, "chan:send");
     default:
-      return park(L, c, 1, "chan send", 0, send_cont);
+      return park(L, c, "chan send", 0, send_cont);
   }
 }
 
@@ -139,7 +138,7 @@ static int recv_cont(lua_State *L, int status, lua_KContext mode) {
   (void)status;
   lng_g *g = lng_shard_of(L)->current;
   if (lng_gor_aborted(L)) return luaL_error(L, LNG_ABORT_MSG);
-  if (g->u.park.w.result == LNG_WAIT_CLOSED) return push_closed(L, mode);
+  if (g->u.park.w.result == LNG_RES_CLOSED) return push_closed(L, mode);
   return push_received(L, &g->u.park.box, mode);
 }
 
@@ -150,15 +149,15 @@ static int recv_common(lua_State *L, lua_KContext mode) {
   lng_msg local, *out = w ? w->slot : &local;
   lng_msg_init(&local);
   int r = lng_chan_recv(c, out, w, sh->index);
-  if (r == LNG_CHAN_WOULDBLOCK && !w && (w = prepare_waiter(L, sh))) {
+  if (r == LNG_RES_WOULDBLOCK && !w && (w = prepare_waiter(L, sh))) {
     out = w->slot;
     r = lng_chan_recv(c, out, w, sh->index);
   }
   switch (r) {
-    case LNG_CHAN_OK: return push_received(L, out, mode);
-    case LNG_CHAN_CLOSED: return push_closed(L, mode);
-    case LNG_CHAN_WOULDBLOCK: return lng_gor_cannotblock(L, mode == RECV_RANGE ? "chan:range" : "chan:recv");
-    default: return park(L, c, 0, "chan receive", mode, recv_cont);
+    case LNG_RES_OK: return push_received(L, out, mode);
+    case LNG_RES_CLOSED: return push_closed(L, mode);
+    case LNG_RES_WOULDBLOCK: return lng_gor_cannotblock(L, mode == RECV_RANGE ? "chan:range" : "chan:recv");
+    default: return park(L, c, "chan receive", mode, recv_cont);
   }
 }
 
@@ -174,7 +173,7 @@ static int chan_range(lua_State *L) {
 
 static int chan_close(lua_State *L) {
   lng_chan *c = checkchan(L, 1);
-  if (lng_chan_close(c, lng_shard_of(L)->index) == LNG_CHAN_CLOSED)
+  if (lng_chan_close(c, lng_shard_of(L)->index) == LNG_RES_CLOSED)
     return luaL_error(L, "close of closed channel");
   return 0;
 }

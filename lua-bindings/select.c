@@ -110,14 +110,14 @@ static lng_chan *tochan(lua_State *L, int idx) {
    the value in out (then freed). */
 static int outcome(lua_State *L, int send, int i, int res, lng_msg *out) {
   if (send) {
-    if (res == LNG_CHAN_CLOSED) return luaL_error(L, "send on closed channel");
+    if (res == LNG_RES_CLOSED) return luaL_error(L, "send on closed channel");
     lua_pushinteger(L, i + 1);
     lua_pushnil(L);
     lua_pushboolean(L, 1);
     return 3;
   }
   lua_pushinteger(L, i + 1);
-  if (res == LNG_CHAN_CLOSED) {
+  if (res == LNG_RES_CLOSED) {
     lua_pushnil(L);
     lua_pushboolean(L, 0);
     return 3;
@@ -139,7 +139,7 @@ static int select_cont(lua_State *L, int status, lua_KContext ctx) {
   int res;
   lng_gor_aborted(L);
   int i = lng_select_finish(st->cs, st->n, st->ws, &st->grp, &res);
-  if (i == LNG_SELECT_ABORTED) return luaL_error(L, LNG_ABORT_MSG);
+  if (res == LNG_RES_ABORTED) return luaL_error(L, LNG_ABORT_MSG);
   return result(L, st, i, res);
 }
 

@@ -58,8 +58,8 @@ static int wg_new(lua_State *L) {
 
 static int wg_addn(lua_State *L, lng_wg *wg, lua_Integer n) {
   switch (lng_wg_add(wg, (int64_t)n, lng_shard_of(L)->index)) {
-    case LNG_SYNC_NEGATIVE: return luaL_error(L, "sync: negative waitgroup counter");
-    case LNG_SYNC_OVERFLOW: return luaL_error(L, "sync: waitgroup counter overflow");
+    case LNG_RES_NEGATIVE: return luaL_error(L, "sync: negative waitgroup counter");
+    case LNG_RES_OVERFLOW: return luaL_error(L, "sync: waitgroup counter overflow");
     default: return 0;
   }
 }
@@ -76,8 +76,8 @@ static int wg_done(lua_State *L) {
 static int wg_wait(lua_State *L) {
   lng_wg *wg = checkwg(L, 1);
   switch (lng_wg_wait(wg, lng_gor_waiter(L, NULL))) {
-    case LNG_SYNC_OK: return 0;
-    case LNG_SYNC_WOULDBLOCK: return lng_gor_cannotblock(L, "wg:wait");
+    case LNG_RES_OK: return 0;
+    case LNG_RES_WOULDBLOCK: return lng_gor_cannotblock(L, "wg:wait");
     default: return park(L, cancel_wg, wg, "waitgroup wait");
   }
 }
@@ -102,20 +102,20 @@ static int mutex_new(lua_State *L) {
 static int mutex_lock(lua_State *L) {
   lng_mutex *m = checkmutex(L, 1);
   switch (lng_mutex_lock(m, lng_gor_waiter(L, NULL))) {
-    case LNG_SYNC_OK: return 0;
-    case LNG_SYNC_WOULDBLOCK: return lng_gor_cannotblock(L, "mutex:lock");
+    case LNG_RES_OK: return 0;
+    case LNG_RES_WOULDBLOCK: return lng_gor_cannotblock(L, "mutex:lock");
     default: return park(L, cancel_mutex, m, "mutex lock");
   }
 }
 
 static int mutex_trylock(lua_State *L) {
-  lua_pushboolean(L, lng_mutex_trylock(checkmutex(L, 1)) == LNG_SYNC_OK);
+  lua_pushboolean(L, lng_mutex_trylock(checkmutex(L, 1)) == LNG_RES_OK);
   return 1;
 }
 
 static int mutex_unlock(lua_State *L) {
   lng_mutex *m = checkmutex(L, 1);
-  if (lng_mutex_unlock(m, lng_shard_of(L)->index) == LNG_SYNC_UNLOCKED)
+  if (lng_mutex_unlock(m, lng_shard_of(L)->index) == LNG_RES_UNLOCKED)
     return luaL_error(L, "sync: unlock of unlocked mutex");
   return 0;
 }
@@ -137,20 +137,20 @@ static int sema_new(lua_State *L) {
 static int sema_acquire(lua_State *L) {
   lng_sema *s = checksema(L, 1);
   switch (lng_sema_acquire(s, lng_gor_waiter(L, NULL))) {
-    case LNG_SYNC_OK: return 0;
-    case LNG_SYNC_WOULDBLOCK: return lng_gor_cannotblock(L, "semaphore:acquire");
+    case LNG_RES_OK: return 0;
+    case LNG_RES_WOULDBLOCK: return lng_gor_cannotblock(L, "semaphore:acquire");
     default: return park(L, cancel_sema, s, "semaphore acquire");
   }
 }
 
 static int sema_tryacquire(lua_State *L) {
-  lua_pushboolean(L, lng_sema_tryacquire(checksema(L, 1)) == LNG_SYNC_OK);
+  lua_pushboolean(L, lng_sema_tryacquire(checksema(L, 1)) == LNG_RES_OK);
   return 1;
 }
 
 static int sema_release(lua_State *L) {
   lng_sema *s = checksema(L, 1);
-  if (lng_sema_release(s, lng_shard_of(L)->index) == LNG_SYNC_OVERRELEASE)
+  if (lng_sema_release(s, lng_shard_of(L)->index) == LNG_RES_OVERRELEASE)
     return luaL_error(L, "sync: release of unacquired semaphore");
   return 0;
 }

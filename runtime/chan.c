@@ -1,10 +1,6 @@
 /*
- * Channel operations; see chan.h.
- *
- * Wakes happen after the channel's lock is released: a completed waiter is
- * already off every queue and its result written, and the goroutine behind
- * it cannot run before lng_sched_ready puts it on a queue, so the waker may
- * finish the hand-off at leisure without holding up other channel users.
+ * Channel operations; see chan.h. Wakes happen after the channel's lock is
+ * released (waitable.h).
  */
 #include <stdlib.h>
 #include "chan.h"
@@ -24,7 +20,7 @@ lng_chan *lng_chan_new(size_t cap) {
     if (!c->buf) { free(c); return NULL; }
   }
   c->cap = cap;
-  lng_lock_init(&c->mu);
+  lng_waitable_init(&c->wait);
   lng_obj_init(&c->obj, LNG_OBJ_CHAN, chan_destroy);
   return c;
 }
@@ -35,20 +31,19 @@ static lng_msg *slot_at(lng_chan *c, size_t i) { return &c->buf[(c->head + i) % 
    queue is returned in *wake, to be woken once the lock is released. */
 int lng_chan_send_locked(lng_chan *c, lng_msg *m, lng_waiter **wake) {
   *wake = NULL;
-  if (c->closed) return LNG_CHAN_CLOSED;
-  lng_waiter *r = lng_waitq_take(&c->recvq);
+  if (c->closed) return LNG_RES_CLOSED;
+  lng_waiter *r = lng_waitable_take(&c->wait, LNG_WQ_RECV, LNG_RES_OK);
   if (r) {                                   /* a receiver waits: hand over directly */
     lng_msg_move(r->slot, m);
-    r->result = LNG_WAIT_OK;
     *wake = r;
-    return LNG_CHAN_OK;
+    return LNG_RES_OK;
   }
   if (c->len < c->cap) {
     lng_msg_move(slot_at(c, c->len), m);
     c->len++;
-    return LNG_CHAN_OK;
+    return LNG_RES_OK;
   }
-  return LNG_CHAN_WOULDBLOCK;
+  return LNG_RES_WOULDBLOCK;
 }
 
 int lng_chan_recv_locked(lng_chan *c, lng_msg *out, lng_waiter **wake) {
@@ -58,93 +53,99 @@ int lng_chan_recv_locked(lng_chan *c, lng_msg *out, lng_waiter **wake) {
     c->head = (c->head + 1) % c->cap;
     c->len--;
     /* A sender blocked on the full buffer moves its value into the freed slot. */
-    lng_waiter *s = lng_waitq_take(&c->sendq);
+    lng_waiter *s = lng_waitable_take(&c->wait, LNG_WQ_SEND, LNG_RES_OK);
     if (s) {
       lng_msg_move(slot_at(c, c->len), s->slot);
       c->len++;
-      s->result = LNG_WAIT_OK;
       *wake = s;
     }
-    return LNG_CHAN_OK;
+    return LNG_RES_OK;
   }
-  lng_waiter *s = lng_waitq_take(&c->sendq);
+  lng_waiter *s = lng_waitable_take(&c->wait, LNG_WQ_SEND, LNG_RES_OK);
   if (s) {                                   /* unbuffered: take from the sender */
     lng_msg_move(out, s->slot);
-    s->result = LNG_WAIT_OK;
     *wake = s;
-    return LNG_CHAN_OK;
+    return LNG_RES_OK;
   }
-  return c->closed ? LNG_CHAN_CLOSED : LNG_CHAN_WOULDBLOCK;
+  return c->closed ? LNG_RES_CLOSED : LNG_RES_WOULDBLOCK;
 }
 
 int lng_chan_send(lng_chan *c, lng_msg *m, lng_waiter *w, int self) {
   lng_waiter *wake;
-  lng_lock_acquire(&c->mu);
+  lng_waitable_lock(&c->wait);
   int r = lng_chan_send_locked(c, m, &wake);
-  if (r == LNG_CHAN_WOULDBLOCK && w) {
+  if (r == LNG_RES_WOULDBLOCK && w) {
     if (w->slot != m) lng_msg_move(w->slot, m);
-    lng_waitq_push(&c->sendq, w);
-    r = LNG_CHAN_PARKED;
+    r = lng_waitable_block(&c->wait, LNG_WQ_SEND, w);
   }
-  lng_lock_release(&c->mu);
+  lng_waitable_unlock(&c->wait);
   if (wake) lng_waiter_wake(wake, self);
   return r;
 }
 
 int lng_chan_recv(lng_chan *c, lng_msg *out, lng_waiter *w, int self) {
   lng_waiter *wake;
-  lng_lock_acquire(&c->mu);
+  lng_waitable_lock(&c->wait);
   int r = lng_chan_recv_locked(c, out, &wake);
-  if (r == LNG_CHAN_WOULDBLOCK && w) {
+  if (r == LNG_RES_WOULDBLOCK && w) {
     w->slot = out;
-    lng_waitq_push(&c->recvq, w);
-    r = LNG_CHAN_PARKED;
+    r = lng_waitable_block(&c->wait, LNG_WQ_RECV, w);
   }
-  lng_lock_release(&c->mu);
+  lng_waitable_unlock(&c->wait);
   if (wake) lng_waiter_wake(wake, self);
   return r;
 }
 
 int lng_chan_close(lng_chan *c, int self) {
-  lng_lock_acquire(&c->mu);
+  lng_waitq woken = { NULL, NULL };
+  lng_waitable_lock(&c->wait);
   if (c->closed) {
-    lng_lock_release(&c->mu);
-    return LNG_CHAN_CLOSED;
+    lng_waitable_unlock(&c->wait);
+    return LNG_RES_CLOSED;
   }
   c->closed = 1;
-  /* Collect the claimed waiters through their next links (they are off
-     every queue: `queued` stays 0, so a canceller leaves them alone) and
-     wake them once the lock is released. */
-  lng_waiter *woken = NULL, **tail = &woken, *w;
-  while ((w = lng_waitq_take(&c->recvq)) || (w = lng_waitq_take(&c->sendq))) {
-    w->result = LNG_WAIT_CLOSED;
-    *tail = w;
-    tail = &w->next;
-  }
-  *tail = NULL;
-  lng_lock_release(&c->mu);
-  while ((w = woken)) {
-    woken = w->next;
-    w->next = NULL;
-    lng_waiter_wake(w, self);
-  }
+  lng_waitable_takeall(&c->wait, LNG_WQ_RECV, LNG_RES_CLOSED, &woken);
+  lng_waitable_takeall(&c->wait, LNG_WQ_SEND, LNG_RES_CLOSED, &woken);
+  lng_waitable_unlock(&c->wait);
+  lng_wakes_wake(&woken, self);
   if (c->onclose) c->onclose(c, c->closeud);
-  return LNG_CHAN_OK;
-}
-
-int lng_chan_cancel(lng_chan *c, lng_waiter *w, int send) {
-  lng_lock_acquire(&c->mu);
-  int was = w->queued;
-  if (was) lng_waitq_remove(send ? &c->sendq : &c->recvq, w);
-  lng_lock_release(&c->mu);
-  return was;
+  return LNG_RES_OK;
 }
 
 size_t lng_chan_len(lng_chan *c) {
-  lng_lock_acquire(&c->mu);
+  lng_waitable_lock(&c->wait);
   size_t n = c->len;
-  lng_lock_release(&c->mu);
+  lng_waitable_unlock(&c->wait);
   return n;
 }
 
 size_t lng_chan_cap(const lng_chan *c) { return c->cap; }
+
+/* ---- plain C threads ---- */
+
+static int send_op(lng_waitable *o, lng_waiter *w, void *m) {
+  return lng_chan_send(lng_waitable_owner(o, lng_chan), m, w, -1);
+}
+
+static int recv_op(lng_waitable *o, lng_waiter *w, void *out) {
+  return lng_chan_recv(lng_waitable_owner(o, lng_chan), out, w, -1);
+}
+
+/* The value waits in `held`, the waiter's slot, while the send is queued;
+   it comes back to *m unless it was sent. */
+int lng_chan_send_wait(lng_chan *c, lng_msg *m, double timeout) {
+  lng_msg held;
+  lng_waiter w = {0};
+  lng_msg_init(&held);
+  lng_msg_move(&held, m);
+  w.slot = &held;
+  int r = lng_waitable_cwait(&c->wait, &w, timeout, send_op, &held);
+  if (r != LNG_RES_OK) lng_msg_move(m, &held);
+  return r;
+}
+
+int lng_chan_recv_wait(lng_chan *c, lng_msg *out, double timeout) {
+  lng_waiter w = {0};
+  w.slot = out;
+  return lng_waitable_cwait(&c->wait, &w, timeout, recv_op, out);
+}

@@ -1,9 +1,7 @@
 /*
- * Channels: Go's semantics over owned messages. Each channel has its own
- * lock; a buffered value is a message in a ring, a blocked party is a
- * waiter on the send or receive queue. Operations never block here: when
- * one must wait, the caller's waiter is queued and the caller parks (a
- * goroutine, through the scheduler) or sleeps (a C thread).
+ * Channels: Go's semantics over owned messages. A channel is a waitable
+ * object (waitable.h, whose rules it keeps): a buffered value is a message
+ * in a ring, a blocked party is a waiter on the send or receive queue.
  */
 #ifndef LNG_CHAN_H
 #define LNG_CHAN_H
@@ -12,27 +10,20 @@
 #include <stddef.h>
 #include "obj.h"
 #include "msg.h"
-#include "waiter.h"
-#include "lock.h"
+#include "waitable.h"
 
 typedef struct lng_chan {
   lng_obj obj;
-  lng_lock mu;                /* short: see lock.h */
+  lng_waitable wait;          /* queues LNG_WQ_RECV and LNG_WQ_SEND */
   size_t cap, len, head;      /* ring of cap messages, len in use from head */
   lng_msg *buf;
   int closed;
-  lng_waitq recvq, sendq;
   /* Called once, after the channel is closed (a ticker stops itself). */
   void (*onclose)(struct lng_chan *c, void *ud);
   void *closeud;
 } lng_chan;
 
-typedef enum {
-  LNG_CHAN_OK = 0,      /* done */
-  LNG_CHAN_CLOSED,      /* send: the channel is closed; recv: closed and drained */
-  LNG_CHAN_WOULDBLOCK,  /* no waiter given and the operation would wait */
-  LNG_CHAN_PARKED       /* the waiter is queued: wait, then read w->result */
-} lng_chanres;
+/* Operations return an lng_res: OK, CLOSED, WOULDBLOCK or PARKED. */
 
 /* A new channel with one reference held by the caller; NULL when out of memory. */
 lng_chan *lng_chan_new(size_t cap);
@@ -49,16 +40,19 @@ int lng_chan_recv(lng_chan *c, lng_msg *out, lng_waiter *w, int self);
 int lng_chan_close(lng_chan *c, int self);
 /* Takes a queued waiter back off the channel (select, timeouts); returns
    whether it was still queued. */
-int lng_chan_cancel(lng_chan *c, lng_waiter *w, int send);
+static inline int lng_chan_cancel(lng_chan *c, lng_waiter *w) {
+  return lng_waitable_cancel(&c->wait, w);
+}
 
 /* The same from a plain C thread, which sleeps while it waits: timeout in
    seconds, < 0 forever, 0 not at all. WOULDBLOCK when the time ran out;
-   on anything but OK a send leaves *m with the caller. */
+   on anything but OK a send leaves *m with the caller (see
+   lng_waitable_cwait). */
 int lng_chan_send_wait(lng_chan *c, lng_msg *m, double timeout);
 int lng_chan_recv_wait(lng_chan *c, lng_msg *out, double timeout);
 
-/* The non-waiting core of send and recv, for select: the caller holds c->mu
-   and wakes *wake (if set) after releasing it. */
+/* The non-waiting core of send and recv, for select: the caller holds
+   c->wait's lock and wakes *wake (if set) after releasing it. */
 int lng_chan_send_locked(lng_chan *c, lng_msg *m, lng_waiter **wake);
 int lng_chan_recv_locked(lng_chan *c, lng_msg *out, lng_waiter **wake);
 

@@ -1,6 +1,7 @@
 /*
  * Short locks: a test-and-test-and-set spinlock for critical sections of a
- * few dozen instructions that never block (a channel's queues and buffer).
+ * few dozen instructions that never block (a waitable object's queues and
+ * state, waitable.h).
  * Uncontended it is one atomic exchange and one store, against a
  * pthread mutex's call, checks and CAS each way; a waiter spins briefly,
  * then yields its CPU, since on a small machine the holder may have been

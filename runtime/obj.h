@@ -1,6 +1,6 @@
 /*
- * Reference-counted runtime objects: channels, and later sync objects and
- * timers. They are the only things that cross shards by reference; every
+ * Reference-counted runtime objects: channels, sync objects and the code of
+ * functions. They are the only things that cross shards by reference; every
  * shard proxy and every message in flight that names one holds a reference.
  */
 #ifndef LNG_OBJ_H

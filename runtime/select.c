@@ -28,20 +28,20 @@ static int lockset(lng_selcase *cs, int n, lng_chan **locks) {
 }
 
 static void unlock_all(lng_chan **locks, int k) {
-  for (int i = k - 1; i >= 0; i--) lng_lock_release(&locks[i]->mu);
+  for (int i = k - 1; i >= 0; i--) lng_waitable_unlock(&locks[i]->wait);
 }
 
 int lng_select(lng_selcase *cs, int n, const int *order, lng_chan **locks,
                lng_msg *out, lng_waiter *ws, lng_selgroup *grp, int self, int *res) {
   int k = lockset(cs, n, locks);
-  for (int i = 0; i < k; i++) lng_lock_acquire(&locks[i]->mu);
+  for (int i = 0; i < k; i++) lng_waitable_lock(&locks[i]->wait);
   for (int j = 0; j < n; j++) {
     int i = order[j];
     if (!cs[i].c) continue;
     lng_waiter *wake;
     int r = cs[i].send ? lng_chan_send_locked(cs[i].c, cs[i].msg, &wake)
                        : lng_chan_recv_locked(cs[i].c, out, &wake);
-    if (r == LNG_CHAN_WOULDBLOCK) continue;
+    if (r == LNG_RES_WOULDBLOCK) continue;
     unlock_all(locks, k);
     if (wake) lng_waiter_wake(wake, self);
     *res = r;
@@ -49,26 +49,23 @@ int lng_select(lng_selcase *cs, int n, const int *order, lng_chan **locks,
   }
   if (!ws) {
     unlock_all(locks, k);
-    return LNG_SELECT_NONE;
+    *res = LNG_RES_WOULDBLOCK;
+    return -1;
   }
   atomic_store(&grp->fired, 0);
   for (int i = 0; i < n; i++) {
     lng_waiter *w = &ws[i];
     w->sel = grp;
     w->index = i;
-    w->result = LNG_WAIT_OK;
+    w->result = LNG_RES_OK;
     w->queued = 0;
     if (!cs[i].c) continue;
-    if (cs[i].send) {
-      w->slot = cs[i].msg;
-      lng_waitq_push(&cs[i].c->sendq, w);
-    } else {
-      w->slot = out;
-      lng_waitq_push(&cs[i].c->recvq, w);
-    }
+    w->slot = cs[i].send ? cs[i].msg : out;
+    lng_waitable_block(&cs[i].c->wait, cs[i].send ? LNG_WQ_SEND : LNG_WQ_RECV, w);
   }
   unlock_all(locks, k);
-  return LNG_SELECT_PARKED;
+  *res = LNG_RES_PARKED;
+  return -1;
 }
 
 int lng_select_abort(lng_selgroup *grp) {
@@ -78,10 +75,13 @@ int lng_select_abort(lng_selgroup *grp) {
 
 int lng_select_finish(lng_selcase *cs, int n, lng_waiter *ws, lng_selgroup *grp, int *res) {
   for (int i = 0; i < n; i++)
-    if (cs[i].c) lng_chan_cancel(cs[i].c, &ws[i], cs[i].send);
+    if (cs[i].c) lng_chan_cancel(cs[i].c, &ws[i]);
   int fired = atomic_load(&grp->fired);
-  if (fired < 0) return LNG_SELECT_ABORTED;
+  if (fired < 0) {
+    *res = LNG_RES_ABORTED;
+    return -1;
+  }
   int won = fired - 1;
-  *res = won >= 0 && ws[won].result == LNG_WAIT_CLOSED ? LNG_CHAN_CLOSED : LNG_CHAN_OK;
+  *res = won >= 0 && ws[won].result == LNG_RES_CLOSED ? LNG_RES_CLOSED : LNG_RES_OK;
   return won;
 }

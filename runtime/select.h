@@ -14,19 +14,18 @@ typedef struct lng_selcase {
   lng_msg *msg;      /* send: the value, moved out when sent */
 } lng_selcase;
 
-#define LNG_SELECT_NONE   (-1)   /* nothing ready and no waiting asked for */
-#define LNG_SELECT_PARKED (-2)   /* waiters queued: park, then lng_select_finish */
-
 /* order: the poll order, a permutation of 0..n-1; locks: scratch for n
    pointers; out: where a received value goes; ws: n waiters prepared by
    the caller (g/cw and sched set), or NULL not to wait. Returns the chosen
-   case with *res LNG_CHAN_OK or LNG_CHAN_CLOSED, or one of the above. */
+   case with *res LNG_RES_OK or LNG_RES_CLOSED; or -1 with *res
+   LNG_RES_WOULDBLOCK (nothing ready and no waiting asked for) or
+   LNG_RES_PARKED (waiters queued: park, then lng_select_finish). */
 int lng_select(lng_selcase *cs, int n, const int *order, lng_chan **locks,
                lng_msg *out, lng_waiter *ws, lng_selgroup *grp, int self, int *res);
 /* Claims the select for an abort (no case completes any more): 1 if it
-   was still waiting. lng_select_finish then returns LNG_SELECT_ABORTED. */
+   was still waiting. lng_select_finish then returns -1 with *res
+   LNG_RES_ABORTED. */
 int lng_select_abort(lng_selgroup *grp);
-#define LNG_SELECT_ABORTED (-3)
 
 /* After a parked select was woken: takes every other waiter back off its
    channel and returns the chosen case, its result in *res. */

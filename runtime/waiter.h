@@ -1,8 +1,8 @@
 /*
- * Waiters: one blocked party on a channel queue. A waiter is either a
- * parked goroutine (woken through the scheduler) or a plain C thread
- * (woken through its own condition variable). The fields after the links
- * are written by whoever completes the wait, under the channel's lock, and
+ * Waiters: one blocked party on a waitable object's queue (waitable.h). A
+ * waiter is either a parked goroutine (woken through the scheduler) or a
+ * plain C thread (woken through its own condition variable). The result
+ * is written by whoever completes the wait, under the object's lock, and
  * read by the waiter after it is woken.
  */
 #ifndef LNG_WAITER_H
@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include "msg.h"
+#include "res.h"
 
 typedef struct lng_g lng_g;
 typedef struct lng_sched lng_sched;
@@ -24,6 +25,8 @@ typedef struct lng_cwait {
 
 void lng_cwait_init(lng_cwait *cw);
 void lng_cwait_destroy(lng_cwait *cw);
+/* Completes the wait: the sleeper returns 1. */
+void lng_cwait_wake(lng_cwait *cw);
 /* Sleeps until the waiter is completed (returns 1) or timeout seconds
    pass (returns 0); timeout < 0 waits for good. */
 int lng_cwait_sleep(lng_cwait *cw, double timeout);
@@ -32,8 +35,6 @@ int lng_cwait_sleep(lng_cwait *cw, double timeout);
 typedef struct lng_selgroup {
   atomic_int fired;     /* 0 = still waiting; else 1 + winning case index */
 } lng_selgroup;
-
-typedef enum { LNG_WAIT_OK = 0, LNG_WAIT_CLOSED } lng_waitres;
 
 typedef struct lng_waiter lng_waiter;
 struct lng_waiter {
@@ -44,19 +45,20 @@ struct lng_waiter {
   lng_selgroup *sel;      /* a select's group, or NULL for a single operation */
   lng_msg *slot;          /* send: the value to hand over; recv: where it goes */
   int index;              /* the case index within a select */
-  signed char result;     /* an lng_waitres, set by the completer */
-  unsigned char queued;   /* on a channel's queue right now */
+  signed char result;     /* an lng_res (OK or CLOSED), set by the completer */
+  unsigned char queued;   /* 0, or on queue queued - 1 of its object right now */
 };
 
 /* A FIFO of waiters, intrusive. */
 typedef struct lng_waitq { lng_waiter *head, *tail; } lng_waitq;
 
-static inline void lng_waitq_push(lng_waitq *q, lng_waiter *w) {
+/* tag: what `queued` says while w is on q (1 + the queue's index). */
+static inline void lng_waitq_push(lng_waitq *q, lng_waiter *w, int tag) {
   w->next = NULL;
   w->prev = q->tail;
   if (q->tail) q->tail->next = w; else q->head = w;
   q->tail = w;
-  w->queued = 1;
+  w->queued = (unsigned char)tag;
 }
 
 static inline void lng_waitq_remove(lng_waitq *q, lng_waiter *w) {
@@ -67,7 +69,7 @@ static inline void lng_waitq_remove(lng_waitq *q, lng_waiter *w) {
 }
 
 /* Claims the waiter for completion: always for a single operation, only for
-   the first completer of a select. Call with the channel's lock held. */
+   the first completer of a select. Call with the object's lock held. */
 static inline int lng_waiter_claim(lng_waiter *w) {
   if (!w->sel) return 1;
   int expect = 0;

@@ -56,9 +56,9 @@ static int64_t msg_val(lng_msg *m) {
 /* Waiters queued on c (send or receive side), counted under its lock. */
 static int qlen(lng_chan *c, int send) {
   int n = 0;
-  lng_lock_acquire(&c->mu);
-  for (lng_waiter *w = (send ? c->sendq : c->recvq).head; w; w = w->next) n++;
-  lng_lock_release(&c->mu);
+  lng_waitable_lock(&c->wait);
+  for (lng_waiter *w = c->wait.q[send ? LNG_WQ_SEND : LNG_WQ_RECV].head; w; w = w->next) n++;
+  lng_waitable_unlock(&c->wait);
   return n;
 }
 
@@ -229,14 +229,14 @@ Test(rt_msg, chan_destroy_frees_buffered_messages, .timeout = 60) {
     msg_int(&m, i);
     cr_assert_eq(lng_msg_append(&m, pad, sizeof pad), 0);   /* on the heap */
     cr_assert_eq(lng_msg_addref(&m, lng_obj_ref(&o->obj)), 0);
-    cr_assert_eq(lng_chan_send(c, &m, NULL, -1), LNG_CHAN_OK);
+    cr_assert_eq(lng_chan_send(c, &m, NULL, -1), LNG_RES_OK);
     cr_assert_eq(m.len, 0, "the value moved into the channel");
   }
   cr_assert_eq(refs_of(&o->obj), 5);
   for (int i = 0; i < 2; i++) {
     lng_msg m;
     lng_msg_init(&m);
-    cr_assert_eq(lng_chan_recv(c, &m, NULL, -1), LNG_CHAN_OK);
+    cr_assert_eq(lng_chan_recv(c, &m, NULL, -1), LNG_RES_OK);
     cr_assert_eq(lng_msg_nrefs(&m), 1);
     cr_assert_eq(lng_msg_ref(&m, 0), &o->obj);
     lng_msg_free(&m);
@@ -246,7 +246,7 @@ Test(rt_msg, chan_destroy_frees_buffered_messages, .timeout = 60) {
     lng_msg m;
     msg_int(&m, 10 + i);
     cr_assert_eq(lng_msg_addref(&m, lng_obj_ref(&o->obj)), 0);
-    cr_assert_eq(lng_chan_send(c, &m, NULL, -1), LNG_CHAN_OK);
+    cr_assert_eq(lng_chan_send(c, &m, NULL, -1), LNG_RES_OK);
   }
   cr_assert_eq(lng_chan_len(c), 4);
   cr_assert_eq(refs_of(&o->obj), 5);
@@ -256,7 +256,7 @@ Test(rt_msg, chan_destroy_frees_buffered_messages, .timeout = 60) {
   lng_msg m;
   msg_int(&m, 7);
   cr_assert_eq(lng_msg_addref(&m, &c->obj), 0);   /* our ref to c moves into m */
-  cr_assert_eq(lng_chan_send(outer, &m, NULL, -1), LNG_CHAN_OK);
+  cr_assert_eq(lng_chan_send(outer, &m, NULL, -1), LNG_RES_OK);
   cr_assert_eq(refs_of(&c->obj), 1);
   lng_obj_unref(&outer->obj);    /* frees m, which frees c, which frees its 4 */
   cr_assert_eq(refs_of(&o->obj), 1, "destroying a channel frees its buffered messages");
@@ -288,25 +288,25 @@ Test(rt_chan, buffered_fifo_and_nonblocking, .timeout = 60) {
   lng_msg m, out;
   for (int i = 0; i < 4; i++) {
     msg_int(&m, 100 + i);
-    cr_assert_eq(lng_chan_send_wait(c, &m, 0), LNG_CHAN_OK);
+    cr_assert_eq(lng_chan_send_wait(c, &m, 0), LNG_RES_OK);
     cr_assert_eq(m.len, 0);
   }
   cr_assert_eq(lng_chan_len(c), 4);
   msg_int(&m, 999);
-  cr_assert_eq(lng_chan_send_wait(c, &m, 0), LNG_CHAN_WOULDBLOCK);
+  cr_assert_eq(lng_chan_send_wait(c, &m, 0), LNG_RES_WOULDBLOCK);
   cr_assert_eq(msg_val(&m), 999, "a send that would block leaves the value with the caller");
-  cr_assert_eq(lng_chan_send(c, &m, NULL, -1), LNG_CHAN_WOULDBLOCK);
+  cr_assert_eq(lng_chan_send(c, &m, NULL, -1), LNG_RES_WOULDBLOCK);
   cr_assert_eq(msg_val(&m), 999);
   lng_msg_free(&m);
   for (int i = 0; i < 4; i++) {
     lng_msg_init(&out);
-    cr_assert_eq(lng_chan_recv_wait(c, &out, 0), LNG_CHAN_OK);
+    cr_assert_eq(lng_chan_recv_wait(c, &out, 0), LNG_RES_OK);
     cr_assert_eq(msg_val(&out), 100 + i, "FIFO order");
     lng_msg_free(&out);
   }
   lng_msg_init(&out);
-  cr_assert_eq(lng_chan_recv_wait(c, &out, 0), LNG_CHAN_WOULDBLOCK);
-  cr_assert_eq(lng_chan_recv(c, &out, NULL, -1), LNG_CHAN_WOULDBLOCK);
+  cr_assert_eq(lng_chan_recv_wait(c, &out, 0), LNG_RES_WOULDBLOCK);
+  cr_assert_eq(lng_chan_recv(c, &out, NULL, -1), LNG_RES_WOULDBLOCK);
   cr_assert_eq(out.len, 0);
   /* many laps around the ring */
   int64_t next_in = 0, next_out = 0;
@@ -314,12 +314,12 @@ Test(rt_chan, buffered_fifo_and_nonblocking, .timeout = 60) {
     int k = 1 + step % 4;
     for (int j = 0; j < k && lng_chan_len(c) < 4; j++) {
       msg_int(&m, next_in++);
-      cr_assert_eq(lng_chan_send(c, &m, NULL, -1), LNG_CHAN_OK);
+      cr_assert_eq(lng_chan_send(c, &m, NULL, -1), LNG_RES_OK);
     }
     int r = 1 + (step * 7) % 4;
     for (int j = 0; j < r && lng_chan_len(c) > 0; j++) {
       lng_msg_init(&out);
-      cr_assert_eq(lng_chan_recv(c, &out, NULL, -1), LNG_CHAN_OK);
+      cr_assert_eq(lng_chan_recv(c, &out, NULL, -1), LNG_RES_OK);
       cr_assert_eq(msg_val(&out), next_out, "FIFO across wrap-around, step %d", step);
       next_out++;
       lng_msg_free(&out);
@@ -345,7 +345,7 @@ static void *th_send_seq(void *p) {
     lng_msg m;
     msg_int(&m, h->base + i);
     int r = lng_chan_send_wait(h->c, &m, -1);
-    if (r != LNG_CHAN_OK || m.len != 0) h->bad++;
+    if (r != LNG_RES_OK || m.len != 0) h->bad++;
     lng_msg_free(&m);
   }
   return NULL;
@@ -357,7 +357,7 @@ static void *th_recv_seq(void *p) {
     lng_msg m;
     lng_msg_init(&m);
     int r = lng_chan_recv_wait(h->c, &m, -1);
-    if (r != LNG_CHAN_OK || msg_val(&m) != h->base + i) h->bad++;
+    if (r != LNG_RES_OK || msg_val(&m) != h->base + i) h->bad++;
     lng_msg_free(&m);
   }
   return NULL;
@@ -367,7 +367,7 @@ Test(rt_chan, unbuffered_handoff_between_threads, .timeout = 60) {
   lng_chan *c = lng_chan_new(0);
   lng_msg m;
   msg_int(&m, 5);
-  cr_assert_eq(lng_chan_send_wait(c, &m, 0), LNG_CHAN_WOULDBLOCK, "nobody receives");
+  cr_assert_eq(lng_chan_send_wait(c, &m, 0), LNG_RES_WOULDBLOCK, "nobody receives");
   cr_assert_eq(msg_val(&m), 5);
   lng_msg_free(&m);
 
@@ -378,7 +378,7 @@ Test(rt_chan, unbuffered_handoff_between_threads, .timeout = 60) {
   for (int i = 0; i < N; i++) {
     lng_msg out;
     lng_msg_init(&out);
-    cr_assert_eq(lng_chan_recv_wait(c, &out, -1), LNG_CHAN_OK);
+    cr_assert_eq(lng_chan_recv_wait(c, &out, -1), LNG_RES_OK);
     cr_assert_eq(msg_val(&out), 1000 + i);
     lng_msg_free(&out);
   }
@@ -389,7 +389,7 @@ Test(rt_chan, unbuffered_handoff_between_threads, .timeout = 60) {
   pthread_create(&t, NULL, th_recv_seq, &r);
   for (int i = 0; i < N; i++) {
     msg_int(&m, 77 + i);
-    cr_assert_eq(lng_chan_send_wait(c, &m, -1), LNG_CHAN_OK);
+    cr_assert_eq(lng_chan_send_wait(c, &m, -1), LNG_RES_OK);
     cr_assert_eq(m.len, 0);
   }
   pthread_join(t, NULL);
@@ -423,7 +423,7 @@ Test(rt_chan, timeouts, .timeout = 60) {
   lng_msg m;
   lng_msg_init(&m);
   double t0 = now_sec();
-  cr_assert_eq(lng_chan_recv_wait(c, &m, 0.05), LNG_CHAN_WOULDBLOCK);
+  cr_assert_eq(lng_chan_recv_wait(c, &m, 0.05), LNG_RES_WOULDBLOCK);
   double dt = now_sec() - t0;
   cr_assert_geq(dt, 0.045, "the receive waited %.3fs, not its timeout", dt);
   cr_assert_eq(m.len, 0);
@@ -431,7 +431,7 @@ Test(rt_chan, timeouts, .timeout = 60) {
 
   msg_int(&m, 4321);
   t0 = now_sec();
-  cr_assert_eq(lng_chan_send_wait(c, &m, 0.05), LNG_CHAN_WOULDBLOCK);
+  cr_assert_eq(lng_chan_send_wait(c, &m, 0.05), LNG_RES_WOULDBLOCK);
   dt = now_sec() - t0;
   cr_assert_geq(dt, 0.045, "the send waited %.3fs", dt);
   cr_assert_eq(msg_val(&m), 4321, "an expired send gives the value back");
@@ -440,7 +440,7 @@ Test(rt_chan, timeouts, .timeout = 60) {
 
   /* A nothing-pending receive afterwards must not find a ghost value. */
   lng_msg_init(&m);
-  cr_assert_eq(lng_chan_recv_wait(c, &m, 0), LNG_CHAN_WOULDBLOCK);
+  cr_assert_eq(lng_chan_recv_wait(c, &m, 0), LNG_RES_WOULDBLOCK);
 
   /* timeout > 0, completed before it expires: receive side */
   hthr h = { .c = c, .timeout = 10.0 };
@@ -448,9 +448,9 @@ Test(rt_chan, timeouts, .timeout = 60) {
   pthread_create(&t, NULL, th_recv_once, &h);
   wait_qlen(c, 0, 1);
   msg_int(&m, 31);
-  cr_assert_eq(lng_chan_send_wait(c, &m, 0), LNG_CHAN_OK, "a receiver is waiting");
+  cr_assert_eq(lng_chan_send_wait(c, &m, 0), LNG_RES_OK, "a receiver is waiting");
   pthread_join(t, NULL);
-  cr_assert_eq(h.res, LNG_CHAN_OK);
+  cr_assert_eq(h.res, LNG_RES_OK);
   cr_assert_eq(h.val, 31);
 
   /* and send side */
@@ -458,11 +458,11 @@ Test(rt_chan, timeouts, .timeout = 60) {
   pthread_create(&t, NULL, th_send_once, &s);
   wait_qlen(c, 1, 1);
   lng_msg_init(&m);
-  cr_assert_eq(lng_chan_recv_wait(c, &m, 0), LNG_CHAN_OK);
+  cr_assert_eq(lng_chan_recv_wait(c, &m, 0), LNG_RES_OK);
   cr_assert_eq(msg_val(&m), 32);
   lng_msg_free(&m);
   pthread_join(t, NULL);
-  cr_assert_eq(s.res, LNG_CHAN_OK);
+  cr_assert_eq(s.res, LNG_RES_OK);
   cr_assert_eq(s.val, -1, "the sender's message is empty after a completed send");
   lng_obj_unref(&c->obj);
 }
@@ -475,7 +475,7 @@ Test(rt_chan, close_wakes_blocked_receivers_and_senders, .timeout = 60) {
   lng_msg m;
   for (int i = 0; i < 2; i++) {
     msg_int(&m, i + 1);
-    cr_assert_eq(lng_chan_send_wait(fc, &m, 0), LNG_CHAN_OK);
+    cr_assert_eq(lng_chan_send_wait(fc, &m, 0), LNG_RES_OK);
   }
   for (int i = 0; i < K; i++) {
     r[i] = (hthr){ .c = rc, .timeout = -1, .res = -1 };
@@ -488,39 +488,39 @@ Test(rt_chan, close_wakes_blocked_receivers_and_senders, .timeout = 60) {
   wait_qlen(rc, 0, K);
   wait_qlen(sc, 1, K);
   wait_qlen(fc, 1, K);
-  cr_assert_eq(lng_chan_close(rc, -1), LNG_CHAN_OK);
-  cr_assert_eq(lng_chan_close(sc, -1), LNG_CHAN_OK);
-  cr_assert_eq(lng_chan_close(fc, -1), LNG_CHAN_OK);
+  cr_assert_eq(lng_chan_close(rc, -1), LNG_RES_OK);
+  cr_assert_eq(lng_chan_close(sc, -1), LNG_RES_OK);
+  cr_assert_eq(lng_chan_close(fc, -1), LNG_RES_OK);
   for (int i = 0; i < K; i++) {
     pthread_join(rt[i], NULL);
     pthread_join(st[i], NULL);
     pthread_join(ft[i], NULL);
-    cr_assert_eq(r[i].res, LNG_CHAN_CLOSED, "receiver %d", i);
+    cr_assert_eq(r[i].res, LNG_RES_CLOSED, "receiver %d", i);
     cr_assert_eq(r[i].val, -1, "receiver %d got no value", i);
-    cr_assert_eq(s[i].res, LNG_CHAN_CLOSED, "sender %d", i);
+    cr_assert_eq(s[i].res, LNG_RES_CLOSED, "sender %d", i);
     cr_assert_eq(s[i].val, 100 + i, "sender %d gets its own value back", i);
-    cr_assert_eq(f[i].res, LNG_CHAN_CLOSED, "sender %d on the full channel", i);
+    cr_assert_eq(f[i].res, LNG_RES_CLOSED, "sender %d on the full channel", i);
     cr_assert_eq(f[i].val, 200 + i, "sender %d on the full channel gets its value back", i);
   }
   cr_assert_eq(qlen(rc, 0) + qlen(sc, 1) + qlen(fc, 1), 0);
-  cr_assert_eq(lng_chan_close(rc, -1), LNG_CHAN_CLOSED, "close of a closed channel");
-  cr_assert_eq(lng_chan_close(sc, -1), LNG_CHAN_CLOSED);
+  cr_assert_eq(lng_chan_close(rc, -1), LNG_RES_CLOSED, "close of a closed channel");
+  cr_assert_eq(lng_chan_close(sc, -1), LNG_RES_CLOSED);
   msg_int(&m, 9);
-  cr_assert_eq(lng_chan_send_wait(sc, &m, -1), LNG_CHAN_CLOSED);
+  cr_assert_eq(lng_chan_send_wait(sc, &m, -1), LNG_RES_CLOSED);
   cr_assert_eq(msg_val(&m), 9, "a send on a closed channel leaves the value");
-  cr_assert_eq(lng_chan_send(sc, &m, NULL, -1), LNG_CHAN_CLOSED);
+  cr_assert_eq(lng_chan_send(sc, &m, NULL, -1), LNG_RES_CLOSED);
   cr_assert_eq(msg_val(&m), 9);
   lng_msg_free(&m);
   /* the full channel still yields its two buffered values, then CLOSED */
   for (int i = 0; i < 2; i++) {
     lng_msg_init(&m);
-    cr_assert_eq(lng_chan_recv_wait(fc, &m, -1), LNG_CHAN_OK);
+    cr_assert_eq(lng_chan_recv_wait(fc, &m, -1), LNG_RES_OK);
     cr_assert_eq(msg_val(&m), i + 1);
     lng_msg_free(&m);
   }
   lng_msg_init(&m);
-  cr_assert_eq(lng_chan_recv_wait(fc, &m, -1), LNG_CHAN_CLOSED);
-  cr_assert_eq(lng_chan_recv_wait(rc, &m, -1), LNG_CHAN_CLOSED);
+  cr_assert_eq(lng_chan_recv_wait(fc, &m, -1), LNG_RES_CLOSED);
+  cr_assert_eq(lng_chan_recv_wait(rc, &m, -1), LNG_RES_CLOSED);
   lng_obj_unref(&rc->obj);
   lng_obj_unref(&sc->obj);
   lng_obj_unref(&fc->obj);
@@ -531,24 +531,24 @@ Test(rt_chan, recv_after_close_drains_buffer_first, .timeout = 60) {
   lng_msg m;
   for (int i = 0; i < 3; i++) {
     msg_int(&m, 50 + i);
-    cr_assert_eq(lng_chan_send_wait(c, &m, -1), LNG_CHAN_OK);
+    cr_assert_eq(lng_chan_send_wait(c, &m, -1), LNG_RES_OK);
   }
-  cr_assert_eq(lng_chan_close(c, -1), LNG_CHAN_OK);
-  cr_assert_eq(lng_chan_close(c, -1), LNG_CHAN_CLOSED);
+  cr_assert_eq(lng_chan_close(c, -1), LNG_RES_OK);
+  cr_assert_eq(lng_chan_close(c, -1), LNG_RES_CLOSED);
   msg_int(&m, 1);
-  cr_assert_eq(lng_chan_send_wait(c, &m, 0), LNG_CHAN_CLOSED, "no send after close, even with room");
+  cr_assert_eq(lng_chan_send_wait(c, &m, 0), LNG_RES_CLOSED, "no send after close, even with room");
   lng_msg_free(&m);
   cr_assert_eq(lng_chan_len(c), 3);
   for (int i = 0; i < 3; i++) {
     lng_msg_init(&m);
-    cr_assert_eq(lng_chan_recv_wait(c, &m, i == 0 ? 0 : -1), LNG_CHAN_OK);
+    cr_assert_eq(lng_chan_recv_wait(c, &m, i == 0 ? 0 : -1), LNG_RES_OK);
     cr_assert_eq(msg_val(&m), 50 + i);
     lng_msg_free(&m);
   }
   lng_msg_init(&m);
-  cr_assert_eq(lng_chan_recv_wait(c, &m, 0), LNG_CHAN_CLOSED, "drained: CLOSED, not WOULDBLOCK");
-  cr_assert_eq(lng_chan_recv_wait(c, &m, -1), LNG_CHAN_CLOSED);
-  cr_assert_eq(lng_chan_recv(c, &m, NULL, -1), LNG_CHAN_CLOSED);
+  cr_assert_eq(lng_chan_recv_wait(c, &m, 0), LNG_RES_CLOSED, "drained: CLOSED, not WOULDBLOCK");
+  cr_assert_eq(lng_chan_recv_wait(c, &m, -1), LNG_RES_CLOSED);
+  cr_assert_eq(lng_chan_recv(c, &m, NULL, -1), LNG_RES_CLOSED);
   cr_assert_eq(m.len, 0);
   lng_obj_unref(&c->obj);
 }
@@ -571,13 +571,13 @@ static void *mp_producer(void *p) {
     /* alternate blocking and polling sends */
     int r;
     if (i % 3 == 0) {
-      while ((r = lng_chan_send_wait(a->x->c, &m, 0.0002)) == LNG_CHAN_WOULDBLOCK) {
+      while ((r = lng_chan_send_wait(a->x->c, &m, 0.0002)) == LNG_RES_WOULDBLOCK) {
         if (msg_val(&m) != (int64_t)a->id * MP_M + i + 1) atomic_fetch_add(&a->x->bad, 1);
       }
     } else {
       r = lng_chan_send_wait(a->x->c, &m, -1);
     }
-    if (r != LNG_CHAN_OK || m.len) atomic_fetch_add(&a->x->bad, 1);
+    if (r != LNG_RES_OK || m.len) atomic_fetch_add(&a->x->bad, 1);
     lng_msg_free(&m);
   }
   return NULL;
@@ -593,11 +593,11 @@ static void *mp_consumer(void *p) {
     lng_msg_init(&m);
     int r = (k % 5 == 0) ? lng_chan_recv_wait(a->x->c, &m, 0.0002)
                          : lng_chan_recv_wait(a->x->c, &m, -1);
-    if (r == LNG_CHAN_WOULDBLOCK) {
+    if (r == LNG_RES_WOULDBLOCK) {
       if (m.len) atomic_fetch_add(&a->x->bad, 1);
       continue;
     }
-    if (r == LNG_CHAN_CLOSED) break;
+    if (r == LNG_RES_CLOSED) break;
     int64_t v = msg_val(&m);
     lng_msg_free(&m);
     if (v < 1 || v > (int64_t)MP_P * MP_M) { atomic_fetch_add(&a->x->bad, 1); continue; }
@@ -632,7 +632,7 @@ ParameterizedTest(size_t *cap, rt_chan, many_producers_consumers, .timeout = 60)
     pthread_create(&pt[i], NULL, mp_producer, &pa[i]);
   }
   for (int i = 0; i < MP_P; i++) pthread_join(pt[i], NULL);
-  cr_assert_eq(lng_chan_close(x.c, -1), LNG_CHAN_OK);
+  cr_assert_eq(lng_chan_close(x.c, -1), LNG_RES_OK);
   for (int i = 0; i < MP_C; i++) pthread_join(ct[i], NULL);
   long long n = (long long)MP_P * MP_M;
   cr_assert_eq(atomic_load(&x.bad), 0, "cap %zu: wrong results or order", *cap);
@@ -677,23 +677,23 @@ Test(rt_chan, close_racing_timed_cancel, .timeout = 60) {
     w[i].cw = &cw[i];
     lng_msg_init(&out[i]);
     w[i].slot = &out[i];
-    cr_assert_eq(lng_chan_recv(c, &out[i], &w[i], -1), LNG_CHAN_PARKED);
+    cr_assert_eq(lng_chan_recv(c, &out[i], &w[i], -1), LNG_RES_PARKED);
   }
   pthread_mutex_lock(&cw[0].mu);      /* close's first wake will wait for us */
   pthread_t t;
   pthread_create(&t, NULL, th_close, c);
   for (int closed = 0; !closed;) {   /* close has done its locked part */
-    lng_lock_acquire(&c->mu);
+    lng_waitable_lock(&c->wait);
     closed = c->closed;
-    lng_lock_release(&c->mu);
+    lng_waitable_unlock(&c->wait);
     if (!closed) sleep_ms(1);
   }
   /* All three are claimed by close (result CLOSED, off the channel's queue).
      Waiter 1's timeout expires now: op_wait calls lng_chan_cancel. */
-  int was = lng_chan_cancel(c, &w[1], 0);
-  lng_lock_acquire(&c->mu);
-  lng_waiter *head = c->recvq.head;
-  lng_lock_release(&c->mu);
+  int was = lng_chan_cancel(c, &w[1]);
+  lng_waitable_lock(&c->wait);
+  lng_waiter *head = c->wait.q[LNG_WQ_RECV].head;
+  lng_waitable_unlock(&c->wait);
   pthread_mutex_unlock(&cw[0].mu);
   pthread_join(t, NULL);
   int done2 = cw[2].done;
@@ -702,7 +702,7 @@ Test(rt_chan, close_racing_timed_cancel, .timeout = 60) {
     pthread_cond_destroy(&cw[i].cv);
   }
   lng_obj_unref(&c->obj);
-  cr_expect_eq(w[1].result, LNG_WAIT_CLOSED);
+  cr_expect_eq(w[1].result, LNG_RES_CLOSED);
   cr_expect_eq(was, 0, "cancel of a waiter already completed by close must return 0 "
                        "(op_wait would report a timeout and free a waiter close still wakes)");
   cr_expect(head == NULL, "the closed channel's receive queue must stay empty, "
@@ -859,7 +859,7 @@ static lng_waiter *g_waiter(tvm *t, lng_g *g) {
 static int g_recv(tvm *t, int worker, lng_g *g, lng_chan *c, const char *reason) {
   if (g->u.park.box.len) gerr(t, "g%lld: receiving into a full box", (long long)g->id);
   int r = lng_chan_recv(c, &g->u.park.box, g_waiter(t, g), worker);
-  if (r == LNG_CHAN_PARKED) {
+  if (r == LNG_RES_PARKED) {
     lng_sched_park(t->s, g, reason);
     atomic_fetch_add(&t->parked, 1);
   }
@@ -868,7 +868,7 @@ static int g_recv(tvm *t, int worker, lng_g *g, lng_chan *c, const char *reason)
 
 static int g_send(tvm *t, int worker, lng_g *g, lng_chan *c) {
   int r = lng_chan_send(c, &g->u.park.box, g_waiter(t, g), worker);
-  if (r == LNG_CHAN_PARKED) {
+  if (r == LNG_RES_PARKED) {
     lng_sched_park(t->s, g, "chan send");
     atomic_fetch_add(&t->parked, 1);
   }
@@ -876,17 +876,17 @@ static int g_send(tvm *t, int worker, lng_g *g, lng_chan *c) {
 }
 
 /* Protothread-style resumption: st->pc is the line to resume at. A channel
-   operation leaves LNG_CHAN_OK or LNG_CHAN_CLOSED in st->r. */
+   operation leaves LNG_RES_OK or LNG_RES_CLOSED in st->r. */
 #define G_BEGIN (void)t; (void)worker; (void)g; switch (st->pc) { case 0:;
 #define G_END } return LNG_RUN_DONE
 #define G_OP_(call, n)                                                       \
   st->pc = (n);                                                              \
   st->r = (call);                                                            \
-  if (st->r == LNG_CHAN_PARKED) return LNG_RUN_PARK;                         \
+  if (st->r == LNG_RES_PARKED) return LNG_RUN_PARK;                         \
   __attribute__((fallthrough));                                              \
   case (n):                                                                  \
-  if (st->r == LNG_CHAN_PARKED)                                              \
-    st->r = g->u.park.w.result == LNG_WAIT_OK ? LNG_CHAN_OK : LNG_CHAN_CLOSED
+  if (st->r == LNG_RES_PARKED)                                              \
+    st->r = g->u.park.w.result == LNG_RES_OK ? LNG_RES_OK : LNG_RES_CLOSED
 #define G_RECV_R(c, reason) G_OP_(g_recv(t, worker, g, (c), (reason)), __LINE__)
 #define G_RECV(c) G_RECV_R(c, "chan receive")
 #define G_SEND(c) G_OP_(g_send(t, worker, g, (c)), __LINE__)
@@ -898,9 +898,9 @@ static lng_runres g_source(tvm *t, int worker, lng_g *g, gst *st) {
   for (st->i = 0; st->i < st->sp.a; st->i++) {
     box_put(t, g, st->sp.b + st->i);
     G_SEND(st->sp.out);
-    if (st->r != LNG_CHAN_OK) gerr(t, "source: send %d", st->r);
+    if (st->r != LNG_RES_OK) gerr(t, "source: send %d", st->r);
   }
-  if (st->sp.index < 0 && lng_chan_close(st->sp.out, worker) != LNG_CHAN_OK)
+  if (st->sp.index < 0 && lng_chan_close(st->sp.out, worker) != LNG_RES_OK)
     gerr(t, "source: close");
   G_END;
 }
@@ -910,13 +910,13 @@ static lng_runres g_stage(tvm *t, int worker, lng_g *g, gst *st) {
   G_BEGIN;
   for (;;) {
     G_RECV(st->sp.in);
-    if (st->r == LNG_CHAN_CLOSED) break;
+    if (st->r == LNG_RES_CLOSED) break;
     st->v = box_take(t, g) + 1;
     box_put(t, g, st->v);
     G_SEND(st->sp.out);
-    if (st->r != LNG_CHAN_OK) gerr(t, "stage: send %d", st->r);
+    if (st->r != LNG_RES_OK) gerr(t, "stage: send %d", st->r);
   }
-  if (lng_chan_close(st->sp.out, worker) != LNG_CHAN_OK) gerr(t, "stage: close");
+  if (lng_chan_close(st->sp.out, worker) != LNG_RES_OK) gerr(t, "stage: close");
   G_END;
 }
 
@@ -926,7 +926,7 @@ static lng_runres g_sink(tvm *t, int worker, lng_g *g, gst *st) {
   G_BEGIN;
   for (st->i = 0; st->sp.a < 0 || st->i < st->sp.a; st->i++) {
     G_RECV(st->sp.in);
-    if (st->r == LNG_CHAN_CLOSED) {
+    if (st->r == LNG_RES_CLOSED) {
       if (st->sp.a >= 0) gerr(t, "sink: closed early");
       break;
     }
@@ -1023,9 +1023,9 @@ static lng_runres g_ping(tvm *t, int worker, lng_g *g, gst *st) {
   for (st->i = 0; st->i < st->sp.a; st->i++) {
     box_put(t, g, st->i);
     G_SEND(st->sp.out);
-    if (st->r != LNG_CHAN_OK) { gerr(t, "ping: send %d", st->r); return LNG_RUN_DONE; }
+    if (st->r != LNG_RES_OK) { gerr(t, "ping: send %d", st->r); return LNG_RUN_DONE; }
     G_RECV(st->sp.in);
-    if (st->r != LNG_CHAN_OK) { gerr(t, "ping: recv %d", st->r); return LNG_RUN_DONE; }
+    if (st->r != LNG_RES_OK) { gerr(t, "ping: recv %d", st->r); return LNG_RUN_DONE; }
     st->v = box_take(t, g);
     if (st->v != 2 * st->i + 1) gerr(t, "ping: got %lld for %lld", (long long)st->v, (long long)st->i);
   }
@@ -1040,11 +1040,11 @@ static lng_runres g_pong(tvm *t, int worker, lng_g *g, gst *st) {
   while (atomic_load(&t->ready) < st->sp.b) G_YIELD();
   for (st->i = 0; st->i < st->sp.a; st->i++) {
     G_RECV(st->sp.in);
-    if (st->r != LNG_CHAN_OK) { gerr(t, "pong: recv %d", st->r); return LNG_RUN_DONE; }
+    if (st->r != LNG_RES_OK) { gerr(t, "pong: recv %d", st->r); return LNG_RUN_DONE; }
     st->v = box_take(t, g);
     box_put(t, g, 2 * st->v + 1);
     G_SEND(st->sp.out);
-    if (st->r != LNG_CHAN_OK) { gerr(t, "pong: send %d", st->r); return LNG_RUN_DONE; }
+    if (st->r != LNG_RES_OK) { gerr(t, "pong: send %d", st->r); return LNG_RUN_DONE; }
   }
   atomic_store(&t->rec[st->sp.index], st->i);
   G_END;
@@ -1095,7 +1095,7 @@ static void *c_sender(void *p) {
   for (int i = 1; i <= a->n; i++) {
     lng_msg m;
     msg_int(&m, i);
-    if (lng_chan_send_wait(a->c, &m, -1) != LNG_CHAN_OK || m.len) a->bad++;
+    if (lng_chan_send_wait(a->c, &m, -1) != LNG_RES_OK || m.len) a->bad++;
     lng_msg_free(&m);
   }
   atomic_fetch_add(&a->t->flag, 1);
@@ -1109,11 +1109,11 @@ static void *c_receiver(void *p) {
     lng_msg_init(&m);
     /* short timeouts: cancels race with goroutines completing the wait */
     int r = lng_chan_recv_wait(a->c, &m, i % 2 ? 0.0001 : -1);
-    if (r == LNG_CHAN_WOULDBLOCK) {
+    if (r == LNG_RES_WOULDBLOCK) {
       if (m.len) a->bad++;
       continue;
     }
-    if (r != LNG_CHAN_OK || msg_val(&m) != i) a->bad++;
+    if (r != LNG_RES_OK || msg_val(&m) != i) a->bad++;
     a->sum += msg_val(&m);
     lng_msg_free(&m);
     i++;
@@ -1158,7 +1158,7 @@ static void *c_late_sender(void *p) {
   sleep_ms(20);
   lng_msg m;
   msg_int(&m, 4242);
-  if (lng_chan_send_wait(a->c, &m, -1) != LNG_CHAN_OK) a->bad++;
+  if (lng_chan_send_wait(a->c, &m, -1) != LNG_RES_OK) a->bad++;
   lng_msg_free(&m);
   atomic_fetch_add(&a->t->flag, 1);
   return NULL;
@@ -1189,7 +1189,7 @@ ParameterizedTest(int *nw, rt_sched, c_thread_wakes_parked_goroutine, .timeout =
 static lng_runres g_recv_expect_closed(tvm *t, int worker, lng_g *g, gst *st) {
   G_BEGIN;
   G_RECV(st->sp.in);
-  if (st->r != LNG_CHAN_CLOSED || g->u.park.box.len)
+  if (st->r != LNG_RES_CLOSED || g->u.park.box.len)
     gerr(t, "receiver %d: result %d, %zu bytes", st->sp.index, st->r, (size_t)g->u.park.box.len);
   else
     atomic_fetch_add(&t->acc[0], 1);
@@ -1201,7 +1201,7 @@ static lng_runres g_send_expect_closed(tvm *t, int worker, lng_g *g, gst *st) {
   box_put(t, g, st->sp.b);
   G_SEND(st->sp.out);
   st->v = box_take(t, g);
-  if (st->r != LNG_CHAN_CLOSED || st->v != st->sp.b)
+  if (st->r != LNG_RES_CLOSED || st->v != st->sp.b)
     gerr(t, "sender %d: result %d, value %lld", st->sp.index, st->r, (long long)st->v);
   else
     atomic_fetch_add(&t->acc[1], 1);
@@ -1212,9 +1212,9 @@ static lng_runres g_send_expect_closed(tvm *t, int worker, lng_g *g, gst *st) {
 static lng_runres g_closer(tvm *t, int worker, lng_g *g, gst *st) {
   G_BEGIN;
   while (atomic_load(&t->parked) < st->sp.a) G_YIELD();
-  if (lng_chan_close(st->sp.in, worker) != LNG_CHAN_OK) gerr(t, "close in");
-  if (lng_chan_close(st->sp.out, worker) != LNG_CHAN_OK) gerr(t, "close out");
-  if (lng_chan_close(st->sp.in, worker) != LNG_CHAN_CLOSED) gerr(t, "close of closed");
+  if (lng_chan_close(st->sp.in, worker) != LNG_RES_OK) gerr(t, "close in");
+  if (lng_chan_close(st->sp.out, worker) != LNG_RES_OK) gerr(t, "close out");
+  if (lng_chan_close(st->sp.in, worker) != LNG_RES_CLOSED) gerr(t, "close of closed");
   G_END;
 }
 
@@ -1222,8 +1222,8 @@ typedef struct closearg { tvm *t; lng_chan *a, *b; int need; int bad; } closearg
 static void *c_closer(void *p) {
   closearg *x = p;
   while (atomic_load(&x->t->parked) < x->need) sleep_ms(1);
-  if (lng_chan_close(x->a, -1) != LNG_CHAN_OK) x->bad++;
-  if (lng_chan_close(x->b, -1) != LNG_CHAN_OK) x->bad++;
+  if (lng_chan_close(x->a, -1) != LNG_RES_OK) x->bad++;
+  if (lng_chan_close(x->b, -1) != LNG_RES_OK) x->bad++;
   atomic_fetch_add(&x->t->flag, 1);
   return NULL;
 }
@@ -1234,7 +1234,7 @@ static void close_blocked(int nw, int from_c) {
   lng_chan *rc = lng_chan_new(0), *sc = lng_chan_new(1);
   lng_msg m;
   msg_int(&m, -5);
-  cr_assert_eq(lng_chan_send_wait(sc, &m, 0), LNG_CHAN_OK);   /* sc is full */
+  cr_assert_eq(lng_chan_send_wait(sc, &m, 0), LNG_RES_OK);   /* sc is full */
   for (int i = 0; i < K; i++) {
     tspawn(t, (spec){ .fn = g_recv_expect_closed, .in = rc, .index = i }, i % nw);
     tspawn(t, (spec){ .fn = g_send_expect_closed, .out = sc, .b = 1000 + i, .index = i }, (i + 1) % nw);
@@ -1256,10 +1256,10 @@ static void close_blocked(int nw, int from_c) {
   cr_assert_eq(atomic_load(&t->acc[1]), K, "workers=%d: senders woken with CLOSED and their value", nw);
   cr_assert_eq(atomic_load(&t->parked), 2 * K);
   lng_msg_init(&m);
-  cr_assert_eq(lng_chan_recv_wait(sc, &m, 0), LNG_CHAN_OK, "the buffered value survives close");
+  cr_assert_eq(lng_chan_recv_wait(sc, &m, 0), LNG_RES_OK, "the buffered value survives close");
   cr_assert_eq(msg_val(&m), -5);
   lng_msg_free(&m);
-  cr_assert_eq(lng_chan_recv_wait(sc, &m, 0), LNG_CHAN_CLOSED);
+  cr_assert_eq(lng_chan_recv_wait(sc, &m, 0), LNG_RES_CLOSED);
   tvm_free(t);
   lng_obj_unref(&rc->obj);
   lng_obj_unref(&sc->obj);
@@ -1367,7 +1367,7 @@ static void *c_hold_then_send(void *p) {
   h->status_while_held = lng_sched_status(h->t->s);
   lng_msg m;
   msg_int(&m, 99);
-  if (lng_chan_send_wait(h->c, &m, -1) != LNG_CHAN_OK) h->bad++;
+  if (lng_chan_send_wait(h->c, &m, -1) != LNG_RES_OK) h->bad++;
   lng_msg_free(&m);
   lng_sched_hold(h->t->s, -1);
   return NULL;
@@ -1409,7 +1409,7 @@ static lng_runres g_talk_then_block(tvm *t, int worker, lng_g *g, gst *st) {
       G_RECV(st->sp.in);
       if (box_take(t, g) != st->i) gerr(t, "wrong value");
     }
-    if (st->r != LNG_CHAN_OK) gerr(t, "talk: %d", st->r);
+    if (st->r != LNG_RES_OK) gerr(t, "talk: %d", st->r);
   }
   atomic_store(&t->rec[st->sp.index], st->i);
   G_RECV(st->sp.index == 0 ? st->sp.in : st->sp.out);
@@ -1679,7 +1679,7 @@ static lng_runres g_observer(tvm *t, int worker, lng_g *g, gst *st) {
   for (st->i = 0; st->i < st->sp.a; st->i++) {
     box_put(t, g, st->i + 1);
     G_SEND(st->sp.out);
-    if (st->r != LNG_CHAN_OK) gerr(t, "observer send %d", st->r);
+    if (st->r != LNG_RES_OK) gerr(t, "observer send %d", st->r);
   }
   G_END;
 }

@@ -23,8 +23,8 @@ Test(sync_wg, zero_counter_waits_not, .timeout = 30) {
   cr_assert_not_null(wg);
   cr_assert_eq(wg->obj.kind, LNG_OBJ_WAITGROUP);
   lng_waiter w = mkwaiter();
-  cr_assert_eq(lng_wg_wait(wg, NULL), LNG_SYNC_OK);
-  cr_assert_eq(lng_wg_wait(wg, &w), LNG_SYNC_OK);
+  cr_assert_eq(lng_wg_wait(wg, NULL), LNG_RES_OK);
+  cr_assert_eq(lng_wg_wait(wg, &w), LNG_RES_OK);
   cr_assert_eq(w.queued, 0);
   cr_assert_eq(lng_wg_count(wg), 0);
   lng_obj_unref(&wg->obj);
@@ -33,47 +33,47 @@ Test(sync_wg, zero_counter_waits_not, .timeout = 30) {
 Test(sync_wg, wakes_every_waiter_at_zero, .timeout = 30) {
   lng_wg *wg = lng_wg_new();
   lng_waiter w[4];
-  cr_assert_eq(lng_wg_add(wg, 3, -1), LNG_SYNC_OK);
-  cr_assert_eq(lng_wg_wait(wg, NULL), LNG_SYNC_WOULDBLOCK);
+  cr_assert_eq(lng_wg_add(wg, 3, -1), LNG_RES_OK);
+  cr_assert_eq(lng_wg_wait(wg, NULL), LNG_RES_WOULDBLOCK);
   for (int i = 0; i < 4; i++) {
     w[i] = mkwaiter();
-    cr_assert_eq(lng_wg_wait(wg, &w[i]), LNG_SYNC_PARKED);
+    cr_assert_eq(lng_wg_wait(wg, &w[i]), LNG_RES_PARKED);
     cr_assert_eq(w[i].queued, 1);
   }
-  cr_assert_eq(lng_wg_done(wg, -1), LNG_SYNC_OK);
-  cr_assert_eq(lng_wg_add(wg, -1, -1), LNG_SYNC_OK);
+  cr_assert_eq(lng_wg_done(wg, -1), LNG_RES_OK);
+  cr_assert_eq(lng_wg_add(wg, -1, -1), LNG_RES_OK);
   for (int i = 0; i < 4; i++) cr_assert_eq(w[i].result, -1, "woken before zero");
   cr_assert_eq(lng_wg_count(wg), 1);
-  cr_assert_eq(lng_wg_done(wg, -1), LNG_SYNC_OK);
+  cr_assert_eq(lng_wg_done(wg, -1), LNG_RES_OK);
   for (int i = 0; i < 4; i++) {
-    cr_assert_eq(w[i].result, LNG_WAIT_OK);
+    cr_assert_eq(w[i].result, LNG_RES_OK);
     cr_assert_eq(w[i].queued, 0);
     cr_assert_null(w[i].next);
   }
-  cr_assert_null(wg->waiters.head);
-  cr_assert_null(wg->waiters.tail);
+  cr_assert_null(wg->wait.q[LNG_WQ_ONE].head);
+  cr_assert_null(wg->wait.q[LNG_WQ_ONE].tail);
   /* reusable */
-  cr_assert_eq(lng_wg_add(wg, 1, -1), LNG_SYNC_OK);
+  cr_assert_eq(lng_wg_add(wg, 1, -1), LNG_RES_OK);
   lng_waiter x = mkwaiter();
-  cr_assert_eq(lng_wg_wait(wg, &x), LNG_SYNC_PARKED);
-  cr_assert_eq(lng_wg_done(wg, -1), LNG_SYNC_OK);
-  cr_assert_eq(x.result, LNG_WAIT_OK);
+  cr_assert_eq(lng_wg_wait(wg, &x), LNG_RES_PARKED);
+  cr_assert_eq(lng_wg_done(wg, -1), LNG_RES_OK);
+  cr_assert_eq(x.result, LNG_RES_OK);
   lng_obj_unref(&wg->obj);
 }
 
 Test(sync_wg, negative_and_overflow_leave_counter, .timeout = 30) {
   lng_wg *wg = lng_wg_new();
-  cr_assert_eq(lng_wg_done(wg, -1), LNG_SYNC_NEGATIVE);
+  cr_assert_eq(lng_wg_done(wg, -1), LNG_RES_NEGATIVE);
   cr_assert_eq(lng_wg_count(wg), 0);
-  cr_assert_eq(lng_wg_add(wg, 5, -1), LNG_SYNC_OK);
-  cr_assert_eq(lng_wg_add(wg, -6, -1), LNG_SYNC_NEGATIVE);
-  cr_assert_eq(lng_wg_add(wg, INT64_MIN, -1), LNG_SYNC_NEGATIVE);
+  cr_assert_eq(lng_wg_add(wg, 5, -1), LNG_RES_OK);
+  cr_assert_eq(lng_wg_add(wg, -6, -1), LNG_RES_NEGATIVE);
+  cr_assert_eq(lng_wg_add(wg, INT64_MIN, -1), LNG_RES_NEGATIVE);
   cr_assert_eq(lng_wg_count(wg), 5);
-  cr_assert_eq(lng_wg_add(wg, INT64_MAX - 5, -1), LNG_SYNC_OK);
-  cr_assert_eq(lng_wg_add(wg, 1, -1), LNG_SYNC_OVERFLOW);
+  cr_assert_eq(lng_wg_add(wg, INT64_MAX - 5, -1), LNG_RES_OK);
+  cr_assert_eq(lng_wg_add(wg, 1, -1), LNG_RES_OVERFLOW);
   cr_assert_eq(lng_wg_count(wg), INT64_MAX);
-  cr_assert_eq(lng_wg_add(wg, -INT64_MAX, -1), LNG_SYNC_OK);
-  cr_assert_eq(lng_wg_add(wg, 0, -1), LNG_SYNC_OK);
+  cr_assert_eq(lng_wg_add(wg, -INT64_MAX, -1), LNG_RES_OK);
+  cr_assert_eq(lng_wg_add(wg, 0, -1), LNG_RES_OK);
   cr_assert_eq(lng_wg_count(wg), 0);
   lng_obj_unref(&wg->obj);
 }
@@ -82,13 +82,13 @@ Test(sync_wg, cancel, .timeout = 30) {
   lng_wg *wg = lng_wg_new();
   lng_waiter a = mkwaiter(), b = mkwaiter();
   lng_wg_add(wg, 1, -1);
-  cr_assert_eq(lng_wg_wait(wg, &a), LNG_SYNC_PARKED);
-  cr_assert_eq(lng_wg_wait(wg, &b), LNG_SYNC_PARKED);
+  cr_assert_eq(lng_wg_wait(wg, &a), LNG_RES_PARKED);
+  cr_assert_eq(lng_wg_wait(wg, &b), LNG_RES_PARKED);
   cr_assert_eq(lng_wg_cancel(wg, &a), 1);
   cr_assert_eq(lng_wg_cancel(wg, &a), 0);
   lng_wg_done(wg, -1);
   cr_assert_eq(a.result, -1, "a cancelled waiter is not completed");
-  cr_assert_eq(b.result, LNG_WAIT_OK);
+  cr_assert_eq(b.result, LNG_RES_OK);
   cr_assert_eq(lng_wg_cancel(wg, &b), 0, "a completed waiter cannot be cancelled");
   lng_obj_unref(&wg->obj);
 }
@@ -99,18 +99,18 @@ Test(sync_mutex, lock_trylock_unlock, .timeout = 30) {
   lng_mutex *m = lng_mutex_new();
   cr_assert_not_null(m);
   cr_assert_eq(m->obj.kind, LNG_OBJ_MUTEX);
-  cr_assert_eq(lng_mutex_unlock(m, -1), LNG_SYNC_UNLOCKED);
-  cr_assert_eq(lng_mutex_trylock(m), LNG_SYNC_OK);
+  cr_assert_eq(lng_mutex_unlock(m, -1), LNG_RES_UNLOCKED);
+  cr_assert_eq(lng_mutex_trylock(m), LNG_RES_OK);
   cr_assert(lng_mutex_locked(m));
-  cr_assert_eq(lng_mutex_trylock(m), LNG_SYNC_WOULDBLOCK);
-  cr_assert_eq(lng_mutex_lock(m, NULL), LNG_SYNC_WOULDBLOCK);
-  cr_assert_eq(lng_mutex_unlock(m, -1), LNG_SYNC_OK);
+  cr_assert_eq(lng_mutex_trylock(m), LNG_RES_WOULDBLOCK);
+  cr_assert_eq(lng_mutex_lock(m, NULL), LNG_RES_WOULDBLOCK);
+  cr_assert_eq(lng_mutex_unlock(m, -1), LNG_RES_OK);
   cr_assert_not(lng_mutex_locked(m));
-  cr_assert_eq(lng_mutex_unlock(m, -1), LNG_SYNC_UNLOCKED);
+  cr_assert_eq(lng_mutex_unlock(m, -1), LNG_RES_UNLOCKED);
   lng_waiter w = mkwaiter();
-  cr_assert_eq(lng_mutex_lock(m, &w), LNG_SYNC_OK);
+  cr_assert_eq(lng_mutex_lock(m, &w), LNG_RES_OK);
   cr_assert_eq(w.queued, 0);
-  cr_assert_eq(lng_mutex_unlock(m, -1), LNG_SYNC_OK);
+  cr_assert_eq(lng_mutex_unlock(m, -1), LNG_RES_OK);
   lng_obj_unref(&m->obj);
 }
 
@@ -118,23 +118,23 @@ Test(sync_mutex, fifo_handoff, .timeout = 30) {
   lng_mutex *m = lng_mutex_new();
   enum { N = 5 };
   lng_waiter w[N];
-  cr_assert_eq(lng_mutex_lock(m, NULL), LNG_SYNC_OK);
+  cr_assert_eq(lng_mutex_lock(m, NULL), LNG_RES_OK);
   for (int i = 0; i < N; i++) {
     w[i] = mkwaiter();
-    cr_assert_eq(lng_mutex_lock(m, &w[i]), LNG_SYNC_PARKED);
+    cr_assert_eq(lng_mutex_lock(m, &w[i]), LNG_RES_PARKED);
   }
   for (int i = 0; i < N; i++) {
-    cr_assert_eq(lng_mutex_unlock(m, -1), LNG_SYNC_OK);
-    cr_assert_eq(w[i].result, LNG_WAIT_OK, "waiter %d not handed the lock", i);
+    cr_assert_eq(lng_mutex_unlock(m, -1), LNG_RES_OK);
+    cr_assert_eq(w[i].result, LNG_RES_OK, "waiter %d not handed the lock", i);
     cr_assert_eq(w[i].queued, 0);
     for (int j = i + 1; j < N; j++) cr_assert_eq(w[j].result, -1, "out of order: %d before %d", j, i);
     /* handed over: still locked, no barging */
     cr_assert(lng_mutex_locked(m));
-    cr_assert_eq(lng_mutex_trylock(m), LNG_SYNC_WOULDBLOCK);
+    cr_assert_eq(lng_mutex_trylock(m), LNG_RES_WOULDBLOCK);
   }
-  cr_assert_eq(lng_mutex_unlock(m, -1), LNG_SYNC_OK);
+  cr_assert_eq(lng_mutex_unlock(m, -1), LNG_RES_OK);
   cr_assert_not(lng_mutex_locked(m));
-  cr_assert_eq(lng_mutex_unlock(m, -1), LNG_SYNC_UNLOCKED);
+  cr_assert_eq(lng_mutex_unlock(m, -1), LNG_RES_UNLOCKED);
   lng_obj_unref(&m->obj);
 }
 
@@ -150,12 +150,12 @@ Test(sync_mutex, cancel_and_stale_select_case, .timeout = 30) {
   lng_mutex_lock(m, &b);
   lng_mutex_lock(m, &c);
   cr_assert_eq(lng_mutex_cancel(m, &a), 1);
-  cr_assert_eq(lng_mutex_unlock(m, -1), LNG_SYNC_OK);
+  cr_assert_eq(lng_mutex_unlock(m, -1), LNG_RES_OK);
   cr_assert_eq(a.result, -1);
   cr_assert_eq(b.result, -1, "a stale select case was handed the lock");
-  cr_assert_eq(c.result, LNG_WAIT_OK);
+  cr_assert_eq(c.result, LNG_RES_OK);
   cr_assert_eq(lng_mutex_cancel(m, &c), 0, "c owns the lock: nothing to cancel");
-  cr_assert_eq(lng_mutex_unlock(m, -1), LNG_SYNC_OK);
+  cr_assert_eq(lng_mutex_unlock(m, -1), LNG_RES_OK);
   cr_assert_not(lng_mutex_locked(m));
   lng_obj_unref(&m->obj);
 }
@@ -172,14 +172,14 @@ Test(sync_sema, counting_and_overrelease, .timeout = 30) {
   lng_sema *s = lng_sema_new(3);
   cr_assert_not_null(s);
   cr_assert_eq(s->obj.kind, LNG_OBJ_SEMA);
-  cr_assert_eq(lng_sema_release(s, -1), LNG_SYNC_OVERRELEASE);
+  cr_assert_eq(lng_sema_release(s, -1), LNG_RES_OVERRELEASE);
   cr_assert_eq(lng_sema_available(s), 3);
-  for (int i = 0; i < 3; i++) cr_assert_eq(lng_sema_tryacquire(s), LNG_SYNC_OK);
-  cr_assert_eq(lng_sema_tryacquire(s), LNG_SYNC_WOULDBLOCK);
-  cr_assert_eq(lng_sema_acquire(s, NULL), LNG_SYNC_WOULDBLOCK);
+  for (int i = 0; i < 3; i++) cr_assert_eq(lng_sema_tryacquire(s), LNG_RES_OK);
+  cr_assert_eq(lng_sema_tryacquire(s), LNG_RES_WOULDBLOCK);
+  cr_assert_eq(lng_sema_acquire(s, NULL), LNG_RES_WOULDBLOCK);
   cr_assert_eq(lng_sema_available(s), 0);
-  for (int i = 0; i < 3; i++) cr_assert_eq(lng_sema_release(s, -1), LNG_SYNC_OK);
-  cr_assert_eq(lng_sema_release(s, -1), LNG_SYNC_OVERRELEASE);
+  for (int i = 0; i < 3; i++) cr_assert_eq(lng_sema_release(s, -1), LNG_RES_OK);
+  cr_assert_eq(lng_sema_release(s, -1), LNG_RES_OVERRELEASE);
   cr_assert_eq(lng_sema_available(s), 3);
   lng_obj_unref(&s->obj);
 }
@@ -187,28 +187,28 @@ Test(sync_sema, counting_and_overrelease, .timeout = 30) {
 Test(sync_sema, fifo_handoff, .timeout = 30) {
   lng_sema *s = lng_sema_new(2);
   lng_waiter w[4];
-  cr_assert_eq(lng_sema_acquire(s, NULL), LNG_SYNC_OK);
+  cr_assert_eq(lng_sema_acquire(s, NULL), LNG_RES_OK);
   lng_waiter first = mkwaiter();
-  cr_assert_eq(lng_sema_acquire(s, &first), LNG_SYNC_OK);
+  cr_assert_eq(lng_sema_acquire(s, &first), LNG_RES_OK);
   cr_assert_eq(first.queued, 0);
   for (int i = 0; i < 4; i++) {
     w[i] = mkwaiter();
-    cr_assert_eq(lng_sema_acquire(s, &w[i]), LNG_SYNC_PARKED);
+    cr_assert_eq(lng_sema_acquire(s, &w[i]), LNG_RES_PARKED);
   }
   for (int i = 0; i < 4; i++) {
-    cr_assert_eq(lng_sema_release(s, -1), LNG_SYNC_OK);
-    cr_assert_eq(w[i].result, LNG_WAIT_OK);
+    cr_assert_eq(lng_sema_release(s, -1), LNG_RES_OK);
+    cr_assert_eq(w[i].result, LNG_RES_OK);
     for (int j = i + 1; j < 4; j++) cr_assert_eq(w[j].result, -1);
     cr_assert_eq(lng_sema_available(s), 0, "the unit went to the waiter, not the pool");
   }
   lng_waiter x = mkwaiter();
-  cr_assert_eq(lng_sema_acquire(s, &x), LNG_SYNC_PARKED);
+  cr_assert_eq(lng_sema_acquire(s, &x), LNG_RES_PARKED);
   cr_assert_eq(lng_sema_cancel(s, &x), 1);
-  cr_assert_eq(lng_sema_release(s, -1), LNG_SYNC_OK);
+  cr_assert_eq(lng_sema_release(s, -1), LNG_RES_OK);
   cr_assert_eq(x.result, -1);
   cr_assert_eq(lng_sema_available(s), 1);
-  cr_assert_eq(lng_sema_release(s, -1), LNG_SYNC_OK);
-  cr_assert_eq(lng_sema_release(s, -1), LNG_SYNC_OVERRELEASE);
+  cr_assert_eq(lng_sema_release(s, -1), LNG_RES_OK);
+  cr_assert_eq(lng_sema_release(s, -1), LNG_RES_OVERRELEASE);
   lng_obj_unref(&s->obj);
 }
 
@@ -218,22 +218,22 @@ Test(sync_threads, timeouts, .timeout = 30) {
   lng_wg *wg = lng_wg_new();
   lng_mutex *m = lng_mutex_new();
   lng_sema *s = lng_sema_new(1);
-  cr_assert_eq(lng_wg_wait_timed(wg, 0), LNG_SYNC_OK);
-  cr_assert_eq(lng_wg_wait_timed(wg, 0.01), LNG_SYNC_OK);
+  cr_assert_eq(lng_wg_wait_timed(wg, 0), LNG_RES_OK);
+  cr_assert_eq(lng_wg_wait_timed(wg, 0.01), LNG_RES_OK);
   lng_wg_add(wg, 1, -1);
-  cr_assert_eq(lng_wg_wait_timed(wg, 0), LNG_SYNC_WOULDBLOCK);
-  cr_assert_eq(lng_wg_wait_timed(wg, 0.02), LNG_SYNC_WOULDBLOCK);
-  cr_assert_null(wg->waiters.head, "a timed-out waiter stays queued");
-  cr_assert_eq(lng_mutex_lock_timed(m, -1), LNG_SYNC_OK);
-  cr_assert_eq(lng_mutex_lock_timed(m, 0), LNG_SYNC_WOULDBLOCK);
-  cr_assert_eq(lng_mutex_lock_timed(m, 0.02), LNG_SYNC_WOULDBLOCK);
-  cr_assert_null(m->waiters.head);
-  cr_assert_eq(lng_mutex_unlock(m, -1), LNG_SYNC_OK);
+  cr_assert_eq(lng_wg_wait_timed(wg, 0), LNG_RES_WOULDBLOCK);
+  cr_assert_eq(lng_wg_wait_timed(wg, 0.02), LNG_RES_WOULDBLOCK);
+  cr_assert_null(wg->wait.q[LNG_WQ_ONE].head, "a timed-out waiter stays queued");
+  cr_assert_eq(lng_mutex_lock_timed(m, -1), LNG_RES_OK);
+  cr_assert_eq(lng_mutex_lock_timed(m, 0), LNG_RES_WOULDBLOCK);
+  cr_assert_eq(lng_mutex_lock_timed(m, 0.02), LNG_RES_WOULDBLOCK);
+  cr_assert_null(m->wait.q[LNG_WQ_ONE].head);
+  cr_assert_eq(lng_mutex_unlock(m, -1), LNG_RES_OK);
   cr_assert_not(lng_mutex_locked(m), "a timed-out waiter was handed the lock");
-  cr_assert_eq(lng_sema_acquire_timed(s, 0.02), LNG_SYNC_OK);
-  cr_assert_eq(lng_sema_acquire_timed(s, 0.02), LNG_SYNC_WOULDBLOCK);
-  cr_assert_null(s->waiters.head);
-  cr_assert_eq(lng_sema_release(s, -1), LNG_SYNC_OK);
+  cr_assert_eq(lng_sema_acquire_timed(s, 0.02), LNG_RES_OK);
+  cr_assert_eq(lng_sema_acquire_timed(s, 0.02), LNG_RES_WOULDBLOCK);
+  cr_assert_null(s->wait.q[LNG_WQ_ONE].head);
+  cr_assert_eq(lng_sema_release(s, -1), LNG_RES_OK);
   cr_assert_eq(lng_sema_available(s), 1);
   lng_obj_unref(&wg->obj);
   lng_obj_unref(&m->obj);
@@ -254,9 +254,9 @@ typedef struct shared {
 static void *mutex_worker(void *arg) {
   shared *sh = arg;
   for (int i = 0; i < ROUNDS; i++) {
-    if (lng_mutex_lock_timed(sh->m, -1) != LNG_SYNC_OK) abort();
+    if (lng_mutex_lock_timed(sh->m, -1) != LNG_RES_OK) abort();
     sh->counter++;
-    if (lng_mutex_unlock(sh->m, -1) != LNG_SYNC_OK) abort();
+    if (lng_mutex_unlock(sh->m, -1) != LNG_RES_OK) abort();
   }
   return NULL;
 }
@@ -277,12 +277,12 @@ static void *sema_worker(void *arg) {
   for (int i = 0; i < ROUNDS / 4; i++) {
     /* a timeout now and then exercises the cancel race with release */
     double timeout = (i % 7 == 0) ? 0.0001 : -1;
-    if (lng_sema_acquire_timed(sh->s, timeout) != LNG_SYNC_OK) continue;
+    if (lng_sema_acquire_timed(sh->s, timeout) != LNG_RES_OK) continue;
     int now = atomic_fetch_add(&sh->inside, 1) + 1;
     int most = atomic_load(&sh->most);
     while (now > most && !atomic_compare_exchange_weak(&sh->most, &most, now)) {}
     atomic_fetch_sub(&sh->inside, 1);
-    if (lng_sema_release(sh->s, -1) != LNG_SYNC_OK) abort();
+    if (lng_sema_release(sh->s, -1) != LNG_RES_OK) abort();
   }
   return NULL;
 }
@@ -296,20 +296,20 @@ Test(sync_threads, semaphore_bounds, .timeout = 30) {
   cr_assert_leq(atomic_load(&sh.most), 3);
   cr_assert_geq(atomic_load(&sh.most), 1);
   cr_assert_eq(lng_sema_available(sh.s), 3, "a unit was lost or made up");
-  cr_assert_null(sh.s->waiters.head);
+  cr_assert_null(sh.s->wait.q[LNG_WQ_ONE].head);
   lng_obj_unref(&sh.s->obj);
 }
 
 static void *wg_worker(void *arg) {
   shared *sh = arg;
   atomic_fetch_add(&sh->finished, 1);
-  if (lng_wg_done(sh->wg, -1) != LNG_SYNC_OK) abort();
+  if (lng_wg_done(sh->wg, -1) != LNG_RES_OK) abort();
   return NULL;
 }
 
 static void *wg_waiter(void *arg) {
   shared *sh = arg;
-  if (lng_wg_wait_timed(sh->wg, -1) != LNG_SYNC_OK) abort();
+  if (lng_wg_wait_timed(sh->wg, -1) != LNG_RES_OK) abort();
   if (atomic_load(&sh->finished) != NTHREADS) abort();
   return NULL;
 }
@@ -322,7 +322,7 @@ Test(sync_threads, waitgroup_waits_for_all, .timeout = 30) {
     lng_wg_add(sh.wg, NTHREADS, -1);
     for (int i = 0; i < 3; i++) pthread_create(&w[i], NULL, wg_waiter, &sh);
     for (int i = 0; i < NTHREADS; i++) pthread_create(&t[i], NULL, wg_worker, &sh);
-    cr_assert_eq(lng_wg_wait_timed(sh.wg, -1), LNG_SYNC_OK);
+    cr_assert_eq(lng_wg_wait_timed(sh.wg, -1), LNG_RES_OK);
     cr_assert_eq(atomic_load(&sh.finished), NTHREADS);
     for (int i = 0; i < NTHREADS; i++) pthread_join(t[i], NULL);
     for (int i = 0; i < 3; i++) pthread_join(w[i], NULL);

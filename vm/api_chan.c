@@ -54,7 +54,7 @@ void lng_channel_release(lng_channel *ch) {
 
 int lng_close(lng_channel *ch) {
   if (!ch) return LNG_ERRMISUSE;
-  return lng_chan_close(ch->c, -1) == LNG_CHAN_CLOSED ? LNG_CLOSED : LNG_OK;
+  return lng_chan_close(ch->c, -1) == LNG_RES_CLOSED ? LNG_CLOSED : LNG_OK;
 }
 
 /* Appends v to m; LNG_OK or an error status. */
@@ -110,8 +110,8 @@ static int get(lng_runtime *rt, const lng_msg *m, lng_value *out) {
 
 static int status_of(int r) {
   switch (r) {
-    case LNG_CHAN_OK: return LNG_OK;
-    case LNG_CHAN_CLOSED: return LNG_CLOSED;
+    case LNG_RES_OK: return LNG_OK;
+    case LNG_RES_CLOSED: return LNG_CLOSED;
     default: return LNG_TIMEOUT;
   }
 }

@@ -140,7 +140,7 @@ static inline lng_waiter *lng_gor_waiter(lua_State *L, lng_msg *slot) {
   w->cw = NULL;
   w->sel = NULL;
   w->slot = slot;
-  w->result = LNG_WAIT_OK;
+  w->result = LNG_RES_OK;
   return w;
 }
 /* Raises the error for a blocking operation where suspending is impossible. */

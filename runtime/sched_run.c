@@ -1,0 +1,382 @@
+/*
+ * Goroutine records, the run queues, spawning and stealing, and the worker
+ * loop that picks the next goroutine; see sched_int.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "../include/lungo.h"
+#include "sched_int.h"
+
+#define FAIR_TICKS 61      /* every so many picks, look at the inbox first (and at yielders) */
+/* Unstarted goroutines are left to their spawner's worker until the oldest
+   has waited this long; then an idle worker takes half. A spawner usually
+   blocks within microseconds and runs what it spawned itself, and
+   goroutines that talk then share a worker instead of paying a cross-thread
+   wake-up or cache-line transfer per message (Go keeps runnext for a while
+   in the same spirit); work that piles up is shared out 50 us later. */
+#define STEAL_AGE_US 50
+
+/* The VM's part follows the record, aligned for any type. */
+#define VM_OFFSET ((sizeof(lng_g) + _Alignof(max_align_t) - 1) & ~(_Alignof(max_align_t) - 1))
+
+/* Records are reused, as Go reuses its g's: each worker keeps up to GCACHE
+   of them and trades batches of GBATCH through the scheduler's list. A
+   goroutine is usually spawned on one worker and ends on another; freeing
+   its record there would contend for the allocator's lock of the first. */
+#define GCACHE 64
+#define GBATCH 32
+#define GSHARED_MAX 4096
+
+/* The worker this thread is, if any: to refuse blocking C calls there. */
+static _Thread_local worker *self_worker;
+
+static worker *me(lng_sched *s) {
+  return self_worker && self_worker->s == s ? self_worker : NULL;
+}
+
+static size_t grec_size(const lng_sched *s) { return VM_OFFSET + s->ops->gsize; }
+
+static void refill(worker *w) {
+  lng_sched *s = w->s;
+  if (atomic_load_explicit(&s->ngfree, memory_order_relaxed) == 0) return;
+  pthread_mutex_lock(&s->gmu);
+  while (s->gfree && w->ngfree < GBATCH) {
+    lng_g *g = s->gfree;
+    s->gfree = g->next;
+    g->next = w->gfree;
+    w->gfree = g;
+    w->ngfree++;
+    atomic_fetch_sub_explicit(&s->ngfree, 1, memory_order_relaxed);
+  }
+  pthread_mutex_unlock(&s->gmu);
+}
+
+/* Keeps the record of a finished goroutine (its contents released). */
+static void recycle(worker *w, lng_g *g) {
+  lng_sched *s = w->s;
+  g->next = w->gfree;
+  w->gfree = g;
+  if (++w->ngfree <= GCACHE) return;
+  pthread_mutex_lock(&s->gmu);
+  while (w->ngfree > GCACHE - GBATCH) {
+    lng_g *x = w->gfree;
+    w->gfree = x->next;
+    w->ngfree--;
+    if (atomic_load_explicit(&s->ngfree, memory_order_relaxed) >= GSHARED_MAX) {
+      free(x);
+    } else {
+      x->next = s->gfree;
+      s->gfree = x;
+      atomic_fetch_add_explicit(&s->ngfree, 1, memory_order_relaxed);
+    }
+  }
+  pthread_mutex_unlock(&s->gmu);
+}
+
+lng_g *lng_sched_newg(lng_sched *s) {
+  worker *w = me(s);
+  lng_g *g = NULL;
+  if (w) {
+    if (!w->gfree) refill(w);
+    if ((g = w->gfree)) {
+      w->gfree = g->next;
+      w->ngfree--;
+      memset(g, 0, grec_size(s));
+    }
+  }
+  if (!g && !(g = calloc(1, grec_size(s)))) return NULL;
+  if (s->ops->gsize) g->vm = (char *)g + VM_OFFSET;
+  g->id = atomic_fetch_add(&s->nextid, 1);
+  g->worker = -1;
+  lng_msg_init(&g->u.start);
+  return g;
+}
+
+static void release(lng_g *g) {
+  if (g->worker < 0) lng_g_freestart(g);
+  else lng_msg_free(&g->u.park.box);
+}
+
+void lng_sched_freeg(lng_g *g) {
+  if (!g) return;
+  release(g);
+  free(g);
+}
+
+/* With w->freshmu held: doubles the ring, keeping its order. */
+static int fq_grow(worker *w) {
+  size_t cap = w->fqcap ? 2 * w->fqcap : 64;
+  fslot *a = malloc(cap * sizeof *a);
+  if (!a) return -1;
+  for (size_t i = 0; i < w->fqlen; i++) a[i] = w->fq[(w->fqhead + i) % w->fqcap];
+  free(w->fq);
+  w->fq = a;
+  w->fqcap = cap;
+  w->fqhead = 0;
+  return 0;
+}
+
+/* With v->freshmu held: takes k from the front, or as many as there are. */
+static size_t fq_take(worker *v, lng_g **out, size_t k) {
+  if (k > v->fqlen) k = v->fqlen;
+  for (size_t i = 0; i < k; i++) out[i] = v->fq[(v->fqhead + i) % v->fqcap].g;
+  v->fqhead = (v->fqhead + k) % (v->fqcap ? v->fqcap : 1);
+  v->fqlen -= k;
+  if (k && v->fqlen)
+    atomic_store_explicit(&v->freshsince, v->fq[v->fqhead].born, memory_order_relaxed);
+  if (v->fqlen == 0 && v->fqcap > 1024) {   /* a burst is over: give its array back */
+    free(v->fq);
+    v->fq = NULL;
+    v->fqcap = v->fqhead = 0;
+  }
+  return k;
+}
+
+static void enqueue(lng_sched *s, lng_g *g, int self);
+
+void lng_sched_spawn(lng_sched *s, lng_g *g, int self) {
+  lng_msg m;
+  lng_msg_move(&m, &g->u.start);
+  if (lng_msgpack_set(&g->u.packed, &m) == 0) g->flags |= LNG_G_PACKED;
+  else lng_msg_move(&g->u.start, &m);           /* no memory to pack: keep it as it is */
+  enqueue(s, g, self);
+}
+
+void lng_sched_spawnmsg(lng_sched *s, lng_g *g, lng_msg *m, int self) {
+  if (lng_msgpack_take(&g->u.packed, m) == 0) g->flags |= LNG_G_PACKED;
+  else lng_msg_move(&g->u.start, m);            /* no memory to pack: its storage goes too */
+  enqueue(s, g, self);
+}
+
+static void enqueue(lng_sched *s, lng_g *g, int self) {
+  /* spawned before live: go.stats() reads live, then spawned, and must
+     never see more goroutines than were ever spawned */
+  atomic_fetch_add(&s->spawned, 1);
+  atomic_fetch_add(&s->live, 1);
+  atomic_fetch_add(&s->active, 1);
+  worker *w = &s->w[self >= 0 ? self : 0];
+  pthread_mutex_lock(&w->freshmu);
+  if (w->fqlen == w->fqcap && fq_grow(w) != 0) {
+    /* No memory for the queue: the owner runs it, nobody steals it. */
+    pthread_mutex_unlock(&w->freshmu);
+    lng_worker_inbox_push(w, g);
+    return;
+  }
+  uint32_t born = 0;
+  if (s->n > 1) {               /* only stealing needs it: read the clock now and then */
+    if (w->fqlen == 0 || (++w->nstamp & 15) == 0) w->stamp = now_us();
+    born = w->stamp;            /* at most 16 spawns old: a goroutine may look older */
+  }
+  if (w->fqlen == 0) atomic_store_explicit(&w->freshsince, born, memory_order_relaxed);
+  w->fq[(w->fqhead + w->fqlen++) % w->fqcap] = (fslot){ g, born };
+  atomic_store_explicit(&w->nfresh, (long)w->fqlen, memory_order_relaxed);
+  pthread_mutex_unlock(&w->freshmu);
+  atomic_fetch_add(&s->nfresh, 1);
+  /* Someone asleep could start it: the owner when the spawn came from C,
+     otherwise any idle worker. The seq_cst counter above pairs with the
+     sleeper's flag store, so one of the two sees the other. */
+  for (int i = 0; i < s->n; i++) {
+    worker *v = &s->w[(w->index + i) % s->n];
+    if (v->index == self) continue;
+    if (atomic_load(&v->sleeping)) { lng_worker_wake(v); break; }
+  }
+}
+
+/* ---- the worker loop ---- */
+
+static void drain_inbox(worker *w) {
+  if (!atomic_load_explicit(&w->hasinbox, memory_order_acquire)) return;
+  pthread_mutex_lock(&w->mu);
+  gq_append(&w->runq, &w->inbox);
+  atomic_store(&w->hasinbox, 0);
+  pthread_mutex_unlock(&w->mu);
+}
+
+/* Takes up to k unstarted goroutines from v's queue, keeping the counts. */
+static size_t fresh_take(worker *v, lng_g **out, size_t k) {
+  pthread_mutex_lock(&v->freshmu);
+  size_t got = fq_take(v, out, k);
+  atomic_store_explicit(&v->nfresh, (long)v->fqlen, memory_order_relaxed);
+  pthread_mutex_unlock(&v->freshmu);
+  if (got) atomic_fetch_sub(&v->s->nfresh, (long)got);
+  return got;
+}
+
+/* Takes up to `max` unstarted goroutines from v's queue into w's run queue. */
+static int take_fresh(worker *w, worker *v, long max) {
+  if (atomic_load(&v->nfresh) == 0) return 0;
+  if (max > STEAL_MAX) max = STEAL_MAX;
+  size_t got = fresh_take(v, w->stolen, (size_t)max);
+  for (size_t i = 0; i < got; i++) gq_push(&w->runq, w->stolen[i]);
+  return (int)got;
+}
+
+/* The oldest goroutine this worker has spawned and nobody started, or NULL. */
+static lng_g *pop_fresh(worker *w) {
+  if (atomic_load_explicit(&w->nfresh, memory_order_relaxed) == 0) return NULL;
+  lng_g *g = NULL;
+  fresh_take(w, &g, 1);
+  return g;
+}
+
+static int steal(worker *w) {
+  lng_sched *s = w->s;
+  uint32_t now = 0;
+  for (int i = 1; i < s->n; i++) {
+    worker *v = &s->w[(w->index + i) % s->n];
+    long n = atomic_load(&v->nfresh);
+    if (n == 0) continue;
+    if (!now) now = now_us();
+    /* (a stale freshsince only delays or hastens one steal) */
+    uint32_t age = now - atomic_load_explicit(&v->freshsince, memory_order_relaxed);
+    if (age >= STEAL_AGE_US && age < UINT32_MAX / 2 && take_fresh(w, v, (n + 1) / 2)) return 1;
+  }
+  return 0;
+}
+
+static void run_timers(worker *w) {
+  lng_sched *s = w->s;
+  if (atomic_load_explicit(&s->timers.count, memory_order_relaxed) == 0) return;
+  if (lng_timers_run(&s->timers, w->index) > 0 && atomic_load(&s->timers.count) == 0)
+    lng_sched_check_dead(s);
+}
+
+static lng_g *pick(worker *w) {
+  run_timers(w);
+  lng_g *g;
+  /* Every so many picks, the queues that the order below puts last get
+     the first look: woken goroutines (behind new ones), and, half a round
+     later, yielders (behind everything local), as Go looks at its global
+     queue every 61 picks. */
+  unsigned t = ++w->tick % FAIR_TICKS;
+  if (t == 0) {
+    drain_inbox(w);
+    if ((g = gq_pop(&w->runq))) return g;
+  } else if (t == FAIR_TICKS / 2 && (g = gq_pop(&w->yieldq))) {
+    return g;
+  }
+  /* A goroutine just gave up its turn, often preempted after its time
+     slice because others wait: those woken meanwhile (a sleeper whose
+     timer fired, one woken from another worker) run now, not after every
+     goroutine not started yet has had a slice of its own. Yielders never
+     enter the run queue, so this cannot keep new goroutines out: the
+     goroutines woken are served once each and go to yieldq if they in
+     turn are preempted. */
+  if (w->yielded) {
+    w->yielded = 0;
+    drain_inbox(w);
+    if ((g = gq_pop(&w->runq))) return g;
+  }
+  /* What this worker spawned starts before what is runnable (Go's runnext
+     does the same for the newest): a spawner that blocks at once has its
+     goroutines started here within microseconds, before anyone would
+     steal them, and yielded or preempted goroutines let new ones in. */
+  if ((g = pop_fresh(w))) return g;
+  if ((g = gq_pop(&w->runq))) return g;
+  drain_inbox(w);
+  if ((g = gq_pop(&w->runq))) return g;
+  if ((g = gq_pop(&w->yieldq))) return g;
+  if (steal(w)) return gq_pop(&w->runq);
+  return NULL;
+}
+
+static void finish(worker *w, lng_g *g) {
+  lng_sched *s = w->s;
+  if (g->flags & LNG_G_MAIN) s->mainreturned = 1;
+  if (g->allprev) g->allprev->allnext = g->allnext; else w->all = g->allnext;
+  if (g->allnext) g->allnext->allprev = g->allprev;
+  /* before live drops: see lng_sched_stats */
+  owner_bump(&w->nfinished);
+  s->ops->drop(s->ud, w->index, g);
+  release(g);
+  recycle(w, g);
+  int last = atomic_fetch_sub(&s->live, 1) == 1;
+  if (last && !s->service) {
+    lng_sched_fail(s, LNG_OK, 0, NULL);
+    return;
+  }
+  lng_sched_inactive(s);
+}
+
+int lng_sched_on_worker(lng_sched *s) {
+  return self_worker && self_worker->s == s;
+}
+
+void *lng_worker_main(void *arg) {
+  worker *w = arg;
+  self_worker = w;
+  lng_sched *s = w->s;
+  lng_bigpool_bind(s->bigpool);
+  pthread_mutex_lock(&s->gatemu);
+  while (!s->gateopen) pthread_cond_wait(&s->gatecv, &s->gatemu);
+  pthread_mutex_unlock(&s->gatemu);
+  int busy = 0;
+  while (!atomic_load(&s->stopping)) {
+    lng_g *g = pick(w);
+    if (!g) {
+      if (busy) atomic_store_explicit(&w->busy, busy = 0, memory_order_relaxed);
+      lng_worker_idle(w);
+      continue;
+    }
+    if (g->worker < 0) {
+      g->worker = w->index;
+      g->allprev = NULL;
+      g->allnext = w->all;
+      if (w->all) w->all->allprev = g;
+      w->all = g;
+      owner_bump(&w->nstarted);    /* after its spawn's live++ */
+    } else {
+      g->u.park.reason = NULL;     /* (a new one's record is not in its park layout yet) */
+    }
+    atomic_store_explicit(&w->runs, atomic_load_explicit(&w->runs, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    /* busy: running goroutines, from the first after idling until idle
+       again (one fenced store per stretch of work, not per goroutine) */
+    if (!busy) {
+      atomic_store(&w->busy, busy = 1);
+      if (atomic_load(&s->monidle)) lng_monitor_wake(s);
+    }
+    w->inrun = 1;
+    lng_runres r = s->ops->run(s->ud, w->index, g);
+    w->inrun = 0;
+    if (w->pend) {
+      atomic_fetch_add(&s->active, w->pend);
+      w->pend = 0;
+      atomic_store_explicit(&w->owed, 0, memory_order_relaxed);
+    }
+    switch (r) {
+      case LNG_RUN_YIELD: gq_push(&w->yieldq, g); w->yielded = 1; break;
+      case LNG_RUN_PARK: break;
+      case LNG_RUN_DONE: finish(w, g); break;
+    }
+  }
+  return NULL;
+}
+
+/* With the workers stopped: frees every record w holds, queued, parked
+   (the VM side first) or cached. */
+void lng_worker_free_gs(worker *w) {
+  lng_sched *s = w->s;
+  lng_g *g, *next;
+  /* Queued goroutines that were stolen but never run are in no other
+     list; started ones (also queued, maybe) are freed through `all`. */
+  while ((g = gq_pop(&w->runq))) if (g->worker < 0) lng_sched_freeg(g);
+  while (gq_pop(&w->yieldq)) {}   /* started, all of them */
+  /* the inbox holds started goroutines (freed through `all`) and, when
+     the unstarted queue could not grow, unstarted ones */
+  while ((g = gq_pop(&w->inbox))) if (g->worker < 0) lng_sched_freeg(g);
+  while (w->fqlen) {
+    fq_take(w, &g, 1);
+    lng_sched_freeg(g);
+  }
+  free(w->fq);
+  for (g = w->all; g; g = next) {
+    next = g->allnext;
+    s->ops->drop(s->ud, w->index, g);
+    lng_sched_freeg(g);
+  }
+  while ((g = w->gfree)) {
+    w->gfree = g->next;
+    free(g);
+  }
+}
