@@ -1,6 +1,6 @@
 /*
  * Channels as Lua sees them: chan([cap]) and the methods send, recv,
- * close, len, cap, range. Values are copied through vm/copy.c; a blocking
+ * close, len, cap, range. Values are copied through vm/copy.h; a blocking
  * operation queues the goroutine's own waiter and parks it.
  */
 #include <lauxlib.h>
@@ -69,22 +69,19 @@ static int chan_send(lua_State *L) {
   lng_chan *c = (lng_chan *)lng_proxy_check(L, &sh->proxies, 1, LNG_OBJ_CHAN, "channel");
   lng_msg m;
   lng_msg_init(&m);
-  int t;
-  /* lua_settop costs more than the rest of a small send: only when needed */
-  if (lua_isinteger(L, 2)) {
-    lng_copy_put_i64(&m, lua_tointeger(L, 2));
-  } else if ((t = lua_type(L, 2)) <= LUA_TNIL) {
-    return luaL_error(L, "cannot send nil on a channel");
-  } else if (t == LUA_TTABLE || t == LUA_TFUNCTION) {
-    lua_settop(L, 2);
-    lng_shard_peekenv(L);                /* may hold _G */
-    if (lng_copy_encode(L, 2, 1, 3, 0, &m) < 0) {
+  if (!lng_copy_encode_int(L, 2, &m)) {      /* the commonest send, in place */
+    int t = lua_type(L, 2), env = 0;
+    if (t <= LUA_TNIL) return luaL_error(L, "cannot send nil on a channel");
+    /* lua_settop costs more than the rest of a small send: only when needed */
+    if (t == LUA_TTABLE || t == LUA_TFUNCTION) {
+      lua_settop(L, 2);
+      lng_shard_peekenv(L);                /* may hold _G */
+      env = 3;
+    }
+    if (lng_copy_encode_values(L, 2, 1, env, 0, &m) < 0) {
       lng_msg_free(&m);
       return lng_error_here(L);
     }
-  } else if (lng_copy_encode(L, 2, 1, 0, 0, &m) < 0) {
-    lng_msg_free(&m);
-    return lng_error_here(L);
   }
   lng_waiter *w = first_waiter(L, c, sh);
   int r = lng_chan_send(c, &m, w, sh->index);
@@ -105,23 +102,9 @@ static int chan_send(lua_State *L) {
 
 /* Pushes the value held by m (then freed), plus ok=true for RECV_VALUE. */
 static int push_received(lua_State *L, lng_msg *m, lua_KContext mode) {
-  int n = 1;
-  lua_Integer i;
-  if (lng_copy_get_i64(m, &i)) {
-    m->len = 0;                           /* (freeing an inline message) */
-    lua_pushinteger(L, i);
-    if (mode == RECV_RANGE) return 1;
-    lua_pushboolean(L, 1);
-    return 2;
-  }
-  if (!lng_copy_decode_plain(L, m)) {
-    n = lng_copy_decode(L, m, LNG_COPY_LAZYENV);
-    if (n < 0) {
-      lng_msg_free(m);
-      return lua_error(L);
-    }
-  }
+  int n = lng_copy_decode(L, m, LNG_COPY_LAZYENV);
   lng_msg_free(m);
+  if (n < 0) return lua_error(L);
   if (mode == RECV_RANGE) return n;
   lua_pushboolean(L, 1);
   return n + 1;

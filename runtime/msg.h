@@ -2,7 +2,7 @@
  * Messages: a value in flight between two goroutines (a channel value, a
  * spawn's function and arguments) as an owned byte buffer plus the runtime
  * objects it names. The runtime moves and frees messages without knowing
- * what the bytes mean; vm/copy.c defines the encoding.
+ * what the bytes mean; vm/wire.h defines the encoding.
  *
  * Small payloads live inline, so sending an integer allocates nothing.
  */

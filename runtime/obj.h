@@ -13,7 +13,7 @@ typedef enum lng_objkind {
   LNG_OBJ_WAITGROUP,
   LNG_OBJ_MUTEX,
   LNG_OBJ_SEMA,
-  LNG_OBJ_CODE                   /* a function's dumped code (vm/copy.c) */
+  LNG_OBJ_CODE                   /* a function's dumped code (vm/fcache.c) */
 } lng_objkind;
 
 typedef struct lng_obj lng_obj;

@@ -1,7 +1,8 @@
 /*
- * Tests for vm/copy.c: values are encoded in one state (S) and decoded in
- * another, independent one (R); results are checked by Lua snippets run
- * in R against the decoded values, which are stored as globals v1..vn.
+ * Tests for the copier (vm/copy.h): values are encoded in one state (S)
+ * and decoded in another, independent one (R); results are checked by Lua
+ * snippets run in R against the decoded values, which are stored as
+ * globals v1..vn.
  */
 #include <criterion/criterion.h>
 #include <pthread.h>

@@ -1,0 +1,224 @@
+/*
+ * Decoding a message into Lua values; see copy.h, and wire.h for the
+ * format.
+ *
+ * The decoder keeps its helper table (id -> value) in a stack slot
+ * reserved up front as nil and filled only when the first table or
+ * function shows up, so scalars cost no allocation.
+ */
+#include <limits.h>
+#include <stdint.h>
+#include <lauxlib.h>
+#include "copy.h"
+#include "fcache.h"
+#include "vm.h"
+#include "proxy.h"
+
+typedef struct Decoder {
+  lua_State *L;
+  const lng_msg *m;
+  const unsigned char *p, *end;
+  int env;            /* absolute index of the receiver's globals, or 0 */
+  int ids;            /* slot of the id -> value table (nil until needed) */
+  int hasids;
+  lua_Integer nid;
+  lua_Integer nmeta;  /* metatables waiting to be set */
+} Decoder;
+
+static int decvalue (Decoder *d, int depth);
+
+
+/* Error returns leave their message on top, like the encoder's. */
+static int corrupt (Decoder *d) {
+  lua_pushliteral(d->L, LNG_COPY_CORRUPTMSG);
+  return -1;
+}
+
+static void newid (Decoder *d, int idx) {
+  lua_State *L = d->L;
+  if (!d->hasids) {
+    lua_createtable(L, 8, 0);
+    lua_replace(L, d->ids);
+    d->hasids = 1;
+  }
+  lua_pushvalue(L, idx);
+  lua_rawseti(L, d->ids, ++d->nid);
+}
+
+static int dectable (Decoder *d, int hasmt, int depth) {
+  lua_State *L = d->L;
+  uint64_t narr;
+  uint32_t npairs, i;
+  int t;
+  if (depth >= LNG_COPY_MAXDEPTH) return corrupt(d);
+  if (!lua_checkstack(L, LNG_COPY_LEVEL_SLOTS)) {
+    lua_pushliteral(L, LNG_COPY_STACKMSG);
+    return -1;
+  }
+  if (lng_wire_getvar(&d->p, d->end, &narr) || lng_wire_getraw(&d->p, d->end, &npairs, 4) ||
+      npairs > (size_t)(d->end - d->p) / 2)
+    return corrupt(d);
+  if (narr > npairs) narr = npairs;
+  lua_createtable(L, narr > INT_MAX ? INT_MAX : (int)narr,
+                  npairs - narr > INT_MAX ? INT_MAX : (int)(npairs - narr));
+  t = lua_gettop(L);
+  newid(d, t);
+  for (i = 0; i < npairs; i++) {
+    if (decvalue(d, depth + 1) || decvalue(d, depth + 1)) return -1;
+    if (lua_isnil(L, -2) || (lua_type(L, -2) == LUA_TNUMBER &&
+                             lua_tonumber(L, -2) != lua_tonumber(L, -2)))
+      return corrupt(d);   /* nil or NaN key */
+    lua_rawset(L, t);
+  }
+  if (hasmt) {
+    /* The metatable may still be under construction (it can contain t),
+       and a __gc field added after lua_setmetatable would not count: so
+       metatables are set once everything is decoded, kept until then at
+       negative keys of the id table. */
+    if (decvalue(d, depth + 1)) return -1;
+    if (!lua_istable(L, -1)) return corrupt(d);
+    lua_rawseti(L, d->ids, -2 * ++d->nmeta);
+    lua_pushvalue(L, t);
+    lua_rawseti(L, d->ids, -2 * d->nmeta + 1);
+  }
+  return 0;
+}
+
+static void setmetatables (Decoder *d) {
+  lua_State *L = d->L;
+  lua_Integer i;
+  for (i = 1; i <= d->nmeta; i++) {
+    lua_rawgeti(L, d->ids, -2 * i + 1);
+    lua_rawgeti(L, d->ids, -2 * i);
+    lua_setmetatable(L, -2);
+    lua_pop(L, 1);
+  }
+}
+
+static int decfunc (Decoder *d, int depth) {
+  lua_State *L = d->L;
+  int f, i, nups;
+  uint64_t u;
+  if (depth >= LNG_COPY_MAXDEPTH) return corrupt(d);
+  if (!lua_checkstack(L, LNG_COPY_LEVEL_SLOTS)) {
+    lua_pushliteral(L, LNG_COPY_STACKMSG);
+    return -1;
+  }
+  if (d->p >= d->end) return corrupt(d);
+  nups = *d->p++;
+  if (lng_wire_getvar(&d->p, d->end, &u) || u >= lng_msg_nrefs(d->m) ||
+      lng_msg_ref(d->m, (uint32_t)u)->kind != LNG_OBJ_CODE)
+    return corrupt(d);
+  if (lng_fcache_load(L, lng_msg_ref(d->m, (uint32_t)u), nups)) return -1;
+  if (nups == 0) return 0;
+  f = lua_gettop(L);
+  newid(d, f);                       /* numbered as the encoder did */
+  for (i = 1; i <= nups; i++) {
+    if (d->p < d->end && *d->p == LNG_TAG_JOIN) {
+      uint64_t id;
+      int g;
+      d->p++;
+      if (lng_wire_getvar(&d->p, d->end, &id) || id < 1 || id > (uint64_t)d->nid ||
+          d->p >= d->end)
+        return corrupt(d);
+      lua_rawgeti(L, d->ids, (lua_Integer)id);
+      g = lua_gettop(L);
+      if (!lng_fcache_hasupvalue(L, g, *d->p)) return corrupt(d);
+      lua_upvaluejoin(L, f, i, g, *d->p++);
+      lua_pop(L, 1);
+    }
+    else {
+      if (decvalue(d, depth + 1)) return -1;
+      lua_setupvalue(L, f, i);
+    }
+  }
+  return 0;
+}
+
+/* Pushes the scalar s (read from the message). */
+LNG_WIRE_INLINE void pushscalar (lua_State *L, const lng_scalar *s) {
+  switch (s->type) {
+    case LNG_SCALAR_NIL: lua_pushnil(L); break;
+    case LNG_SCALAR_BOOLEAN: lua_pushboolean(L, s->b); break;
+    case LNG_SCALAR_INTEGER: lua_pushinteger(L, (lua_Integer)s->i); break;
+    case LNG_SCALAR_NUMBER: lua_pushnumber(L, (lua_Number)s->n); break;
+    case LNG_SCALAR_STRING: lua_pushlstring(L, s->s, s->len); break;
+    default: lng_proxy_push(L, s->obj); break;
+  }
+}
+
+/* Pushes the next value; on error returns -1 with the message on top. */
+static int decvalue (Decoder *d, int depth) {
+  lua_State *L = d->L;
+  lng_scalar s;
+  uint64_t u;
+  if (lng_wire_get_scalar(d->m, &d->p, d->end, &s) == 0) {   /* most values */
+    pushscalar(L, &s);
+    return 0;
+  }
+  if (d->p >= d->end) return corrupt(d);
+  switch (*d->p) {
+    case LNG_TAG_ENV:
+      d->p++;
+      if (d->env == LNG_COPY_LAZYENV) lng_shard_pushenv(L);
+      else if (d->env) lua_pushvalue(L, d->env);
+      else lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+      return 0;
+    case LNG_TAG_CFN: {
+      lua_CFunction fn;
+      d->p++;
+      if (lng_wire_getraw(&d->p, d->end, &fn, sizeof fn)) return corrupt(d);
+      lua_pushcfunction(L, fn);
+      return 0;
+    }
+    case LNG_TAG_REF:
+      d->p++;
+      if (lng_wire_getvar(&d->p, d->end, &u) || u < 1 || u > (uint64_t)d->nid)
+        return corrupt(d);
+      lua_rawgeti(L, d->ids, (lua_Integer)u);
+      return 0;
+    case LNG_TAG_TAB: d->p++; return dectable(d, 0, depth);
+    case LNG_TAG_TABMT: d->p++; return dectable(d, 1, depth);
+    case LNG_TAG_FUN: d->p++; return decfunc(d, depth);
+    default: return corrupt(d);
+  }
+}
+
+int lng_copy_decode_values (lua_State *L, const lng_msg *m, int env) {
+  Decoder d;
+  lng_scalar s;
+  const unsigned char *p = lng_msg_cbytes(m), *end = p + m->len;
+  /* One scalar (what most messages are) without the decoder's set-up. */
+  if (lng_wire_get_scalar(m, &p, end, &s) == 0 && p == end) {
+    pushscalar(L, &s);
+    return 1;
+  }
+  int base = lua_gettop(L);
+  d.L = L;
+  d.m = m;
+  d.p = lng_msg_cbytes(m);
+  d.end = d.p + m->len;
+  d.env = env == LNG_COPY_LAZYENV ? env : env ? lua_absindex(L, env) : 0;
+  d.hasids = 0;
+  d.nid = 0;
+  d.nmeta = 0;
+  luaL_checkstack(L, LNG_COPY_LEVEL_SLOTS, "copying value");
+  lua_pushnil(L);   /* slot for the id table */
+  d.ids = base + 1;
+  while (d.p < d.end) {
+    if (!lua_checkstack(L, LNG_COPY_LEVEL_SLOTS)) {   /* a message of more values than a stack holds */
+      int got = lua_gettop(L) - base - 1;
+      lua_settop(L, base);
+      lua_pushfstring(L, LNG_COPY_STACKMSG " (at value %d)", got + 1);
+      return -1;
+    }
+    if (decvalue(&d, 0)) {
+      lua_replace(L, base + 1);
+      lua_settop(L, base + 1);
+      return -1;
+    }
+  }
+  setmetatables(&d);
+  lua_remove(L, base + 1);
+  return lua_gettop(L) - base;
+}

@@ -1,0 +1,311 @@
+/*
+ * Function code for the copier; see fcache.h.
+ *
+ * Per-state caches, so that spawning the same function again and again
+ * neither dumps nor loads its code each time:
+ * registry[&DUMPS] = {closure -> its code holder}, weak keys (sender side);
+ * registry[&CODES] = {hash of a dump -> its holder}, weak values (sender
+ * side), so closures of one function share one code object;
+ * registry[&PROTOS] = {hash -> loaded closure, ~hash -> dump} (receiver
+ * side), for functions without upvalues only: such a closure holds
+ * nothing a goroutine could change, so one can serve every copy. Keyed
+ * by a hash of the code, so a lookup allocates nothing; the dump kept
+ * beside it confirms a hit. Emptied when it holds PROTOS_MAX entries.
+ * registry[&FACTORIES] = {hash -> factory (or false: cannot), ~hash ->
+ * dump}, for functions with upvalues (factory.c); same limit.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "copy.h"
+#include "fcache.h"
+#include "factory.h"
+
+static const char DUMPS = 'd', CODES = 'o', PROTOS = 'p', PROTOS_N = 'n';
+static const char FACTORIES = 'f', FACTORIES_N = 'm';
+#define PROTOS_MAX 256
+
+static lua_Integer codehash (const char *p, size_t n) {
+  uint64_t h = (uint64_t)n * 0x9e3779b97f4a7c15ull, w;   /* 8 bytes a step */
+  for (; n >= 8; p += 8, n -= 8) {
+    memcpy(&w, p, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdull;
+    h ^= h >> 29;
+  }
+  for (; n > 0; p++, n--) h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+  return (lua_Integer)h;
+}
+
+static void getcache (lua_State *L, const char *key, const char *mode) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, key) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    if (*mode) {
+      lua_createtable(L, 0, 1);
+      lua_pushstring(L, mode);
+      lua_setfield(L, -2, "__mode");
+      lua_setmetatable(L, -2);
+    }
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+  }
+}
+
+
+/*
+** {======================================================
+** Sender: code objects
+** =======================================================
+*/
+
+/* Code objects: a function's dump, made once per closure on the sending
+   side and referenced (not copied) by every message that carries the
+   function, so spawning the same function a million times copies no code
+   and a spawn message fits the message's inline bytes. The sender's cache
+   holds each one through a small userdata whose __gc drops the reference. */
+typedef struct lng_code {
+  lng_obj obj;
+  size_t len;
+  char bytes[];
+} lng_code;
+
+static const char CODEMT = 'c';      /* registry[&CODEMT]: the holders' metatable */
+
+static void code_destroy (lng_obj *o) { free(o); }
+
+static int code_gc (lua_State *L) {
+  lng_code **h = lua_touserdata(L, 1);
+  if (h && *h) {
+    lng_obj_unref(&(*h)->obj);
+    *h = NULL;
+  }
+  return 0;
+}
+
+/* Pushes a new holder of code, with the holders' metatable. */
+static lng_code **newholder (lua_State *L) {
+  lng_code **h = lua_newuserdatauv(L, sizeof *h, 0);
+  *h = NULL;
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &CODEMT) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, code_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &CODEMT);
+  }
+  lua_setmetatable(L, -2);
+  return h;
+}
+
+static int writer (lua_State *L, const void *p, size_t sz, void *ud) {
+  (void)L;
+  return lng_msg_append(ud, p, sz) ? 1 : 0;
+}
+
+/* The code object of the function at f (absolute index), or NULL when out
+   of memory. A loop that spawns `go(function() ... end)` makes a new
+   closure of one function each time: the closure misses DUMPS, but its
+   dump is found in CODES by content, so all those closures share one code
+   object (one holder, no malloc) instead of one each, which a parked
+   goroutine's share of memory used to include until the collector came by. */
+static lng_code *codeof (lua_State *L, int f) {
+  lng_code *code;
+  getcache(L, &DUMPS, "k");
+  lua_pushvalue(L, f);
+  if (lua_rawget(L, -2) == LUA_TUSERDATA) {
+    code = *(lng_code **)lua_touserdata(L, -1);
+    lua_pop(L, 2);
+    return code;
+  }
+  lua_pop(L, 1);
+  getcache(L, &CODES, "v");                 /* DUMPS CODES */
+  lng_code **h = newholder(L);              /* before the malloc: nothing may raise after it */
+  lng_msg tmp;
+  lng_msg_init(&tmp);
+  lua_pushvalue(L, f);
+  int r = lua_dump(L, writer, &tmp, 0);   /* keep debug info: file:line */
+  lua_pop(L, 1);
+  if (r != 0) {
+    lng_msg_free(&tmp);
+    lua_pop(L, 3);
+    return NULL;
+  }
+  lua_Integer hash = codehash((const char *)lng_msg_cbytes(&tmp), tmp.len);
+  code = NULL;
+  if (lua_rawgeti(L, -2, hash) == LUA_TUSERDATA) {
+    lng_code *c = *(lng_code **)lua_touserdata(L, -1);
+    if (c && c->len == tmp.len && memcmp(c->bytes, lng_msg_cbytes(&tmp), tmp.len) == 0) {
+      code = c;
+      lua_replace(L, -2);                   /* DUMPS CODES holder */
+    }
+  }
+  if (!code) {
+    lua_pop(L, 1);
+    code = malloc(sizeof *code + tmp.len);
+    if (!code) {
+      lng_msg_free(&tmp);
+      lua_pop(L, 3);
+      return NULL;
+    }
+    lng_obj_init(&code->obj, LNG_OBJ_CODE, code_destroy);
+    code->len = tmp.len;
+    memcpy(code->bytes, lng_msg_cbytes(&tmp), tmp.len);
+    *h = code;
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -3, hash);
+  }
+  lng_msg_free(&tmp);
+  lua_pushvalue(L, f);                      /* DUMPS CODES holder f */
+  lua_insert(L, -2);
+  lua_rawset(L, -4);
+  lua_pop(L, 2);
+  return code;
+}
+
+int lng_fcache_code (lua_State *L, int f, lng_msg *m) {
+  lng_code *code = codeof(L, f);
+  if (!code) return -1;
+  int r = lng_msg_addref(m, lng_obj_ref(&code->obj));
+  if (r < 0) lng_obj_unref(&code->obj);
+  return r;
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Receiver: loaded functions and factories
+** =======================================================
+*/
+
+/* Caches v (at the top, popped) under hash h with the code beside it. */
+static void cacheput (lua_State *L, const char *key, const char *nkey,
+                      lua_Integer h, const char *code, size_t n) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, nkey);
+  lua_Integer count = lua_tointeger(L, -1) + 1;
+  lua_pop(L, 1);
+  if (count > PROTOS_MAX) {        /* a program that makes code: start over */
+    lua_newtable(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+    count = 1;
+  }
+  lua_pushinteger(L, count);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, nkey);
+  getcache(L, key, "");
+  lua_insert(L, -2);
+  lua_rawseti(L, -2, h);
+  lua_pushlstring(L, code, n);
+  lua_rawseti(L, -2, ~h);
+  lua_pop(L, 1);
+}
+
+/* Pushes what the cache under key holds for this code (or nil). */
+static int cacheget (lua_State *L, const char *key, lua_Integer h, const char *code, size_t n) {
+  int top = lua_gettop(L);
+  size_t len;
+  getcache(L, key, "");
+  if (lua_rawgeti(L, -1, ~h) == LUA_TSTRING) {
+    const char *s = lua_tolstring(L, -1, &len);
+    if (len == n && memcmp(s, code, n) == 0) {
+      int t = lua_rawgeti(L, -2, h);
+      lua_replace(L, top + 1);
+      lua_settop(L, top + 1);
+      return t;
+    }
+  }
+  lua_settop(L, top);
+  lua_pushnil(L);
+  return LUA_TNIL;
+}
+
+/* A new closure of a function with upvalues through its shard's factory
+   (made once per function); pushes it and returns 1, returns 0 when the
+   caller must load the code itself, or -1 (pushing nothing) when the stack
+   has no room for the factory's arguments. */
+static int makeclosure (lua_State *L, const char *code, size_t n, int nups) {
+  lua_Integer h = codehash(code, n);
+  int t = cacheget(L, &FACTORIES, h, code, n);
+  if (t == LUA_TBOOLEAN) { lua_pop(L, 1); return 0; }   /* known not to work */
+  if (t != LUA_TFUNCTION) {
+    lua_pop(L, 1);
+    if (lng_factory_load(L, code, n, nups) != 0) {
+      lua_pushboolean(L, 0);
+      cacheput(L, &FACTORIES, &FACTORIES_N, h, code, n);
+      return 0;
+    }
+    lua_pushvalue(L, -1);
+    cacheput(L, &FACTORIES, &FACTORIES_N, h, code, n);
+  }
+  /* The factory takes one argument per upvalue: up to 200 values, far
+     more than the slots the decoder reserves per level. */
+  if (!lua_checkstack(L, nups)) {
+    lua_pop(L, 1);
+    return -1;
+  }
+  for (int i = 0; i < nups; i++) lua_pushnil(L);
+  lua_call(L, nups, 1);
+  return 1;
+}
+
+typedef struct Chunk { const char *p; size_t n; } Chunk;
+
+static const char *readchunk (lua_State *L, void *ud, size_t *size) {
+  Chunk *c = ud;
+  const char *p = c->p;
+  (void)L;
+  *size = c->n;
+  c->p = NULL;
+  c->n = 0;
+  return p;
+}
+
+int lng_fcache_hasupvalue (lua_State *L, int f, int i) {
+  if (lua_type(L, f) != LUA_TFUNCTION || lua_iscfunction(L, f)) return 0;
+  if (i < 1 || lua_getupvalue(L, f, i) == NULL) return 0;
+  lua_pop(L, 1);
+  return 1;
+}
+
+/* Whether the function at the top is a Lua function with exactly nups
+   upvalues: what the message said of the code it names. */
+static int shaped (lua_State *L, int nups) {
+  return lua_type(L, -1) == LUA_TFUNCTION && !lua_iscfunction(L, -1) &&
+         (nups == 0 || lng_fcache_hasupvalue(L, -1, nups)) &&
+         !lng_fcache_hasupvalue(L, -1, nups + 1);
+}
+
+int lng_fcache_load (lua_State *L, const lng_obj *obj, int nups) {
+  const lng_code *lc = (const lng_code *)obj;
+  Chunk c = { lc->bytes, lc->len };
+  lua_Integer h = 0;
+  if (nups > 0) {
+    int r = makeclosure(L, lc->bytes, lc->len, nups);
+    if (r < 0) {
+      lua_pushfstring(L, LNG_COPY_STACKMSG " (a function with %d upvalues)", nups);
+      return -1;
+    }
+    if (r > 0) goto loaded;
+  }
+  else {                             /* shareable: look in the cache first */
+    h = codehash(lc->bytes, lc->len);
+    if (cacheget(L, &PROTOS, h, lc->bytes, lc->len) == LUA_TFUNCTION)
+      return 0;                      /* checked when it was cached */
+    lua_pop(L, 1);
+  }
+  if (lua_load(L, readchunk, &c, "=(copy)", "b") != LUA_OK)
+    return -1;   /* message pushed by lua_load */
+loaded:
+  if (!shaped(L, nups)) {
+    lua_pushliteral(L, LNG_COPY_CORRUPTMSG);
+    return -1;
+  }
+  if (nups == 0) {
+    lua_pushvalue(L, -1);
+    cacheput(L, &PROTOS, &PROTOS_N, h, lc->bytes, lc->len);
+  }
+  return 0;
+}
+
+/* }====================================================== */
