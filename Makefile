@@ -25,6 +25,9 @@ VARIANT ?= release
 # see it. The asan and valgrind variants build so (into their own build
 # directories: objects of both kinds must not mix).
 MALLOC_HEAP := -DLNG_ALLOC_SLAB=0
+# The library's objects export only what include/lungo.h declares (its
+# declarations are marked visible); everything else is internal.
+HIDDEN := -fvisibility=hidden
 ALLOC_CF :=
 # Criterion cannot start under ThreadSanitizer (its sandbox arena collides
 # with TSan's shadow memory): the TSan tests build against tests/shim.
@@ -73,14 +76,15 @@ STRESS_SRC := tests/stress/test_stress.c tests/listing.c $(if $(TEST_INC),tests/
 STRESS_OBJ := $(STRESS_SRC:%.c=$(B)/obj/%.o)
 EMBED_OBJ := $(B)/obj/samples/embed/embed.o
 
-.PHONY: all run test test-stress test-tsan test-asan test-clang test-valgrind deps bench clean
+.PHONY: all run test test-stress test-tsan test-asan test-clang test-valgrind valgrind-run deps bench clean
 all: $(B)/lungo $(B)/liblungo.a $(B)/embed-sample
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(EXTRA) -Iinclude -MMD -MP -c $< -o $@
 
-$(B)/obj/vm/%.o $(B)/obj/lua-bindings/%.o: EXTRA = $(LONGJMP_SAFE)
+$(B)/obj/vm/%.o $(B)/obj/lua-bindings/%.o: EXTRA = $(LONGJMP_SAFE) $(HIDDEN)
+$(B)/obj/runtime/%.o: EXTRA = $(HIDDEN)
 
 $(B)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
@@ -92,7 +96,7 @@ $(B)/obj/stdlib_blob.c: $(STDLIB) tools/embed.sh
 	sh tools/embed.sh $(STDLIB) > $@
 
 $(B)/obj/stdlib_blob.o: $(B)/obj/stdlib_blob.c
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+	$(CC) $(CFLAGS_ALL) $(HIDDEN) -c $< -o $@
 
 $(B)/liblungo.a: $(LIB_OBJ)
 	@rm -f $@
@@ -117,7 +121,7 @@ deps:
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	./build/lungo samples/showcase.lua
+	./$(B)/lungo samples/showcase.lua
 
 # Tests find the binary and the samples relative to the project root.
 test: deps
@@ -146,18 +150,20 @@ test-asan:
 VG := valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9
 VG_SCRIPTS := tests/lua/copy_upvalues.lua tests/lua/stack_limits.lua
 test-valgrind:
-	@$(MAKE) --no-print-directory VARIANT=valgrind all
-	$(VG) ./build/valgrind/lungo -W 2 samples/showcase.lua 2000 >/dev/null
-	$(VG) ./build/valgrind/lungo -W 2 -e 'local c = chan() for i = 1, 100 do go(function() c:recv() end) end chan():recv()' \
+	@$(MAKE) --no-print-directory VARIANT=valgrind valgrind-run
+
+valgrind-run: all
+	$(VG) ./$(B)/lungo -W 2 samples/showcase.lua 2000 >/dev/null
+	$(VG) ./$(B)/lungo -W 2 -e 'local c = chan() for i = 1, 100 do go(function() c:recv() end) end chan():recv()' \
 	  >/dev/null 2>&1; test $$? -eq 2
-	$(VG) ./build/valgrind/embed-sample >/dev/null
-	for s in $(VG_SCRIPTS); do $(VG) ./build/valgrind/lungo -W 2 $$s || exit 1; done
+	$(VG) ./$(B)/embed-sample >/dev/null
+	for s in $(VG_SCRIPTS); do $(VG) ./$(B)/lungo -W 2 $$s || exit 1; done
 	@echo "valgrind: $(words x x x $(VG_SCRIPTS)) passed, 0 failed"
 
 bench: all
-	sh bench/run.sh
+	LUNGO=$(B)/lungo sh bench/run.sh
 
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(patsubst %.o,%.d,$(LIB_OBJ) $(HOST_OBJ) $(TEST_OBJ) $(STRESS_OBJ) $(EMBED_OBJ))

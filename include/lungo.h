@@ -32,6 +32,12 @@
 extern "C" {
 #endif
 
+/* The library is built with -fvisibility=hidden: what this header declares
+   is all that liblungo exports. */
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility push(default)
+#endif
+
 typedef struct lng_runtime lng_runtime;
 
 /* Status codes. */
@@ -178,6 +184,10 @@ const char *lng_version(void);
 
 /* Number of CPUs the process may use (the default worker count). */
 int lng_cpu_count(void);
+
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }
