@@ -14,7 +14,6 @@
 #include "../vm/copy.h"
 #include "../vm/proxy.h"
 
-static const char DEFAULT_KEY = 'd';   /* go.default is a light userdata to this */
 
 typedef struct selstate {
   int n;
@@ -166,7 +165,7 @@ static int fill(lua_State *L, selstate *st, int n) {
   for (int i = 0; i < n; i++) {
     int a = i + 1;
     lng_selcase *c = &st->cs[i];
-    if (lua_touserdata(L, a) == &DEFAULT_KEY) {
+    if (lua_touserdata(L, a) == LNG_COPY_DEFAULT) {
       if (dflt >= 0) return lng_argerror(L, a, "more than one go.default");
       dflt = i;
     } else if (lua_isnil(L, a)) {
@@ -278,7 +277,7 @@ void lng_open_select(lua_State *L) {
   lua_pushcfunction(L, go_select);
   lng_setname(L, -1, "go.select");
   lua_setfield(L, -2, "select");
-  lua_pushlightuserdata(L, (void *)&DEFAULT_KEY);
+  lua_pushlightuserdata(L, LNG_COPY_DEFAULT);
   lua_setfield(L, -2, "default");
   lua_pop(L, 1);
 }

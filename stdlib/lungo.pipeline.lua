@@ -69,19 +69,19 @@ Streams
 --]==]
 
 -- Every function here may be copied into goroutines (stage bodies, a
--- context's methods, the module itself when a closure captures it), so none
--- reads a global: the library functions are locals (C functions without
--- upvalues copy fine), and what cannot be copied (the `go` table holds a
--- light userdata) is fetched at call time from the running shard's base
--- globals (registry slot 2). (A module function that reads a global has
--- the shard's base table as _ENV, which the copier refuses today.)
-local gselect, gafter, newchan = go.select, go.after, chan
+-- context's methods, the module itself when a closure captures it). The
+-- library functions are locals (C functions without upvalues copy fine),
+-- and so is go.default (it copies as itself). Only spawn reads a global:
+-- it is defined before _ENV is cleared, so its _ENV is the module's
+-- globals, which arrive in a goroutine as that goroutine's own, and `go`
+-- is looked up where it runs. Everything after `local _ENV = nil` reads no
+-- global, so a misspelt name fails loudly.
+local gselect, gafter, newchan, gdefault = go.select, go.after, chan, go.default
 local pcall, error, type, tostring, rawget, select = pcall, error, type, tostring, rawget, select
 local tpack, tunpack, tremove = table.pack, table.unpack, table.remove
 local tointeger, max = math.tointeger, math.max
-local setmt, getmt, getreg = debug.setmetatable, debug.getmetatable, debug.getregistry
-local function spawn(...) return getreg()[2].go(...) end
-local function default() return getreg()[2].go.default end
+local setmt, getmt = debug.setmetatable, debug.getmetatable
+local function spawn(...) return go(...) end
 local _ENV = nil
 
 local M = {}
@@ -608,7 +608,7 @@ end
 
 function M.cancelled(done)
   done = donech(done)
-  return done ~= nil and gselect(done, default()) == 1
+  return done ~= nil and gselect(done, gdefault) == 1
 end
 
 -- Context methods have no upvalues (they may be copied with the context
@@ -617,7 +617,7 @@ local Context = {}
 Context.__index = Context
 Context.__name = "lungo.pipeline.context"
 function Context.cancel(self) local d = self.done; pcall(d.close, d) end
-function Context.cancelled(self) return gselect(self.done, default()) == 1 end
+function Context.cancelled(self) return gselect(self.done, gdefault) == 1 end
 function Context.__close(self) local d = self.done; pcall(d.close, d) end
 
 -- Closes done when the parent is done or the timeout passes; ends when

@@ -23,6 +23,12 @@
    metatables; the limit keeps both the C recursion and the Lua stack small. */
 #define LNG_COPY_MAXDEPTH 200
 
+/* go.default, select's marker case: a light userdata to this, the one
+   light userdata that copies (as itself, the library's address being the
+   same in every shard), so code that keeps it in an upvalue can cross. */
+extern const char lng_copy_default;
+#define LNG_COPY_DEFAULT ((void *)&lng_copy_default)
+
 /* Encodes the n values at stack positions first..first+n-1 of L into m
    (appending). Tables and Lua functions keep their sharing and cycles
    across all n values.

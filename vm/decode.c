@@ -171,6 +171,10 @@ static int decvalue (Decoder *d, int depth) {
       lua_pushcfunction(L, fn);
       return 0;
     }
+    case LNG_TAG_DEFAULT:
+      d->p++;
+      lua_pushlightuserdata(L, LNG_COPY_DEFAULT);
+      return 0;
     case LNG_TAG_REF:
       d->p++;
       if (lng_wire_getvar(&d->p, d->end, &u) || u < 1 || u > (uint64_t)d->nid)

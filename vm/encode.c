@@ -377,6 +377,8 @@ static int encvalue (Encoder *e, int idx, int depth) {
       return enclfunc(e, idx, depth);
     default:
       if (toscalar(L, idx, t, &sc)) return lng_wire_put_scalar(e->m, &sc) ? nomem(e) : 0;
+      if (t == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == LNG_COPY_DEFAULT)
+        return lng_wire_puttag(e->m, LNG_TAG_DEFAULT) ? nomem(e) : 0;
       return fail(e, luaL_typename(L, idx), depth);
   }
 }

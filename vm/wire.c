@@ -2,6 +2,9 @@
  * Writing the message format; see wire.h.
  */
 #include "wire.h"
+#include "copy.h"
+
+const char lng_copy_default = 'd';
 
 int lng_wire_puttvb(lng_msg *m, int tag, uint64_t v, const void *s, size_t n) {
   size_t head = 1 + (size_t)lng_wire_varlen(v);

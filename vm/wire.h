@@ -54,7 +54,8 @@
 enum {
   LNG_TAG_NIL, LNG_TAG_FALSE, LNG_TAG_TRUE, LNG_TAG_ENV, LNG_TAG_INT,
   LNG_TAG_FLT, LNG_TAG_STR, LNG_TAG_CFN, LNG_TAG_OBJ, LNG_TAG_REF,
-  LNG_TAG_TAB, LNG_TAG_TABMT, LNG_TAG_FUN, LNG_TAG_JOIN, LNG_TAG_I64
+  LNG_TAG_TAB, LNG_TAG_TABMT, LNG_TAG_FUN, LNG_TAG_JOIN, LNG_TAG_I64,
+  LNG_TAG_DEFAULT            /* go.default (copy.h): a Lua state's only */
 };
 
 /* The one representation of a scalar (and of a runtime object) between a
