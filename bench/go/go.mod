@@ -1,0 +1,3 @@
+module lungo/bench/go
+
+go 1.19
