@@ -76,17 +76,26 @@ STRESS_SRC := tests/stress/test_stress.c tests/listing.c $(if $(TEST_INC),tests/
 STRESS_OBJ := $(STRESS_SRC:%.c=$(B)/obj/%.o)
 EMBED_OBJ := $(B)/obj/samples/embed/embed.o
 
-.PHONY: all run test test-stress test-tsan test-asan test-clang test-valgrind valgrind-run deps bench clean
+.PHONY: FORCE all run test test-stress test-tsan test-asan test-clang test-valgrind valgrind-run deps bench clean
 all: $(B)/lungo $(B)/liblungo.a $(B)/embed-sample
 
-$(B)/obj/%.o: %.c
+# Objects depend on the flags they were built with: a change of flags (a
+# new warning, -fvisibility) rebuilds them instead of mixing old and new.
+FLAGS_STAMP := $(B)/obj/.flags
+FLAGS_NOW := $(CC) $(CFLAGS_ALL) $(HIDDEN) $(LONGJMP_SAFE) $(TEST_INC)
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(FLAGS_NOW)' | cmp -s - $@ || echo '$(FLAGS_NOW)' > $@
+FORCE:
+
+$(B)/obj/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(EXTRA) -Iinclude -MMD -MP -c $< -o $@
 
 $(B)/obj/vm/%.o $(B)/obj/lua-bindings/%.o: EXTRA = $(LONGJMP_SAFE) $(HIDDEN)
 $(B)/obj/runtime/%.o: EXTRA = $(HIDDEN)
 
-$(B)/obj/tests/%.o: tests/%.c
+$(B)/obj/tests/%.o: tests/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(TEST_INC) -Iinclude -MMD -MP -c $< -o $@
 
@@ -95,7 +104,7 @@ $(B)/obj/stdlib_blob.c: $(STDLIB) tools/embed.sh
 	@mkdir -p $(dir $@)
 	sh tools/embed.sh $(STDLIB) > $@
 
-$(B)/obj/stdlib_blob.o: $(B)/obj/stdlib_blob.c
+$(B)/obj/stdlib_blob.o: $(B)/obj/stdlib_blob.c $(FLAGS_STAMP)
 	$(CC) $(CFLAGS_ALL) $(HIDDEN) -c $< -o $@
 
 $(B)/liblungo.a: $(LIB_OBJ)
