@@ -7,9 +7,13 @@
 -- 1 MB = 10^6 bytes). Payload of the table: its key and string bytes plus
 -- 8 bytes per number. With one worker (or when no goroutine lands on
 -- another worker) it measures the same-worker copy and prints cross=0.
--- Usage: lungo bench/copy.lua [table_msgs=20000] [string_msgs=500]
+-- Third shape: an array of 1 000 000 integers, sent M times the same way;
+-- array_ns_per_elem is the time per message / 10^6.
+-- Usage: lungo bench/copy.lua [table_msgs=20000] [string_msgs=500] [array_msgs=20]
 local ntab = tonumber(arg and arg[1]) or 20000
 local nstr = tonumber(arg and arg[2]) or 500
+local narr = tonumber(arg and arg[3]) or 20
+local ARRLEN = 1000000
 local STRLEN = 1 << 20
 
 -- the record: 100 fields, integers, floats and short strings
@@ -23,10 +27,12 @@ for i = 1, 100 do
   tbytes = tbytes + #k + (type(v) == "string" and #v or 8)
 end
 local big = string.rep("0123456789abcdef", STRLEN // 16)
+local arr = {}
+for i = 1, ARRLEN do arr[i] = i end
 
 -- The receiver: checks each message, acknowledges each batch with how
 -- many were right.
-local function receiver(report, verdict, data, ack, strlen)
+local function receiver(report, verdict, data, ack, strlen, arrlen)
   report:send(go.worker())
   if not verdict:recv() then return end
   while true do
@@ -39,6 +45,10 @@ local function receiver(report, verdict, data, ack, strlen)
       if kind == "table" then
         if type(v) == "table" and v.field100 == 100 and v.field2 == 2.5 and v.field99 == "value number 99"
            and math.type(v.field1) == "integer" then good = good + 1 end
+      elseif kind == "array" then
+        if type(v) == "table" and #v == arrlen and v[arrlen] == arrlen and v[arrlen // 2] == arrlen // 2 then
+          good = good + 1
+        end
       elseif type(v) == "string" and #v == strlen and v:sub(-16) == "0123456789abcdef" then
         good = good + 1
       end
@@ -53,7 +63,7 @@ local report, data, ack = chan(), chan(8), chan()
 local verdict, cross
 for _ = 1, (go.workers() > 1) and 200 or 1 do
   verdict = chan(1)
-  go(receiver, report, verdict, data, ack, STRLEN)
+  go(receiver, report, verdict, data, ack, STRLEN, ARRLEN)
   -- keep this worker busy for a moment so that an idle one steals the
   -- new goroutine, then wait for its report
   local w, t0 = nil, go.now()
@@ -70,7 +80,7 @@ for _ = 1, (go.workers() > 1) and 200 or 1 do
 end
 if cross == nil then        -- never landed elsewhere: measure on one worker
   verdict = chan(1)
-  go(receiver, report, verdict, data, ack, STRLEN)
+  go(receiver, report, verdict, data, ack, STRLEN, ARRLEN)
   report:recv()
   cross = false
 end
@@ -89,10 +99,13 @@ run("table", rec, 100)
 local ttab, oktab = run("table", rec, ntab)
 run("string", big, 10)
 local tstr, okstr = run("string", big, nstr)
+run("array", arr, 2)
+local tarr, okarr = run("array", arr, narr)
 data:close()
 
 print(string.format("copy workers=%d cross=%d table_fields=100 table_bytes=%d table_us=%.2f table_mb_s=%.1f " ..
-  "string_bytes=%d string_us=%.1f string_mb_s=%.1f check=%s",
+  "string_bytes=%d string_us=%.1f string_mb_s=%.1f array_len=%d array_us=%.0f array_ns_per_elem=%.2f check=%s",
   go.workers(), cross and 1 or 0, tbytes, ttab * 1e6 / ntab, tbytes * ntab / ttab / 1e6,
   STRLEN, tstr * 1e6 / nstr, STRLEN * nstr / tstr / 1e6,
-  (oktab and okstr) and "ok" or "WRONG"))
+  ARRLEN, tarr * 1e6 / narr, tarr * 1e9 / narr / ARRLEN,
+  (oktab and okstr and okarr) and "ok" or "WRONG"))

@@ -824,3 +824,152 @@ Test(copy, more_values_than_a_stack_holds) {
   cr_assert_eq(lua_tointeger(T, 1), 1);
   lua_pop(R, 1);
 }
+
+
+/* -------------------------------------------------------- packed arrays */
+
+Test(copy, arrays_packed_forms) {
+  xfer("local big = {} for i = 1, 100000 do big[i] = i - 50000 end"
+       " return {1, 2.5, 'three', true, false, {4}, nil, 8},"          /* mixed, a hole */
+       "        {nil, nil, 3, nil, 5},"                              /* leading holes */
+       "        {1, [20] = 20, [30.5] = 'f', ['2'] = 's', x = 'y'},"  /* gaps, string '2' */
+       "        {math.mininteger, math.maxinteger, -1, 0, 1 << 40},"
+       "        {0.0, -0.0, 1/0, 2^53, 0/0},"
+       "        big, {}");
+  check("return v1[1] == 1 and math.type(v1[1]) == 'integer' and v1[2] == 2.5"
+        " and v1[3] == 'three' and v1[4] == true and v1[5] == false and v1[6][1] == 4"
+        " and v1[7] == nil and v1[8] == 8");
+  check("return v2[1] == nil and v2[2] == nil and v2[3] == 3 and v2[4] == nil and v2[5] == 5");
+  check("local n = 0 for _ in pairs(v3) do n = n + 1 end"
+        " return n == 5 and v3[1] == 1 and v3[2] == nil and v3['2'] == 's' and v3[20] == 20"
+        " and v3[30.5] == 'f' and v3.x == 'y'");
+  check("return v4[1] == math.mininteger and v4[2] == math.maxinteger and v4[3] == -1"
+        " and v4[4] == 0 and v4[5] == 1 << 40");
+  check("return math.type(v5[1]) == 'float' and 1 / v5[2] == -1/0 and v5[3] == 1/0"
+        " and v5[4] == 2^53 and v5[5] ~= v5[5]");
+  check("if #v6 ~= 100000 then return false end"
+        " for i = 1, 100000 do if v6[i] ~= i - 50000 then return false end end return true");
+  check("return next(v7) == nil");
+}
+
+/* Holes past the gap limit, and an array part whose tail Lua keeps in the
+   hash part: every key still arrives, at its own place. */
+Test(copy, arrays_sparse_and_split) {
+  xfer("local t = {} for i = 1, 100 do t[i * 10] = i end"
+       " local u = {1, 2, 3, 4} u.a = 1 u.b = 2 u.c = 3 u[5] = 5 u[6] = 6 u[7] = 7"
+       " return t, u");
+  check("local n = 0 for k, v in pairs(v1) do n = n + 1 if k ~= v * 10 then return false end end"
+        " return n == 100");
+  check("local n = 0 for _ in pairs(v2) do n = n + 1 end"
+        " return n == 10 and v2[7] == 7 and v2[5] == 5 and #v2 == 7 and v2.c == 3");
+}
+
+Test(copy, arrays_of_tables_keep_sharing_and_metatables) {
+  xfer("local mt = {__index = {kind = 'rec'}}"
+       " local s = setmetatable({v = 's'}, mt)"
+       " local list = {s, s, {s}, setmetatable({}, mt)}"
+       " list[5] = list  list[6] = {list}  list.up = list[3]"
+       " return list");
+  check("return v1[1] == v1[2] and v1[3][1] == v1[1] and v1[5] == v1 and v1[6][1] == v1"
+        " and v1.up == v1[3] and v1[1].kind == 'rec' and v1[4].kind == 'rec'"
+        " and getmetatable(v1[1]) == getmetatable(v1[4])");
+}
+
+/* A list of records sends each field name once: the message holds the
+   name's bytes once, and every record gets every field. */
+Test(copy, record_keys_are_interned) {
+  run(S, "local l = {} for i = 1, 1000 do"
+         " l[i] = {a_long_field_name = i, another_field = 'v' .. i, [i % 7 == 0 and 'odd_key' or 'x'] = true}"
+         " end return l");
+  cr_assert_eq(lng_copy_encode(S, 1, 1, 0, 1, &M), 0);
+  const unsigned char *b = lng_msg_cbytes(&M);
+  int seen = 0;
+  for (size_t i = 0; i + 17 <= M.len; i++)
+    if (memcmp(b + i, "a_long_field_name", 17) == 0) seen++;
+  cr_assert_eq(seen, 1, "field name written %d times", seen);
+  cr_assert_lt(M.len, 1000 * 32, "message of %u bytes", (unsigned)M.len);
+  lua_settop(S, 0);
+  cr_assert_eq(lng_copy_decode(R, &M, 0), 1);
+  setvals(1, 'v');
+  lng_msg_free(&M);
+  check("for i = 1, 1000 do local r = v1[i]"
+        " if r.a_long_field_name ~= i or r.another_field ~= 'v' .. i then return false end"
+        " if (i % 7 == 0) ~= (r.odd_key == true) or (i % 7 ~= 0) ~= (r.x == true) then return false end"
+        " end return #v1 == 1000");
+}
+
+Test(copy, error_paths_in_packed_arrays) {
+  run(S, "co = coroutine.create(print)");
+  cr_assert_str_eq(xfererr("return {list = {1, 'two', {conn = co}}}", 1),
+                   "cannot copy thread (at argument 1 .list[3].conn)");
+  cr_assert_str_eq(xfererr("return {1, 2, nil, co}", 1),
+                   "cannot copy thread (at argument 1 [4])");
+  cr_assert_str_eq(xfererr("return {{}, {{}, {k = {x = 1, y = co}}}}", 1),
+                   "cannot copy thread (at argument 1 [2][2].k.y)");
+}
+
+/* Decodes the bytes b (n of them) as a message: expects "corrupt". */
+static void corrupt_bytes (const unsigned char *b, size_t n, const char *what) {
+  lng_msg bad;
+  lng_msg_init(&bad);
+  cr_assert_eq(lng_msg_append(&bad, b, n), 0);
+  int top = lua_gettop(R);
+  cr_assert_eq(lng_copy_decode(R, &bad, 0), -1, "%s: decoded", what);
+  cr_assert_eq(lua_gettop(R), top + 1);
+  cr_assert_str_eq(lua_tostring(R, -1), "cannot decode value: corrupt message", "%s", what);
+  lua_settop(R, top);
+  lng_msg_free(&bad);
+}
+
+#define TAB(narr, nhash) LNG_TAG_TAB, (narr), 0, 0, 0, (nhash), 0, 0, 0
+#define RUN(kind, n) (kind), (n), 0, 0, 0
+
+Test(copy, corrupt_packed_forms_are_rejected) {
+  /* every run kind and key form, cut short anywhere */
+  run(S, "local r = {k = 1} return {1, 2.5, 's', true, {}, nil, 7, x = {k = 2}, y = r, z = r}");
+  cr_assert_eq(lng_copy_encode(S, 1, 1, 0, 1, &M), 0);
+  lua_settop(S, 0);
+  size_t len = M.len;
+  for (size_t cut = 1; cut < len; cut++) {
+    M.len = cut;
+    int top = lua_gettop(R);
+    cr_assert_eq(lng_copy_decode(R, &M, 0), -1, "truncated at %zu", cut);
+    lua_settop(R, top);
+  }
+  M.len = len;
+  lng_msg_free(&M);
+  { unsigned char b[] = { TAB(2, 0), RUN(LNG_RUN_INT, 3), 2, 4, 6 };
+    corrupt_bytes(b, sizeof b, "run longer than the array"); }
+  { unsigned char b[] = { TAB(1, 0), RUN(LNG_RUN_INT, 0), RUN(LNG_RUN_INT, 1), 2 };
+    corrupt_bytes(b, sizeof b, "empty run"); }
+  { unsigned char b[] = { TAB(1, 0), RUN(77, 1), 2 };
+    corrupt_bytes(b, sizeof b, "unknown run kind"); }
+  { unsigned char b[] = { TAB(10, 0), RUN(LNG_RUN_NIL, 9), RUN(LNG_RUN_INT, 1), 2 };
+    corrupt_bytes(b, sizeof b, "nil run past HOLEMAX"); }
+  { unsigned char b[] = { TAB(1, 0), RUN(LNG_RUN_BOOL, 1), 2 };
+    corrupt_bytes(b, sizeof b, "boolean byte 2"); }
+  { unsigned char b[] = { TAB(1, 0), RUN(LNG_RUN_FLT, 1), 0, 0, 0, 0 };
+    corrupt_bytes(b, sizeof b, "short float"); }
+  { unsigned char b[] = { TAB(1, 0), RUN(LNG_RUN_STR, 1), 5, 'a' };
+    corrupt_bytes(b, sizeof b, "short string"); }
+  { unsigned char b[] = { LNG_TAG_TAB, 0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0 };
+    corrupt_bytes(b, sizeof b, "huge narr"); }
+  { unsigned char b[] = { TAB(0, 1), LNG_TAG_KEY, 1, LNG_TAG_TRUE };
+    corrupt_bytes(b, sizeof b, "KEY before any KDEF"); }
+  { unsigned char b[] = { TAB(0, 2), LNG_TAG_KDEF, 1, 'a', LNG_TAG_TRUE, LNG_TAG_KEY, 1, LNG_TAG_TRUE };
+    corrupt_bytes(b, sizeof b, "KEY naming a key not kept"); }
+  { unsigned char b[] = { TAB(0, 1), LNG_TAG_KDEFK, 1, 'a', LNG_TAG_TRUE, LNG_TAG_KEY, 2 };
+    corrupt_bytes(b, sizeof b, "KEY past the last key"); }
+  { unsigned char b[] = { TAB(0, 1), LNG_TAG_STR, 1, 'a', TAB(0, 0), LNG_TAG_REF, 2 };
+    corrupt_bytes(b, sizeof b, "REF to a table not kept"); }
+  /* and the well-formed neighbours of those decode */
+  { unsigned char b[] = { TAB(0, 2), LNG_TAG_KDEFK, 1, 'a', TAB(0, 1), LNG_TAG_KEY, 1, LNG_TAG_FALSE,
+                          LNG_TAG_STR, 1, 'b', LNG_TAG_TRUE };
+    lng_msg ok;
+    lng_msg_init(&ok);
+    cr_assert_eq(lng_msg_append(&ok, b, sizeof b), 0);
+    cr_assert_eq(lng_copy_decode(R, &ok, 0), 1, "%s", lua_tostring(R, -1));
+    setvals(1, 'v');
+    lng_msg_free(&ok);
+    check("return v1.a.a == false and v1.b == true"); }
+}

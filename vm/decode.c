@@ -2,12 +2,15 @@
  * Decoding a message into Lua values; see copy.h, and wire.h for the
  * format.
  *
- * The decoder keeps its helper table (id -> value) in a stack slot
- * reserved up front as nil and filled only when the first table or
- * function shows up, so scalars cost no allocation.
+ * The decoder keeps its helper tables (id -> value, key number -> key
+ * string) in stack slots reserved up front as nil and filled only when
+ * something must be kept (a table marked KEEP, a function with upvalues,
+ * a metatable, a KDEFK key), so a message of records costs no allocation
+ * beyond the values themselves.
  */
 #include <limits.h>
 #include <stdint.h>
+#include <string.h>
 #include <lauxlib.h>
 #include "copy.h"
 #include "fcache.h"
@@ -20,8 +23,9 @@ typedef struct Decoder {
   const unsigned char *p, *end;
   int env;            /* absolute index of the receiver's globals, or 0 */
   int ids;            /* slot of the id -> value table (nil until needed) */
-  int hasids;
-  lua_Integer nid;
+  int keys;           /* slot of the key number -> string table (nil until needed) */
+  int hasids, haskeys;
+  lua_Integer nid, nkeys;
   lua_Integer nmeta;  /* metatables waiting to be set */
 } Decoder;
 
@@ -34,49 +38,130 @@ static int corrupt (Decoder *d) {
   return -1;
 }
 
-static void newid (Decoder *d, int idx) {
-  lua_State *L = d->L;
-  if (!d->hasids) {
-    lua_createtable(L, 8, 0);
-    lua_replace(L, d->ids);
-    d->hasids = 1;
-  }
-  lua_pushvalue(L, idx);
-  lua_rawseti(L, d->ids, ++d->nid);
+static void needids (Decoder *d) {
+  if (d->hasids) return;
+  lua_createtable(d->L, 8, 0);
+  lua_replace(d->L, d->ids);
+  d->hasids = 1;
 }
 
-static int dectable (Decoder *d, int hasmt, int depth) {
+/* Keeps the value at idx under the id just handed out (d->nid). */
+static void keepid (Decoder *d, int idx) {
+  needids(d);
+  lua_pushvalue(d->L, idx);
+  lua_rawseti(d->L, d->ids, d->nid);
+}
+
+/* Pushes the kept value of id u (read from the message): 0, or -1 when the
+   message names no kept value. */
+static int getid (Decoder *d, uint64_t u) {
+  if (u < 1 || u > (uint64_t)d->nid || !d->hasids) return -1;
+  if (lua_rawgeti(d->L, d->ids, (lua_Integer)u) == LUA_TNIL) {
+    lua_pop(d->L, 1);
+    return -1;
+  }
+  return 0;
+}
+
+/* Reads a table's array section: narr positions of t, in runs. */
+static int decarray (Decoder *d, int t, uint32_t narr, int depth) {
   lua_State *L = d->L;
-  uint64_t narr;
-  uint32_t npairs, i;
+  lua_Integer i = 0;
+  uint32_t count, j;
+  uint64_t u;
+  while ((uint32_t)i < narr) {
+    int kind;
+    if (d->p >= d->end) return corrupt(d);
+    kind = *d->p++;
+    if (lng_wire_getraw(&d->p, d->end, &count, 4) || count == 0 || count > narr - (uint32_t)i)
+      return corrupt(d);
+    switch (kind) {
+      case LNG_RUN_NIL:
+        if (count > LNG_WIRE_HOLEMAX) return corrupt(d);
+        i += count;
+        break;
+      case LNG_RUN_INT:
+        for (j = 0; j < count; j++) {
+          if (lng_wire_getvar(&d->p, d->end, &u)) return corrupt(d);
+          lua_pushinteger(L, (lua_Integer)lng_wire_unzigzag(u));
+          lua_rawseti(L, t, ++i);
+        }
+        break;
+      case LNG_RUN_FLT:
+        if ((size_t)(d->end - d->p) / sizeof(lua_Number) < count) return corrupt(d);
+        for (j = 0; j < count; j++) {
+          lua_Number n;
+          memcpy(&n, d->p, sizeof n);
+          d->p += sizeof n;
+          lua_pushnumber(L, n);
+          lua_rawseti(L, t, ++i);
+        }
+        break;
+      case LNG_RUN_STR:
+        for (j = 0; j < count; j++) {
+          if (lng_wire_getvar(&d->p, d->end, &u) || u > (uint64_t)(d->end - d->p))
+            return corrupt(d);
+          lua_pushlstring(L, (const char *)d->p, (size_t)u);
+          d->p += u;
+          lua_rawseti(L, t, ++i);
+        }
+        break;
+      case LNG_RUN_BOOL:
+        if ((size_t)(d->end - d->p) < count) return corrupt(d);
+        for (j = 0; j < count; j++) {
+          if (*d->p > 1) return corrupt(d);
+          lua_pushboolean(L, *d->p++);
+          lua_rawseti(L, t, ++i);
+        }
+        break;
+      case LNG_RUN_VAL:
+        for (j = 0; j < count; j++) {
+          if (decvalue(d, depth + 1)) return -1;
+          lua_rawseti(L, t, ++i);
+        }
+        break;
+      default: return corrupt(d);
+    }
+  }
+  return 0;
+}
+
+static int dectable (Decoder *d, int tag, int depth) {
+  lua_State *L = d->L;
+  uint32_t narr, nhash, i;
+  size_t left;
   int t;
   if (depth >= LNG_COPY_MAXDEPTH) return corrupt(d);
   if (!lua_checkstack(L, LNG_COPY_LEVEL_SLOTS)) {
     lua_pushliteral(L, LNG_COPY_STACKMSG);
     return -1;
   }
-  if (lng_wire_getvar(&d->p, d->end, &narr) || lng_wire_getraw(&d->p, d->end, &npairs, 4) ||
-      npairs > (size_t)(d->end - d->p) / 2)
+  if (lng_wire_getraw(&d->p, d->end, &narr, 4) || lng_wire_getraw(&d->p, d->end, &nhash, 4))
     return corrupt(d);
-  if (narr > npairs) narr = npairs;
-  lua_createtable(L, narr > INT_MAX ? INT_MAX : (int)narr,
-                  npairs - narr > INT_MAX ? INT_MAX : (int)(npairs - narr));
+  /* sizes the bytes left can hold (a run is at least 5 bytes, holes
+     come at most HOLEMAX before a value) */
+  left = (size_t)(d->end - d->p);
+  if (nhash > left / 2 || narr / (LNG_WIRE_HOLEMAX + 1) > left) return corrupt(d);
+  lua_createtable(L, narr > INT_MAX ? INT_MAX : (int)narr, nhash > INT_MAX ? INT_MAX : (int)nhash);
   t = lua_gettop(L);
-  newid(d, t);
-  for (i = 0; i < npairs; i++) {
+  ++d->nid;                          /* numbered as the encoder did */
+  if (tag & LNG_TAG_KEEP) keepid(d, t);
+  if (decarray(d, t, narr, depth)) return -1;
+  for (i = 0; i < nhash; i++) {
     if (decvalue(d, depth + 1) || decvalue(d, depth + 1)) return -1;
     if (lua_isnil(L, -2) || (lua_type(L, -2) == LUA_TNUMBER &&
                              lua_tonumber(L, -2) != lua_tonumber(L, -2)))
       return corrupt(d);   /* nil or NaN key */
     lua_rawset(L, t);
   }
-  if (hasmt) {
+  if ((tag & ~LNG_TAG_KEEP) == LNG_TAG_TABMT) {
     /* The metatable may still be under construction (it can contain t),
        and a __gc field added after lua_setmetatable would not count: so
        metatables are set once everything is decoded, kept until then at
        negative keys of the id table. */
     if (decvalue(d, depth + 1)) return -1;
     if (!lua_istable(L, -1)) return corrupt(d);
+    needids(d);
     lua_rawseti(L, d->ids, -2 * ++d->nmeta);
     lua_pushvalue(L, t);
     lua_rawseti(L, d->ids, -2 * d->nmeta + 1);
@@ -112,18 +197,17 @@ static int decfunc (Decoder *d, int depth) {
   if (lng_fcache_load(L, lng_msg_ref(d->m, (uint32_t)u), nups)) return -1;
   if (nups == 0) return 0;
   f = lua_gettop(L);
-  newid(d, f);                       /* numbered as the encoder did */
+  ++d->nid;                          /* numbered as the encoder did */
+  keepid(d, f);
   for (i = 1; i <= nups; i++) {
     if (d->p < d->end && *d->p == LNG_TAG_JOIN) {
       uint64_t id;
       int g;
       d->p++;
-      if (lng_wire_getvar(&d->p, d->end, &id) || id < 1 || id > (uint64_t)d->nid ||
-          d->p >= d->end)
+      if (lng_wire_getvar(&d->p, d->end, &id) || d->p >= d->end || getid(d, id))
         return corrupt(d);
-      lua_rawgeti(L, d->ids, (lua_Integer)id);
       g = lua_gettop(L);
-      if (!lng_fcache_hasupvalue(L, g, *d->p)) return corrupt(d);
+      if (!lua_isfunction(L, g) || !lng_fcache_hasupvalue(L, g, *d->p)) return corrupt(d);
       lua_upvaluejoin(L, f, i, g, *d->p++);
       lua_pop(L, 1);
     }
@@ -177,12 +261,36 @@ static int decvalue (Decoder *d, int depth) {
       return 0;
     case LNG_TAG_REF:
       d->p++;
-      if (lng_wire_getvar(&d->p, d->end, &u) || u < 1 || u > (uint64_t)d->nid)
-        return corrupt(d);
-      lua_rawgeti(L, d->ids, (lua_Integer)u);
+      if (lng_wire_getvar(&d->p, d->end, &u) || getid(d, u)) return corrupt(d);
       return 0;
-    case LNG_TAG_TAB: d->p++; return dectable(d, 0, depth);
-    case LNG_TAG_TABMT: d->p++; return dectable(d, 1, depth);
+    case LNG_TAG_TAB: case LNG_TAG_TABMT:
+    case LNG_TAG_TAB | LNG_TAG_KEEP: case LNG_TAG_TABMT | LNG_TAG_KEEP:
+      return dectable(d, *d->p++, depth);
+    case LNG_TAG_KDEF: case LNG_TAG_KDEFK: {
+      int keep = *d->p++ == LNG_TAG_KDEFK;
+      if (lng_wire_getvar(&d->p, d->end, &u) || u > (uint64_t)(d->end - d->p))
+        return corrupt(d);
+      lua_pushlstring(L, (const char *)d->p, (size_t)u);
+      d->p += u;
+      d->nkeys++;
+      if (keep) {
+        if (!d->haskeys) {
+          lua_createtable(L, 16, 0);
+          lua_replace(L, d->keys);
+          d->haskeys = 1;
+        }
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, d->keys, d->nkeys);
+      }
+      return 0;
+    }
+    case LNG_TAG_KEY:
+      d->p++;
+      if (lng_wire_getvar(&d->p, d->end, &u) || u < 1 || u > (uint64_t)d->nkeys ||
+          !d->haskeys)
+        return corrupt(d);
+      if (lua_rawgeti(L, d->keys, (lua_Integer)u) != LUA_TSTRING) return corrupt(d);
+      return 0;
     case LNG_TAG_FUN: d->p++; return decfunc(d, depth);
     default: return corrupt(d);
   }
@@ -203,15 +311,17 @@ int lng_copy_decode_values (lua_State *L, const lng_msg *m, int env) {
   d.p = lng_msg_cbytes(m);
   d.end = d.p + m->len;
   d.env = env == LNG_COPY_LAZYENV ? env : env ? lua_absindex(L, env) : 0;
-  d.hasids = 0;
-  d.nid = 0;
+  d.hasids = d.haskeys = 0;
+  d.nid = d.nkeys = 0;
   d.nmeta = 0;
   luaL_checkstack(L, LNG_COPY_LEVEL_SLOTS, "copying value");
   lua_pushnil(L);   /* slot for the id table */
   d.ids = base + 1;
+  lua_pushnil(L);   /* slot for the key table */
+  d.keys = base + 2;
   while (d.p < d.end) {
     if (!lua_checkstack(L, LNG_COPY_LEVEL_SLOTS)) {   /* a message of more values than a stack holds */
-      int got = lua_gettop(L) - base - 1;
+      int got = lua_gettop(L) - base - 2;
       lua_settop(L, base);
       lua_pushfstring(L, LNG_COPY_STACKMSG " (at value %d)", got + 1);
       return -1;
@@ -223,6 +333,7 @@ int lng_copy_decode_values (lua_State *L, const lng_msg *m, int env) {
     }
   }
   setmetatables(&d);
+  lua_remove(L, base + 1);
   lua_remove(L, base + 1);
   return lua_gettop(L) - base;
 }

@@ -2,10 +2,14 @@
  * Encoding Lua values into a message; see copy.h, and wire.h for the
  * format.
  *
- * The encoder keeps its helper table (value -> id) in a stack slot
- * reserved up front as nil and filled only when the first table or
- * function shows up, so scalars cost no allocation beyond the message's
- * inline buffer.
+ * The encoder knows the tables, functions and key strings it has met by
+ * address (lua_topointer: each is reachable from the values being
+ * encoded, so none is collected and no address reused while the encoder
+ * runs) in an open-addressing map, inline for small messages and grown
+ * in a userdata of a stack slot (freed by the GC however the encoder is
+ * left). Upvalue identities go to a Lua table ("seen"), made only for a
+ * function with upvalues. So a message of a few records costs no
+ * allocation beyond the message's own buffer.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -29,14 +33,29 @@ typedef struct Step {
 
 enum { E_MEM = 1, E_STACK, E_MSG };
 
+/* An entry of the address map: a table or function (id: its id; off:
+   where its tag is, so a REF can set KEEP there, or NOOFF), or a key
+   string (id: its number; off: its KDEF tag). */
+typedef struct Ident {
+  const void *p;
+  uint32_t id, off;
+} Ident;
+#define NOOFF UINT32_MAX
+#define MAP_INLINE 32       /* a power of two */
+
 typedef struct Encoder {
   lua_State *L;
   lng_msg *m;
   int env;            /* absolute index of the sender's globals, or 0 */
   int seen;           /* slot of the seen table (nil until needed) */
   int base;           /* slot of the registry's globals */
+  int mapslot;        /* slot of the grown map's userdata (nil until needed) */
   int hasseen;
   lua_Integer nid;    /* ids handed out so far */
+  uint32_t nkeys;     /* key strings numbered so far */
+  uint32_t mapcap, mapn;   /* mapcap 0: map not set up yet */
+  Ident *map;
+  Ident map0[MAP_INLINE];
   int argbase, arg;   /* how to name the top-level value being encoded */
   int err;            /* E_* once something failed */
   Step path[LNG_COPY_MAXDEPTH + 1];
@@ -181,14 +200,6 @@ static int fail (Encoder *e, const char *what, int depth) {
   return -1;
 }
 
-/* Reserves a u32 to be filled in by patch32; returns its offset via off. */
-static int hole32 (Encoder *e, size_t *off) {
-  if (!lng_msg_reserve(e->m, 4)) return nomem(e);
-  *off = e->m->len;
-  e->m->len += 4;
-  return 0;
-}
-
 static int patch32 (Encoder *e, size_t off, size_t v) {
   uint32_t u = (uint32_t)v;
   if (v > UINT32_MAX) return nomem(e);
@@ -202,55 +213,208 @@ static int puttv (Encoder *e, int tag, uint64_t v) {
 }
 
 
-/* If the table or function at idx was met before, sets *id to its id and
-   returns 1; otherwise gives it the next id (also in *id) and returns 0. */
-static int seenid (Encoder *e, int idx, lua_Integer *id) {
-  lua_State *L = e->L;
-  if (!e->hasseen) {
-    lua_createtable(L, 0, 4);
-    lua_replace(L, e->seen);
-    e->hasseen = 1;
+static uint32_t hashp (const void *p, uint32_t mask) {
+  return (uint32_t)(((uint64_t)(uintptr_t)p * 0x9e3779b97f4a7c15ull) >> 32) & mask;
+}
+
+/* p's entry, or the free one where it would go (its p is NULL). */
+static Ident *mapfind (Encoder *e, const void *p) {
+  uint32_t mask, i;
+  if (e->mapcap == 0) {
+    memset(e->map0, 0, sizeof e->map0);
+    e->map = e->map0;
+    e->mapcap = MAP_INLINE;
   }
-  else {
-    lua_pushvalue(L, idx);
-    if (lua_rawget(L, e->seen) == LUA_TNUMBER) {
-      *id = lua_tointeger(L, -1);
-      lua_pop(L, 1);
-      return 1;
+  mask = e->mapcap - 1;
+  i = hashp(p, mask);
+  while (e->map[i].p && e->map[i].p != p) i = (i + 1) & mask;
+  return &e->map[i];
+}
+
+/* Adds p at its free entry slot, growing the map to keep it at most half
+   full (raises on memory errors, like the Lua API). */
+static void mapadd (Encoder *e, Ident *slot, const void *p, uint32_t id, uint32_t off) {
+  if (2 * (e->mapn + 1) > e->mapcap) {
+    uint32_t cap = e->mapcap * 2, i, j;
+    Ident *nm = lua_newuserdatauv(e->L, (size_t)cap * sizeof *nm, 0);
+    memset(nm, 0, (size_t)cap * sizeof *nm);
+    for (i = 0; i < e->mapcap; i++) {
+      if (!e->map[i].p) continue;
+      for (j = hashp(e->map[i].p, cap - 1); nm[j].p; j = (j + 1) & (cap - 1)) {}
+      nm[j] = e->map[i];
     }
-    lua_pop(L, 1);
+    lua_replace(e->L, e->mapslot);   /* the old userdata (if any) goes */
+    e->map = nm;
+    e->mapcap = cap;
+    slot = mapfind(e, p);
+  }
+  slot->p = p;
+  slot->id = id;
+  slot->off = off;
+  e->mapn++;
+}
+
+/* If the table or function at idx was met before, sets *id to its id
+   (and for a table marks it KEEP) and returns 1; otherwise gives it the
+   next id (also in *id) and returns 0. off: where its tag goes, or
+   NOOFF. */
+static int seenid (Encoder *e, int idx, lua_Integer *id, uint32_t off) {
+  const void *p = lua_topointer(e->L, idx);
+  Ident *s = mapfind(e, p);
+  if (s->p) {
+    *id = s->id;
+    if (s->off != NOOFF) lng_msg_bytes(e->m)[s->off] |= LNG_TAG_KEEP;
+    return 1;
   }
   *id = ++e->nid;
-  lua_pushvalue(L, idx);
-  lua_pushinteger(L, *id);
-  lua_rawset(L, e->seen);
+  mapadd(e, s, p, (uint32_t)*id, off);
   return 0;
+}
+
+/* The string key at idx: KEY when met before (its first KDEF becomes
+   KDEFK), else KDEF. */
+static int enckey (Encoder *e, int idx) {
+  size_t len;
+  const char *str = lua_tolstring(e->L, idx, &len);
+  Ident *s = mapfind(e, str);
+  if (s->p) {
+    lng_msg_bytes(e->m)[s->off] = LNG_TAG_KDEFK;
+    return puttv(e, LNG_TAG_KEY, s->id);
+  }
+  if (e->m->len == UINT32_MAX) return nomem(e);
+  mapadd(e, s, str, ++e->nkeys, e->m->len);
+  return lng_wire_puttvb(e->m, LNG_TAG_KDEF, (uint64_t)len, str, len) ? nomem(e) : 0;
+}
+
+/* The table of upvalue identities, made when first needed. */
+static void needseen (Encoder *e) {
+  if (e->hasseen) return;
+  lua_createtable(e->L, 0, 4);
+  lua_replace(e->L, e->seen);
+  e->hasseen = 1;
+}
+
+/* The array section's run being written: its kind, count and where its
+   count goes (kind -1: none). */
+typedef struct Run {
+  int kind;
+  uint32_t count;
+  size_t off;
+} Run;
+
+static int endrun (Encoder *e, Run *r) {
+  if (r->kind < 0) return 0;
+  memcpy(lng_msg_bytes(e->m) + r->off, &r->count, 4);
+  r->kind = -1;
+  return 0;
+}
+
+static int startrun (Encoder *e, Run *r, int kind) {
+  unsigned char *p;
+  if (endrun(e, r) || !(p = lng_msg_reserve(e->m, 5))) return nomem(e);
+  *p = (unsigned char)kind;
+  r->kind = kind;
+  r->count = 0;
+  r->off = e->m->len + 1;
+  e->m->len += 5;
+  return 0;
+}
+
+/* Appends the value at v (its key at k) to the array section. */
+static int encelem (Encoder *e, Run *r, int k, int v, int depth) {
+  lua_State *L = e->L;
+  unsigned char *p;
+  int kind;
+  switch (lua_type(L, v)) {
+    case LUA_TNUMBER: kind = lua_isinteger(L, v) ? LNG_RUN_INT : LNG_RUN_FLT; break;
+    case LUA_TSTRING: kind = LNG_RUN_STR; break;
+    case LUA_TBOOLEAN: kind = LNG_RUN_BOOL; break;
+    default: kind = LNG_RUN_VAL; break;
+  }
+  if (kind != r->kind && startrun(e, r, kind)) return -1;
+  r->count++;
+  switch (kind) {
+    case LNG_RUN_INT:
+      /* room for the longest varint, without a call in the common case */
+      if (e->m->ext && e->m->u.x.cap - e->m->len >= 10) p = e->m->u.x.bytes + e->m->len;
+      else if (!(p = lng_msg_reserve(e->m, 10))) return nomem(e);
+      e->m->len += (uint32_t)(lng_wire_putvar(p, lng_wire_zigzag(lua_tointeger(L, v))) - p);
+      return 0;
+    case LNG_RUN_FLT: {
+      lua_Number n = lua_tonumber(L, v);
+      return lng_msg_append(e->m, &n, sizeof n) ? nomem(e) : 0;
+    }
+    case LNG_RUN_STR: {
+      size_t len;
+      const char *str = lua_tolstring(L, v, &len);
+      size_t head = (size_t)lng_wire_varlen(len);
+      if (len > SIZE_MAX - head || !(p = lng_msg_reserve(e->m, head + len))) return nomem(e);
+      p = lng_wire_putvar(p, len);
+      memcpy(p, str, len);
+      e->m->len += (uint32_t)(head + len);
+      return 0;
+    }
+    case LNG_RUN_BOOL:
+      if (!(p = lng_msg_reserve(e->m, 1))) return nomem(e);
+      *p = (unsigned char)lua_toboolean(L, v);
+      e->m->len++;
+      return 0;
+    default:
+      e->path[depth].kind = S_FIELD;
+      e->path[depth].idx = k;
+      return encvalue(e, v, depth + 1);
+  }
 }
 
 static int enctable (Encoder *e, int t, int depth) {
   lua_State *L = e->L;
-  lua_Integer id;
-  size_t off, count = 0;
-  int mt;
-  if (seenid(e, t, &id)) return puttv(e, LNG_TAG_REF, (uint64_t)id);
+  lua_Integer id, n = 0;   /* n: array positions written */
+  uint32_t off = e->m->len, nhash = 0;
+  int mt, inarr = 1;
+  unsigned char *p;
+  Run r = { -1, 0, 0 };
+  if (seenid(e, t, &id, off)) return puttv(e, LNG_TAG_REF, (uint64_t)id);
   if (depth >= LNG_COPY_MAXDEPTH) return fail(e, NULL, depth);
   if (!lua_checkstack(L, LNG_COPY_LEVEL_SLOTS)) { e->err = E_STACK; return -1; }
   mt = lua_getmetatable(L, t) ? lua_gettop(L) : 0;
-  if (puttv(e, mt ? LNG_TAG_TABMT : LNG_TAG_TAB, lua_rawlen(L, t)) ||
-      hole32(e, &off))
-    return -1;
+  if (!(p = lng_msg_reserve(e->m, 9))) return nomem(e);
+  *p = mt ? LNG_TAG_TABMT : LNG_TAG_TAB;
+  e->m->len += 9;          /* narr and nhash, filled in at the end */
   lua_pushnil(L);
+  int k = lua_gettop(L);   /* where lua_next leaves each key */
   while (lua_next(L, t)) {
-    int k = lua_gettop(L) - 1;
+    if (inarr) {
+      lua_Integer i;
+      int isint;   /* (a float key is never integral: Lua normalises keys) */
+      if (lua_type(L, k) == LUA_TNUMBER && (i = lua_tointegerx(L, k, &isint), isint) &&
+          i > n && i - n <= LNG_WIRE_HOLEMAX + 1) {
+        if (i - n > 1) {
+          if (startrun(e, &r, LNG_RUN_NIL)) return -1;
+          r.count = (uint32_t)(i - n - 1);
+          r.kind = -2;     /* a nil run is never continued */
+          memcpy(lng_msg_bytes(e->m) + r.off, &r.count, 4);
+        }
+        if (encelem(e, &r, k, k + 1, depth)) return -1;
+        n = i;
+        lua_pop(L, 1);
+        continue;
+      }
+      inarr = 0;
+      if (endrun(e, &r)) return -1;
+    }
     e->path[depth].kind = S_KEY;
-    if (encvalue(e, k, depth + 1)) return -1;
+    if (lua_type(L, k) == LUA_TSTRING && lua_rawlen(L, k) <= LNG_WIRE_KEYMAX) {
+      if (enckey(e, k)) return -1;
+    }
+    else if (encvalue(e, k, depth + 1)) return -1;
     e->path[depth].kind = S_FIELD;
     e->path[depth].idx = k;
     if (encvalue(e, k + 1, depth + 1)) return -1;
     lua_pop(L, 1);
-    count++;
+    nhash++;
   }
-  if (patch32(e, off, count)) return -1;
+  if (endrun(e, &r) || patch32(e, off + 1, (size_t)n) || patch32(e, off + 5, nhash))
+    return -1;
   if (mt) {
     e->path[depth].kind = S_META;
     if (encvalue(e, mt, depth + 1)) return -1;
@@ -279,7 +443,7 @@ static int enclfunc (Encoder *e, int f, int depth) {
   }
   /* A function without upvalues needs no id: nothing can refer back to
      it, and the receiver's cache of such functions keeps it one value. */
-  if (nups > 0 && seenid(e, f, &id)) return puttv(e, LNG_TAG_REF, (uint64_t)id);
+  if (nups > 0 && seenid(e, f, &id, NOOFF)) return puttv(e, LNG_TAG_REF, (uint64_t)id);
   if (depth >= LNG_COPY_MAXDEPTH) return fail(e, NULL, depth);
   if (!lua_checkstack(L, LNG_COPY_LEVEL_SLOTS)) { e->err = E_STACK; return -1; }
   if (!(p = lng_msg_reserve(e->m, 2))) return nomem(e);
@@ -291,6 +455,7 @@ static int enclfunc (Encoder *e, int f, int depth) {
   e->m->len += (size_t)(lng_wire_putvar(p, (uint64_t)r) - p);
   /* Note every upvalue first, so that a function reached through one of
      them can join an upvalue of this one not yet written. */
+  if (nups > 0) needseen(e);
   for (i = 1; i <= nups; i++) {
     lua_pushlightuserdata(L, lua_upvalueid(L, f, i));
     if (lua_rawget(L, e->seen) == LUA_TNIL) {
@@ -400,6 +565,8 @@ int lng_copy_encode_values (lua_State *L, int first, int n, int env,
   e.env = env && !lua_isnil(L, env) ? lua_absindex(L, env) : 0;   /* nil: no globals yet */
   e.hasseen = 0;
   e.nid = 0;
+  e.nkeys = 0;
+  e.mapcap = e.mapn = 0;
   e.argbase = argbase;
   e.err = 0;
   luaL_checkstack(L, LNG_COPY_LEVEL_SLOTS, "copying value");
@@ -407,6 +574,8 @@ int lng_copy_encode_values (lua_State *L, int first, int n, int env,
   e.seen = base + 1;
   lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
   e.base = base + 2;
+  lua_pushnil(L);   /* slot for the grown map */
+  e.mapslot = base + 3;
   for (i = 0; i < n; i++) {
     e.arg = i;
     if (encvalue(&e, first + i, 0)) {

@@ -19,16 +19,40 @@
  *   CFN               a lua_CFunction pointer (light C functions only)
  *   OBJ               varint index into the message's refs array
  *   REF               varint id of a table or function seen before
- *   TAB, TABMT        varint array-size hint, u32 pair count, the pairs
- *                     (key value key value ...), then for TABMT the
+ *   TAB, TABMT        u32 narr, u32 nhash, then the array section (the
+ *                     values at keys 1..narr, in runs, below), then nhash
+ *                     pairs (key value key value ...), then for TABMT the
  *                     metatable as one more value (the decoder sets
- *                     metatables only once the whole message is built)
+ *                     metatables only once the whole message is built).
+ *                     The decoder pre-sizes the table as (narr, nhash).
+ *                     Either tag may carry the KEEP bit (0x40): the table
+ *                     is named by a later REF, so the decoder keeps it;
+ *                     the encoder sets the bit when it writes that REF
+ *   run               u8 kind, u32 count, then count values of that kind:
+ *     RUN_NIL         no payload: count holes (at most LNG_WIRE_HOLEMAX)
+ *     RUN_INT         varints, zigzag-coded
+ *     RUN_FLT         lua_Numbers, 8 bytes each
+ *     RUN_STR         each a varint length, then the bytes
+ *     RUN_BOOL        one byte each, 0 or 1
+ *     RUN_VAL         values, each with its tag (tables, functions, ...)
+ *   KDEF, KDEFK       a table's string key (short, at most
+ *                     LNG_WIRE_KEYMAX bytes) met for the first time in the
+ *                     message: varint length, then the bytes. Key strings
+ *                     are numbered 1, 2, ... in the order of their KDEF or
+ *                     KDEFK tags; KDEFK (patched from KDEF when the key
+ *                     shows up again) tells the decoder to keep it
+ *   KEY               varint number of a key string met before: the field
+ *                     names of a list of records are sent once a message
  *   FUN               u8 upvalue count, varint index into refs of the
  *                     code object (the function's lua_dump output, shared
  *                     by every message carrying that function, fcache.c),
  *                     then per upvalue either a value or
  *     JOIN            varint function id, u8 upvalue number: the upvalue is
  *                     the same variable as that upvalue of that function
+ *
+ * The encoder walks a table with lua_next, whose order is the array part
+ * first: the leading keys 1, 2, ... (gaps of at most HOLEMAX holes
+ * allowed) form the array section, whatever follows goes into the pairs.
  *
  * Tables and functions are numbered 1, 2, ... in the order their TAB/FUN
  * tags appear, across all values of the message; the decoder numbers them
@@ -55,8 +79,20 @@ enum {
   LNG_TAG_NIL, LNG_TAG_FALSE, LNG_TAG_TRUE, LNG_TAG_ENV, LNG_TAG_INT,
   LNG_TAG_FLT, LNG_TAG_STR, LNG_TAG_CFN, LNG_TAG_OBJ, LNG_TAG_REF,
   LNG_TAG_TAB, LNG_TAG_TABMT, LNG_TAG_FUN, LNG_TAG_JOIN, LNG_TAG_I64,
-  LNG_TAG_DEFAULT            /* go.default (copy.h): a Lua state's only */
+  LNG_TAG_DEFAULT,           /* go.default (copy.h): a Lua state's only */
+  LNG_TAG_KDEF, LNG_TAG_KDEFK, LNG_TAG_KEY,
+  LNG_TAG_KEEP = 0x40        /* a bit on TAB and TABMT */
 };
+
+/* The kinds of runs in a table's array section. */
+enum {
+  LNG_RUN_NIL, LNG_RUN_INT, LNG_RUN_FLT, LNG_RUN_STR, LNG_RUN_BOOL, LNG_RUN_VAL
+};
+/* Longest gap of holes kept inside an array section. */
+#define LNG_WIRE_HOLEMAX 8
+/* Longest string key interned (Lua's short strings, which are unique by
+   content, so that the encoder can match them by address). */
+#define LNG_WIRE_KEYMAX 40
 
 /* The one representation of a scalar (and of a runtime object) between a
    message and whoever holds it: a Lua state (encode.c, decode.c) or the C
@@ -232,6 +268,7 @@ LNG_WIRE_INLINE int lng_wire_get_scalar(const lng_msg *m, const unsigned char **
       v->obj = lng_msg_ref(m, (uint32_t)u);
       break;
     case LNG_TAG_TAB: case LNG_TAG_TABMT: case LNG_TAG_REF:
+    case LNG_TAG_TAB | LNG_TAG_KEEP: case LNG_TAG_TABMT | LNG_TAG_KEEP:
       v->type = LNG_SCALAR_TABLE;
       return 1;
     case LNG_TAG_FUN: case LNG_TAG_CFN:

@@ -91,6 +91,8 @@ local function mk_many(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a
   end
 end
 
+local FIELDS = {"id", "name", "price", "tags", "conn", "a_rather_long_field_name_of_40_bytes_xx"}
+
 local CFUNCS = {math.max, string.len, table.concat, print, go.id}
 
 -- ---- the generator: a value from a seed and the shared references ----
@@ -143,6 +145,25 @@ local function generate(seed, refs, case)
     open[#open + 1] = t
     pool[#pool + 1] = t
     for i = 1, r(9) - 1 do t[i] = gen(depth + 1) end
+    if r(3) == 1 then
+      -- a long array (the copier's packed runs): one type or mixed, with
+      -- holes and now and then a gap past the copier's hole limit
+      local kind, n = r(6), #t + r(300)
+      for i = #t + 1, n do
+        if r(12) ~= 1 then
+          if kind == 1 then t[i] = INTS[r(#INTS)] + i
+          elseif kind == 2 then t[i] = FLOATS[r(#FLOATS)]
+          elseif kind == 3 then t[i] = bytes(r, r(20) - 1)
+          elseif kind == 4 then t[i] = r(2) == 1
+          elseif kind == 5 then t[i] = gen(depth + 1)
+          else t[i] = scalar() end
+        end
+      end
+      if r(3) == 1 then t[n + r(20)] = scalar() end
+    end
+    for _ = 1, r(4) - 1 do      -- record fields whose names recur: interned keys
+      t[FIELDS[r(#FIELDS)]] = gen(depth + 1)
+    end
     for _ = 1, r(7) - 1 do
       local k = key()
       if k == k then t[k] = gen(depth + 1) end
