@@ -10,6 +10,7 @@
 #include <lauxlib.h>
 #include "../runtime/select.h"
 #include "../vm/vm.h"
+#include "../vm/block.h"
 #include "../vm/args.h"
 #include "../vm/copy.h"
 #include "../vm/proxy.h"
@@ -133,20 +134,31 @@ static int result(lua_State *L, selstate *st, int i, int res) {
   return outcome(L, st->cs[i].send, i, res, &st->out);
 }
 
-static int select_cont(lua_State *L, int status, lua_KContext ctx) {
-  (void)status;
-  selstate *st = lua_touserdata(L, (int)ctx);
-  int res;
-  lng_gor_aborted(L);
+/* After a parked select: its state is the userdata on top (the stack is
+   as the park left it); finishing takes every other case's waiter back. */
+static int select_done(lua_State *L, int res, lng_msg *box) {
+  (void)res; (void)box;          /* (the cases' own waiters say what happened) */
+  selstate *st = lua_touserdata(L, lua_gettop(L));
   int i = lng_select_finish(st->cs, st->n, st->ws, &st->grp, &res);
-  if (res == LNG_RES_ABORTED) return luaL_error(L, LNG_ABORT_MSG);
   return result(L, st, i, res);
 }
 
-static int cancel_select(lng_g *g) {
-  selstate *st = g->cancelobj;
-  return lng_select_abort(&st->grp);
+/* How lng_interrupt takes a parked select back: no case may complete any
+   more, and every case's waiter leaves its channel (the state they live
+   in is freed with the stack once the error unwinds it). */
+static int cancel_select(void *obj, lng_waiter *w) {
+  (void)w;
+  selstate *st = obj;
+  if (!lng_select_abort(&st->grp)) return 0;
+  int res;
+  lng_select_finish(st->cs, st->n, st->ws, &st->grp, &res);
+  return 1;
 }
+
+static const lng_waitkind select_kind[] = {
+  { "go.select", "select (no cases)", cancel_select, select_done },
+  { "go.select", "select", cancel_select, select_done },
+};
 
 /* Takes the received value out of the scratch state and frees the rest
    before anything can run (a __gc could select on this shard again). */
@@ -209,22 +221,16 @@ static int noalloc(lua_State *L, int n) {
   return 1;
 }
 
-/* Parks on the cases of st (a userdata at stidx) or completes at once. */
-static int wait_on(lua_State *L, selstate *st, int stidx) {
+/* Parks on the cases of st (the userdata on top) or completes at once. */
+static int wait_on(lua_State *L, selstate *st) {
   lng_shard *sh = lng_shard_of(L);
-  lng_g *g = sh->current;
   int n = st->n, res;
-  for (int k = 0; k < n; k++) {
-    st->ws[k].sched = sh->rt->sched;
-    st->ws[k].g = g;
-  }
+  lng_block_bind(L, st->ws, n);
   int i = lng_select(st->cs, n, st->order, st->locks, &st->out, st->ws, &st->grp, sh->index, &res);
   if (i >= 0) return result(L, st, i, res);
   int any = 0;
   for (int k = 0; k < n; k++) any |= st->cs[k].c != NULL;
-  g->cancel = cancel_select;
-  g->cancelobj = st;
-  return lng_gor_park(L, any ? "select" : "select (no cases)", stidx, select_cont);
+  return lng_block_on(L, &select_kind[any], st, res);
 }
 
 static int go_select(lua_State *L) {
@@ -233,7 +239,6 @@ static int go_select(lua_State *L) {
   int res;
   if (sh->selbusy || !noalloc(L, n)) {   /* the general way: a state of its own from the start */
     selstate *st = newstate(L, n);
-    int stidx = lua_gettop(L);
     int dflt = fill(L, st, n);
     int i = lng_select(st->cs, n, st->order, st->locks, &st->out, NULL, &st->grp, sh->index, &res);
     if (i >= 0) return result(L, st, i, res);
@@ -241,17 +246,17 @@ static int go_select(lua_State *L) {
       lua_pushinteger(L, dflt + 1);
       return 1;
     }
-    if (!lng_gor_canblock(L)) return lng_gor_cannotblock(L, "go.select");
-    return wait_on(L, st, stidx);
+    if (!lng_block_possible(L)) return lng_block_on(L, &select_kind[0], NULL, LNG_RES_WOULDBLOCK);
+    return wait_on(L, st);
   }
   /* Most selects: a poll on the shard's scratch state. */
   selstate *st = scratch(L, sh, n);
   int dflt = fill(L, st, n);
   int i = lng_select(st->cs, n, st->order, st->locks, &st->out, NULL, &st->grp, sh->index, &res);
   if (i >= 0) return scratch_result(L, st, i, res);
-  if (dflt >= 0 || !lng_gor_canblock(L)) {
+  if (dflt >= 0 || !lng_block_possible(L)) {
     freemsgs(st);
-    if (dflt < 0) return lng_gor_cannotblock(L, "go.select");
+    if (dflt < 0) return lng_block_on(L, &select_kind[0], NULL, LNG_RES_WOULDBLOCK);
     lua_pushinteger(L, dflt + 1);
     return 1;
   }
@@ -270,7 +275,7 @@ static int go_select(lua_State *L) {
     if (pst->cs[k].send) pst->cs[k].msg = &pst->msgs[k];
   }
   sh->selbusy = 0;
-  return wait_on(L, pst, lua_gettop(L));
+  return wait_on(L, pst);
 }
 
 void lng_open_select(lua_State *L) {

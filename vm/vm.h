@@ -57,6 +57,14 @@ struct lng_step {
 
 enum { LNG_STEP_STRING, LNG_STEP_FILE, LNG_STEP_REQUIRE };
 
+/* How a parked main goroutine's wait is taken back (lng_interrupt). Only
+   main is ever aborted, so only its wait records this, once per runtime
+   rather than in every goroutine's record. */
+typedef struct lng_mainwait {
+  int (*cancel)(void *obj, lng_waiter *w);
+  void *obj;
+} lng_mainwait;
+
 struct lng_runtime {
   lng_config cfg;
   int nworkers;
@@ -73,6 +81,7 @@ struct lng_runtime {
   atomic_int mainworker;     /* where the main goroutine lives, -1 before it starts */
   pthread_mutex_t mainmu;    /* guards maing against its end */
   lng_g *maing;              /* the main goroutine while it lives */
+  lng_mainwait mainwait;     /* how main's wait of the moment is taken back (block.c) */
   /* Chunk names that go() was called from, each copied once: a record
      keeps an index into this and a line (lng_g.site), not a string that
      its shard could collect. Grows only; read by the deadlock report. */
@@ -115,47 +124,10 @@ void lng_shard_peekenv(lua_State *L);          /* the same, or nil if it has non
 void lng_shard_materialize(lua_State *L, int idx);
 int lng_shard_isproxyenv(lua_State *L, int idx);  /* a goroutine's globals, still reading through */
 
-/* gor.c: running goroutines */
+/* gor.c: running goroutines (blocking them: block.h) */
 extern const lng_vmops lng_gor_ops;
 lng_gvm *lng_gor_current(lua_State *L);       /* NULL outside a goroutine */
-/* Whether L may suspend: inside a goroutine, and no C boundary between L
-   and the goroutine's own thread. */
-int lng_gor_canblock(lua_State *L);
-/* Parks the running goroutine (already queued as a waiter): yields to the
-   scheduler, to continue in k. Use as `return lng_gor_park(...)`. */
-int lng_gor_park(lua_State *L, const char *reason, lua_KContext ctx, lua_KFunction k);
-/* The running goroutine's own waiter, made ready for one operation (the
-   value goes to or comes from slot), or NULL when the caller cannot block:
-   the operation then must not wait. */
-static inline lng_waiter *lng_gor_waiter(lua_State *L, lng_msg *slot) {
-  lng_shard *sh = lng_shard_of(L);
-  lng_g *g = sh->current;
-  /* inline: every channel operation asks, and nearly always the answer is
-     "yes, the goroutine's own thread, no coroutine in between" */
-  if (!g || !lua_isyieldable(L)) return NULL;
-  if (((lng_gvm *)g->vm)->nchain > 0 && !lng_gor_canblock(L)) return NULL;
-  lng_waiter *w = &g->u.park.w;
-  w->sched = sh->rt->sched;
-  w->g = g;
-  w->cw = NULL;
-  w->sel = NULL;
-  w->slot = slot;
-  w->result = LNG_RES_OK;
-  return w;
-}
-/* Raises the error for a blocking operation where suspending is impossible. */
-int lng_gor_cannotblock(lua_State *L, const char *op);
-int lng_gor_yield(lua_State *L);               /* go.yield() */
-/* In a continuation: whether the wait was aborted (then the operation
-   did not happen, and the binding raises lng_gor_abortmsg). */
-static inline int lng_gor_aborted(lua_State *L) {   /* (every resume asks) */
-  lng_g *g = lng_shard_of(L)->current;
-  if (!g || !g->aborted) return 0;
-  g->aborted = 0;
-  return 1;
-}
-#define LNG_ABORT_MSG "interrupted!"
-
+int64_t lng_gor_id(lua_State *L);             /* the running goroutine's id, 0 outside one */
 int lng_gor_exit(lua_State *L, int code);      /* os.exit() */
 /* Spawns fn and arguments at stack positions first..top as a new goroutine. */
 int lng_gor_spawn(lua_State *L, int first, int64_t *id);
