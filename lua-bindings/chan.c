@@ -5,6 +5,7 @@
  */
 #include <lauxlib.h>
 #include "../runtime/chan.h"
+#include "bindings.h"
 #include "../vm/vm.h"
 #include "../vm/block.h"
 #include "../vm/args.h"

@@ -3,6 +3,7 @@
  * introspection as fields (id, count, worker, workers, yield, chan).
  */
 #include <lauxlib.h>
+#include "bindings.h"
 #include "../vm/vm.h"
 #include "../vm/block.h"
 #include "../vm/args.h"

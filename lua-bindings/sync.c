@@ -7,6 +7,7 @@
  */
 #include <lauxlib.h>
 #include "../runtime/sync.h"
+#include "bindings.h"
 #include "../vm/vm.h"
 #include "../vm/block.h"
 #include "../vm/args.h"

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <lauxlib.h>
 #include "../runtime/chan.h"
+#include "bindings.h"
 #include "../vm/vm.h"
 #include "../vm/block.h"
 #include "../vm/args.h"

@@ -4,10 +4,10 @@
  * go.yield.
  *
  * Blocking is a yield to the scheduler. From inside nested coroutines that
- * yield travels up through coroutine.resume (lua-bindings/coroutine.c),
- * which re-yields while gvm.pending is set; the chain of those resumers is
- * kept so that a blocking operation can tell beforehand whether every
- * thread up to the goroutine's own may suspend.
+ * yield travels up through their resumers (coro.c), which re-yield while
+ * gvm.pending is set; the chain of those resumers is kept so that a
+ * blocking operation can tell beforehand whether every thread up to the
+ * goroutine's own may suspend.
  */
 #include <lauxlib.h>
 #include "block.h"
