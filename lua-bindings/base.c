@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <lauxlib.h>
+#include "bindings.h"
 #include "../vm/vm.h"
 #include "../vm/args.h"
 

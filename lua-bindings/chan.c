@@ -1,11 +1,13 @@
 /*
  * Channels as Lua sees them: chan([cap]) and the methods send, recv,
  * close, len, cap, range. Values are copied through vm/copy.h; a blocking
- * operation queues the goroutine's own waiter and parks it.
+ * operation queues the goroutine's own waiter and parks it (vm/block.h).
  */
 #include <lauxlib.h>
 #include "../runtime/chan.h"
+#include "bindings.h"
 #include "../vm/vm.h"
+#include "../vm/block.h"
 #include "../vm/args.h"
 #include "../vm/copy.h"
 #include "../vm/proxy.h"
@@ -15,21 +17,6 @@
 
 static lng_chan *checkchan(lua_State *L, int idx) {
   return (lng_chan *)lng_proxy_check(L, &lng_shard_of(L)->proxies, idx, LNG_OBJ_CHAN, "channel");
-}
-
-static lng_waiter *prepare_waiter(lua_State *L, lng_shard *sh) {
-  return lng_gor_waiter(L, &sh->current->u.park.box);
-}
-
-/* How an abort (lng_interrupt) takes a parked send or receive back. */
-static int cancel_op(lng_g *g) { return lng_chan_cancel(g->cancelobj, &g->u.park.w); }
-
-static int park(lua_State *L, lng_chan *c, const char *reason,
-                lua_KContext ctx, lua_KFunction k) {
-  lng_g *g = lng_shard_of(L)->current;
-  g->cancel = cancel_op;
-  g->cancelobj = c;
-  return lng_gor_park(L, reason, ctx, k);
 }
 
 static int chan_new(lua_State *L) {
@@ -42,26 +29,24 @@ static int chan_new(lua_State *L) {
   return 1;
 }
 
-static int send_cont(lua_State *L, int status, lua_KContext ctx) {
-  (void)status; (void)ctx;
-  lng_g *g = lng_shard_of(L)->current;
-  if (lng_gor_aborted(L)) {
-    lng_msg_free(&g->u.park.box);
-    return luaL_error(L, LNG_ABORT_MSG);
-  }
-  if (g->u.park.w.result == LNG_RES_CLOSED) {
-    lng_msg_free(&g->u.park.box);
+/* After a send: sent, or the channel is closed (a parked send's value is
+   still in box). */
+static int send_done(lua_State *L, int res, lng_msg *box) {
+  if (res == LNG_RES_CLOSED) {
+    if (box) lng_msg_free(box);
     return luaL_error(L, "send on closed channel");
   }
   return 0;
 }
 
+static const lng_waitkind send_kind = { "chan:send", "chan send", NULL, send_done };
+
 /* The waiter to queue if the operation must wait, or NULL. A buffered
    channel rarely makes anyone wait: there the operation is tried first and
    the waiter (which asks Lua whether the caller may suspend) is made only
    when needed, at the cost of taking the lock twice in the rare case. */
-static lng_waiter *first_waiter(lua_State *L, lng_chan *c, lng_shard *sh) {
-  return c->cap ? NULL : prepare_waiter(L, sh);
+static lng_waiter *first_waiter(lua_State *L, lng_chan *c) {
+  return c->cap ? NULL : lng_block_waiter(L);
 }
 
 static int chan_send(lua_State *L) {
@@ -83,21 +68,13 @@ static int chan_send(lua_State *L) {
       return lng_error_here(L);
     }
   }
-  lng_waiter *w = first_waiter(L, c, sh);
+  lng_waiter *w = first_waiter(L, c);
   int r = lng_chan_send(c, &m, w, sh->index);
-  if (r == LNG_RES_WOULDBLOCK && !w && (w = prepare_waiter(L, sh)))
+  if (r == LNG_RES_WOULDBLOCK && !w && (w = lng_block_waiter(L)))
     r = lng_chan_send(c, &m, w, sh->index);
-  switch (r) {
-    case LNG_RES_OK: return 0;
-    case LNG_RES_CLOSED:
-      lng_msg_free(&m);
-      return luaL_error(L, "send on closed channel");
-    case LNG_RES_WOULDBLOCK:
-      lng_msg_free(&m);
-      return lng_gor_cannotblock(L, "chan:send");
-    default:
-      return park(L, c, "chan send", 0, send_cont);
-  }
+  if (r == LNG_RES_OK) return 0;
+  if (r != LNG_RES_PARKED) lng_msg_free(&m);   /* (parked: the waiter's box holds it) */
+  return lng_block_on(L, &send_kind, &c->wait, r);
 }
 
 /* Pushes the value held by m (then freed), plus ok=true for RECV_VALUE. */
@@ -117,31 +94,39 @@ static int push_closed(lua_State *L, lua_KContext mode) {
   return 2;
 }
 
-static int recv_cont(lua_State *L, int status, lua_KContext mode) {
-  (void)status;
-  lng_g *g = lng_shard_of(L)->current;
-  if (lng_gor_aborted(L)) return luaL_error(L, LNG_ABORT_MSG);
-  if (g->u.park.w.result == LNG_RES_CLOSED) return push_closed(L, mode);
-  return push_received(L, &g->u.park.box, mode);
+/* After a receive that did not find a value at once: one arrived in box
+   (the receive parked), or the channel is closed. */
+static int recv_done(lua_State *L, int res, lng_msg *box, lua_KContext mode) {
+  if (res == LNG_RES_CLOSED) return push_closed(L, mode);
+  return push_received(L, box, mode);
 }
+
+static int recv_value_done(lua_State *L, int res, lng_msg *box) {
+  return recv_done(L, res, box, RECV_VALUE);
+}
+
+static int recv_range_done(lua_State *L, int res, lng_msg *box) {
+  return recv_done(L, res, box, RECV_RANGE);
+}
+
+static const lng_waitkind recv_kind[] = {
+  [RECV_VALUE] = { "chan:recv", "chan receive", NULL, recv_value_done },
+  [RECV_RANGE] = { "chan:range", "chan receive", NULL, recv_range_done },
+};
 
 static int recv_common(lua_State *L, lua_KContext mode) {
   lng_shard *sh = lng_shard_of(L);
   lng_chan *c = (lng_chan *)lng_proxy_check(L, &sh->proxies, 1, LNG_OBJ_CHAN, "channel");
-  lng_waiter *w = first_waiter(L, c, sh);
+  lng_waiter *w = first_waiter(L, c);
   lng_msg local, *out = w ? w->slot : &local;
   lng_msg_init(&local);
   int r = lng_chan_recv(c, out, w, sh->index);
-  if (r == LNG_RES_WOULDBLOCK && !w && (w = prepare_waiter(L, sh))) {
+  if (r == LNG_RES_WOULDBLOCK && !w && (w = lng_block_waiter(L))) {
     out = w->slot;
     r = lng_chan_recv(c, out, w, sh->index);
   }
-  switch (r) {
-    case LNG_RES_OK: return push_received(L, out, mode);
-    case LNG_RES_CLOSED: return push_closed(L, mode);
-    case LNG_RES_WOULDBLOCK: return lng_gor_cannotblock(L, mode == RECV_RANGE ? "chan:range" : "chan:recv");
-    default: return park(L, c, "chan receive", mode, recv_cont);
-  }
+  if (r == LNG_RES_OK) return push_received(L, out, mode);
+  return lng_block_on(L, &recv_kind[mode], &c->wait, r);
 }
 
 static int chan_recv(lua_State *L) { return recv_common(L, RECV_VALUE); }

@@ -3,7 +3,9 @@
  * introspection as fields (id, count, worker, workers, yield, chan).
  */
 #include <lauxlib.h>
+#include "bindings.h"
 #include "../vm/vm.h"
+#include "../vm/block.h"
 #include "../vm/args.h"
 
 static int go_call(lua_State *L) {           /* go(fn, ...): the table is argument 1 */
@@ -17,9 +19,7 @@ static int go_call(lua_State *L) {           /* go(fn, ...): the table is argume
 }
 
 static int go_id(lua_State *L) {
-  lng_shard *sh = lng_shard_of(L);
-  if (sh->current) lua_pushinteger(L, (lua_Integer)sh->current->id);
-  else lua_pushinteger(L, 0);
+  lua_pushinteger(L, (lua_Integer)lng_gor_id(L));
   return 1;
 }
 
@@ -39,7 +39,7 @@ static int go_workers(lua_State *L) {
 }
 
 static int go_yield(lua_State *L) {
-  return lng_gor_yield(L);
+  return lng_block_yield(L);
 }
 
 void lng_open_go(lua_State *L) {

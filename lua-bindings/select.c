@@ -9,11 +9,14 @@
 #include <string.h>
 #include <lauxlib.h>
 #include "../runtime/select.h"
+#include "bindings.h"
 #include "../vm/vm.h"
+#include "../vm/block.h"
 #include "../vm/args.h"
 #include "../vm/copy.h"
 #include "../vm/proxy.h"
 
+static const char SELSHARD_KEY = 's';  /* the registry's selshard */
 
 typedef struct selstate {
   int n;
@@ -26,12 +29,22 @@ typedef struct selstate {
   lng_chan **locks;
 } selstate;
 
-static uint64_t rnd(lng_shard *sh) {
-  uint64_t x = sh->rng;
+/* What select keeps per shard: a userdata in the registry (at
+   &SELSHARD_KEY), so that it lives as long as the shard's state and is
+   freed with it (__gc). (Not an upvalue: go.select is copied between
+   shards, which only a C function without upvalues can be.) */
+typedef struct selshard {
+  selstate *scratch;     /* the state of selects that do not park (most of them) */
+  int cap, busy;         /* its room in cases; in use (see go_select) */
+  uint64_t rng;          /* xorshift: the poll order */
+} selshard;
+
+static uint64_t rnd(selshard *ss) {
+  uint64_t x = ss->rng;
   x ^= x << 13;
   x ^= x >> 7;
   x ^= x << 17;
-  return sh->rng = x;
+  return ss->rng = x;
 }
 
 static int sel_gc(lua_State *L) {
@@ -80,24 +93,25 @@ static void freemsgs(selstate *st) {
 
 /* The shard's state for selects that do not park (most of them): no
    allocation, no finalizer. What an error left in it is freed on reuse. */
-static selstate *scratch(lua_State *L, lng_shard *sh, int n) {
-  selstate *st = sh->selscratch;
+static selstate *scratch(lua_State *L, selshard *ss, int n) {
+  selstate *st = ss->scratch;
   if (st) freemsgs(st);
-  if (!st || n > sh->selcap) {
+  if (!st || n > ss->cap) {
     int cap = n < 8 ? 8 : n;
     void *b = realloc(st, statesize(cap));
     if (!b) luaL_error(L, "not enough memory");
-    sh->selscratch = b;
-    sh->selcap = cap;
+    ss->scratch = b;
+    ss->cap = cap;
   }
-  return layout(sh->selscratch, n);
+  return layout(ss->scratch, n);
 }
 
-void lng_select_free_scratch(lng_shard *sh) {
-  if (sh->selscratch) freemsgs(sh->selscratch);
-  free(sh->selscratch);
-  sh->selscratch = NULL;
-  sh->selcap = 0;
+static int selshard_gc(lua_State *L) {
+  selshard *ss = lua_touserdata(L, 1);
+  if (ss->scratch) freemsgs(ss->scratch);
+  free(ss->scratch);
+  ss->scratch = NULL;
+  return 0;
 }
 
 static lng_chan *tochan(lua_State *L, int idx) {
@@ -132,20 +146,31 @@ static int result(lua_State *L, selstate *st, int i, int res) {
   return outcome(L, st->cs[i].send, i, res, &st->out);
 }
 
-static int select_cont(lua_State *L, int status, lua_KContext ctx) {
-  (void)status;
-  selstate *st = lua_touserdata(L, (int)ctx);
-  int res;
-  lng_gor_aborted(L);
+/* After a parked select: its state is the userdata on top (the stack is
+   as the park left it); finishing takes every other case's waiter back. */
+static int select_done(lua_State *L, int res, lng_msg *box) {
+  (void)res; (void)box;          /* (the cases' own waiters say what happened) */
+  selstate *st = lua_touserdata(L, lua_gettop(L));
   int i = lng_select_finish(st->cs, st->n, st->ws, &st->grp, &res);
-  if (res == LNG_RES_ABORTED) return luaL_error(L, LNG_ABORT_MSG);
   return result(L, st, i, res);
 }
 
-static int cancel_select(lng_g *g) {
-  selstate *st = g->cancelobj;
-  return lng_select_abort(&st->grp);
+/* How lng_interrupt takes a parked select back: no case may complete any
+   more, and every case's waiter leaves its channel (the state they live
+   in is freed with the stack once the error unwinds it). */
+static int cancel_select(void *obj, lng_waiter *w) {
+  (void)w;
+  selstate *st = obj;
+  if (!lng_select_abort(&st->grp)) return 0;
+  int res;
+  lng_select_finish(st->cs, st->n, st->ws, &st->grp, &res);
+  return 1;
 }
+
+static const lng_waitkind select_kind[] = {
+  { "go.select", "select (no cases)", cancel_select, select_done },
+  { "go.select", "select", cancel_select, select_done },
+};
 
 /* Takes the received value out of the scratch state and frees the rest
    before anything can run (a __gc could select on this shard again). */
@@ -158,7 +183,7 @@ static int scratch_result(lua_State *L, selstate *st, int i, int res) {
 }
 
 /* Fills st from the cases at 1..n; returns the go.default position or -1. */
-static int fill(lua_State *L, selstate *st, int n) {
+static int fill(lua_State *L, selshard *ss, selstate *st, int n) {
   int dflt = -1;
   lng_shard_peekenv(L);
   int env = lua_gettop(L);
@@ -186,10 +211,9 @@ static int fill(lua_State *L, selstate *st, int n) {
   }
   lua_pop(L, 1);
   /* A random poll order makes the choice among ready cases uniform. */
-  lng_shard *sh = lng_shard_of(L);
   for (int i = 0; i < n; i++) st->order[i] = i;
   for (int i = n - 1; i > 0; i--) {
-    int j = (int)(rnd(sh) % (uint64_t)(i + 1));
+    int j = (int)(rnd(ss) % (uint64_t)(i + 1));
     int t = st->order[i]; st->order[i] = st->order[j]; st->order[j] = t;
   }
   return dflt;
@@ -208,49 +232,45 @@ static int noalloc(lua_State *L, int n) {
   return 1;
 }
 
-/* Parks on the cases of st (a userdata at stidx) or completes at once. */
-static int wait_on(lua_State *L, selstate *st, int stidx) {
+/* Parks on the cases of st (the userdata on top) or completes at once. */
+static int wait_on(lua_State *L, selstate *st) {
   lng_shard *sh = lng_shard_of(L);
-  lng_g *g = sh->current;
   int n = st->n, res;
-  for (int k = 0; k < n; k++) {
-    st->ws[k].sched = sh->rt->sched;
-    st->ws[k].g = g;
-  }
+  lng_block_bind(L, st->ws, n);
   int i = lng_select(st->cs, n, st->order, st->locks, &st->out, st->ws, &st->grp, sh->index, &res);
   if (i >= 0) return result(L, st, i, res);
   int any = 0;
   for (int k = 0; k < n; k++) any |= st->cs[k].c != NULL;
-  g->cancel = cancel_select;
-  g->cancelobj = st;
-  return lng_gor_park(L, any ? "select" : "select (no cases)", stidx, select_cont);
+  return lng_block_on(L, &select_kind[any], st, res);
 }
 
 static int go_select(lua_State *L) {
   int n = lua_gettop(L);
   lng_shard *sh = lng_shard_of(L);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &SELSHARD_KEY);
+  selshard *ss = lua_touserdata(L, -1);
+  lua_pop(L, 1);
   int res;
-  if (sh->selbusy || !noalloc(L, n)) {   /* the general way: a state of its own from the start */
+  if (ss->busy || !noalloc(L, n)) {   /* the general way: a state of its own from the start */
     selstate *st = newstate(L, n);
-    int stidx = lua_gettop(L);
-    int dflt = fill(L, st, n);
+    int dflt = fill(L, ss, st, n);
     int i = lng_select(st->cs, n, st->order, st->locks, &st->out, NULL, &st->grp, sh->index, &res);
     if (i >= 0) return result(L, st, i, res);
     if (dflt >= 0) {
       lua_pushinteger(L, dflt + 1);
       return 1;
     }
-    if (!lng_gor_canblock(L)) return lng_gor_cannotblock(L, "go.select");
-    return wait_on(L, st, stidx);
+    if (!lng_block_possible(L)) return lng_block_on(L, &select_kind[0], NULL, LNG_RES_WOULDBLOCK);
+    return wait_on(L, st);
   }
   /* Most selects: a poll on the shard's scratch state. */
-  selstate *st = scratch(L, sh, n);
-  int dflt = fill(L, st, n);
+  selstate *st = scratch(L, ss, n);
+  int dflt = fill(L, ss, st, n);
   int i = lng_select(st->cs, n, st->order, st->locks, &st->out, NULL, &st->grp, sh->index, &res);
   if (i >= 0) return scratch_result(L, st, i, res);
-  if (dflt >= 0 || !lng_gor_canblock(L)) {
+  if (dflt >= 0 || !lng_block_possible(L)) {
     freemsgs(st);
-    if (dflt < 0) return lng_gor_cannotblock(L, "go.select");
+    if (dflt < 0) return lng_block_on(L, &select_kind[0], NULL, LNG_RES_WOULDBLOCK);
     lua_pushinteger(L, dflt + 1);
     return 1;
   }
@@ -258,9 +278,9 @@ static int go_select(lua_State *L) {
      values move over; the poll runs again with the waiters, under the
      channels' locks, so nothing that became ready meanwhile is missed. */
   /* newstate may run a __gc that selects: that one takes the general way.
-     (Should newstate raise, selbusy stays set and every later select on
+     (Should newstate raise, busy stays set and every later select on
      this worker takes the general way: slower, never wrong.) */
-  sh->selbusy = 1;
+  ss->busy = 1;
   selstate *pst = newstate(L, n);
   memcpy(pst->cs, st->cs, (size_t)n * sizeof *st->cs);
   memcpy(pst->order, st->order, (size_t)n * sizeof *st->order);
@@ -268,12 +288,20 @@ static int go_select(lua_State *L) {
     lng_msg_move(&pst->msgs[k], &st->msgs[k]);
     if (pst->cs[k].send) pst->cs[k].msg = &pst->msgs[k];
   }
-  sh->selbusy = 0;
-  return wait_on(L, pst, lua_gettop(L));
+  ss->busy = 0;
+  return wait_on(L, pst);
 }
 
 void lng_open_select(lua_State *L) {
   lua_getfield(L, -1, "go");
+  selshard *ss = lua_newuserdatauv(L, sizeof *ss, 0);
+  lng_shard *sh = lng_shard_of(L);
+  *ss = (selshard){ .rng = 0x9e3779b97f4a7c15ull * (uint64_t)(sh->index + 1) ^ (uint64_t)(uintptr_t)sh };
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, selshard_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &SELSHARD_KEY);
   lua_pushcfunction(L, go_select);
   lng_setname(L, -1, "go.select");
   lua_setfield(L, -2, "select");

@@ -2,6 +2,7 @@
  * go.stats(): the runtime's figures, for scripts that measure themselves.
  */
 #include <lauxlib.h>
+#include "bindings.h"
 #include "../vm/vm.h"
 #include "../vm/args.h"
 

@@ -1,25 +1,20 @@
 /*
  * Go's sync primitives as Lua sees them: go.waitgroup(), go.mutex() and
  * go.semaphore(n), shared by reference between goroutines like channels.
- * A blocking operation queues the goroutine's own waiter and parks it; the
- * object hands over directly, so once woken the operation is complete.
+ * A blocking operation queues the goroutine's own waiter and parks it
+ * (vm/block.h); the object hands over directly, so once woken the
+ * operation is complete.
  */
 #include <lauxlib.h>
 #include "../runtime/sync.h"
+#include "bindings.h"
 #include "../vm/vm.h"
+#include "../vm/block.h"
 #include "../vm/args.h"
 #include "../vm/proxy.h"
 
 static lng_wg *checkwg(lua_State *L, int idx) {
   return (lng_wg *)lng_proxy_check(L, &lng_shard_of(L)->proxies, idx, LNG_OBJ_WAITGROUP, "waitgroup");
-}
-
-static lng_mutex *checkmutex(lua_State *L, int idx) {
-  return (lng_mutex *)lng_proxy_check(L, &lng_shard_of(L)->proxies, idx, LNG_OBJ_MUTEX, "mutex");
-}
-
-static lng_sema *checksema(lua_State *L, int idx) {
-  return (lng_sema *)lng_proxy_check(L, &lng_shard_of(L)->proxies, idx, LNG_OBJ_SEMA, "semaphore");
 }
 
 /* Pushes a proxy for a fresh object, whose creation reference it takes over. */
@@ -30,24 +25,17 @@ static int push_new(lua_State *L, lng_obj *o, const char *what) {
   return 1;
 }
 
-/* Continuation of a parked operation: the object completed it before waking us. */
-static int parked_done(lua_State *L, int status, lua_KContext ctx) {
-  (void)status; (void)ctx;
-  if (lng_gor_aborted(L)) return luaL_error(L, LNG_ABORT_MSG);
-  return 0;
+/* __tostring of every kind: "name: address" (upvalues: name, kind). */
+static int sync_tostring(lua_State *L) {
+  const char *name = lua_tostring(L, lua_upvalueindex(1));
+  int kind = (int)lua_tointeger(L, lua_upvalueindex(2));
+  void *o = lng_proxy_check(L, &lng_shard_of(L)->proxies, 1, kind, name);
+  lua_pushfstring(L, "%s: %p", name, o);
+  return 1;
 }
 
-/* How an abort (lng_interrupt) takes a parked operation back. */
-static int cancel_wg(lng_g *g) { return lng_wg_cancel(g->cancelobj, &g->u.park.w); }
-static int cancel_mutex(lng_g *g) { return lng_mutex_cancel(g->cancelobj, &g->u.park.w); }
-static int cancel_sema(lng_g *g) { return lng_sema_cancel(g->cancelobj, &g->u.park.w); }
-
-static int park(lua_State *L, int (*cancel)(lng_g *), void *obj, const char *reason) {
-  lng_g *g = lng_shard_of(L)->current;
-  g->cancel = cancel;
-  g->cancelobj = obj;
-  return lng_gor_park(L, reason, 0, parked_done);
-}
+/* The waits below: once woken the operation is complete, so there is
+   nothing to return, and each object is a waitable (vm/block.h). */
 
 /* ---- waitgroup ---- */
 
@@ -73,13 +61,11 @@ static int wg_done(lua_State *L) {
   return wg_addn(L, checkwg(L, 1), -1);
 }
 
+static const lng_waitkind wg_wait_kind = { "wg:wait", "waitgroup wait", NULL, NULL };
+
 static int wg_wait(lua_State *L) {
   lng_wg *wg = checkwg(L, 1);
-  switch (lng_wg_wait(wg, lng_gor_waiter(L, NULL))) {
-    case LNG_RES_OK: return 0;
-    case LNG_RES_WOULDBLOCK: return lng_gor_cannotblock(L, "wg:wait");
-    default: return park(L, cancel_wg, wg, "waitgroup wait");
-  }
+  return lng_block_on(L, &wg_wait_kind, &wg->wait, lng_wg_wait(wg, lng_block_waiter(L)));
 }
 
 static int wg_count(lua_State *L) {
@@ -87,45 +73,53 @@ static int wg_count(lua_State *L) {
   return 1;
 }
 
-static int wg_tostring(lua_State *L) {
-  lua_pushfstring(L, "waitgroup: %p", (void *)checkwg(L, 1));
+/* ---- mutex and semaphore ----
+   A mutex is a one-unit semaphore (runtime/sync.h): one set of methods
+   serves both, told apart by the kind they accept and the words they use. */
+
+typedef struct semakind {
+  int kind;                  /* LNG_OBJ_MUTEX or LNG_OBJ_SEMA */
+  const char *name;
+  const char *overrelease;   /* the error of a release with every unit free */
+  lng_waitkind acquire;
+} semakind;
+
+static const semakind MUTEX = {
+  LNG_OBJ_MUTEX, "mutex", "sync: unlock of unlocked mutex", { "mutex:lock", "mutex lock", NULL, NULL }
+};
+static const semakind SEMA = {
+  LNG_OBJ_SEMA, "semaphore", "sync: release of unacquired semaphore",
+  { "semaphore:acquire", "semaphore acquire", NULL, NULL }
+};
+
+static lng_sema *checksema(lua_State *L, const semakind *k) {
+  return (lng_sema *)lng_proxy_check(L, &lng_shard_of(L)->proxies, 1, k->kind, k->name);
+}
+
+static int acquire(lua_State *L, const semakind *k) {
+  lng_sema *s = checksema(L, k);
+  return lng_block_on(L, &k->acquire, &s->wait, lng_sema_acquire(s, lng_block_waiter(L)));
+}
+
+static int tryacquire(lua_State *L, const semakind *k) {
+  lua_pushboolean(L, lng_sema_tryacquire(checksema(L, k)) == LNG_RES_OK);
   return 1;
 }
 
-/* ---- mutex ---- */
+static int release(lua_State *L, const semakind *k) {
+  if (lng_sema_release(checksema(L, k), lng_shard_of(L)->index) == LNG_RES_OVERRELEASE)
+    return luaL_error(L, "%s", k->overrelease);
+  return 0;
+}
 
 static int mutex_new(lua_State *L) {
   lng_mutex *m = lng_mutex_new();
   return push_new(L, m ? &m->obj : NULL, "mutex");
 }
 
-static int mutex_lock(lua_State *L) {
-  lng_mutex *m = checkmutex(L, 1);
-  switch (lng_mutex_lock(m, lng_gor_waiter(L, NULL))) {
-    case LNG_RES_OK: return 0;
-    case LNG_RES_WOULDBLOCK: return lng_gor_cannotblock(L, "mutex:lock");
-    default: return park(L, cancel_mutex, m, "mutex lock");
-  }
-}
-
-static int mutex_trylock(lua_State *L) {
-  lua_pushboolean(L, lng_mutex_trylock(checkmutex(L, 1)) == LNG_RES_OK);
-  return 1;
-}
-
-static int mutex_unlock(lua_State *L) {
-  lng_mutex *m = checkmutex(L, 1);
-  if (lng_mutex_unlock(m, lng_shard_of(L)->index) == LNG_RES_UNLOCKED)
-    return luaL_error(L, "sync: unlock of unlocked mutex");
-  return 0;
-}
-
-static int mutex_tostring(lua_State *L) {
-  lua_pushfstring(L, "mutex: %p", (void *)checkmutex(L, 1));
-  return 1;
-}
-
-/* ---- semaphore ---- */
+static int mutex_lock(lua_State *L) { return acquire(L, &MUTEX); }
+static int mutex_trylock(lua_State *L) { return tryacquire(L, &MUTEX); }
+static int mutex_unlock(lua_State *L) { return release(L, &MUTEX); }
 
 static int sema_new(lua_State *L) {
   lua_Integer n = lng_checkinteger(L, 1);
@@ -134,43 +128,23 @@ static int sema_new(lua_State *L) {
   return push_new(L, s ? &s->obj : NULL, "semaphore");
 }
 
-static int sema_acquire(lua_State *L) {
-  lng_sema *s = checksema(L, 1);
-  switch (lng_sema_acquire(s, lng_gor_waiter(L, NULL))) {
-    case LNG_RES_OK: return 0;
-    case LNG_RES_WOULDBLOCK: return lng_gor_cannotblock(L, "semaphore:acquire");
-    default: return park(L, cancel_sema, s, "semaphore acquire");
-  }
-}
-
-static int sema_tryacquire(lua_State *L) {
-  lua_pushboolean(L, lng_sema_tryacquire(checksema(L, 1)) == LNG_RES_OK);
-  return 1;
-}
-
-static int sema_release(lua_State *L) {
-  lng_sema *s = checksema(L, 1);
-  if (lng_sema_release(s, lng_shard_of(L)->index) == LNG_RES_OVERRELEASE)
-    return luaL_error(L, "sync: release of unacquired semaphore");
-  return 0;
-}
-
-static int sema_tostring(lua_State *L) {
-  lua_pushfstring(L, "semaphore: %p", (void *)checksema(L, 1));
-  return 1;
-}
+static int sema_acquire(lua_State *L) { return acquire(L, &SEMA); }
+static int sema_tryacquire(lua_State *L) { return tryacquire(L, &SEMA); }
+static int sema_release(lua_State *L) { return release(L, &SEMA); }
 
 /* ---- opening ---- */
 
 /* Registers the proxy metatable of one kind; the stack is left as it was. */
 static void register_kind(lua_State *L, int kind, const char *name, const char *prefix,
-                          const luaL_Reg *methods, lua_CFunction tostring) {
+                          const luaL_Reg *methods) {
   lua_newtable(L);                        /* the metatable */
   lua_newtable(L);
   luaL_setfuncs(L, methods, 0);
   lng_setnames(L, -1, prefix, methods);
   lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, tostring);
+  lua_pushstring(L, name);
+  lua_pushinteger(L, kind);
+  lua_pushcclosure(L, sync_tostring, 2);
   lua_pushfstring(L, "%s__tostring", prefix);
   lng_setname(L, -2, lua_tostring(L, -1));
   lua_pop(L, 1);
@@ -194,9 +168,9 @@ void lng_open_sync(lua_State *L) {
   static const luaL_Reg fns[] = {
     {"waitgroup", wg_new}, {"mutex", mutex_new}, {"semaphore", sema_new}, {NULL, NULL}
   };
-  register_kind(L, LNG_OBJ_WAITGROUP, "waitgroup", "wg:", wg_methods, wg_tostring);
-  register_kind(L, LNG_OBJ_MUTEX, "mutex", "mutex:", mutex_methods, mutex_tostring);
-  register_kind(L, LNG_OBJ_SEMA, "semaphore", "sem:", sema_methods, sema_tostring);
+  register_kind(L, LNG_OBJ_WAITGROUP, "waitgroup", "wg:", wg_methods);
+  register_kind(L, LNG_OBJ_MUTEX, "mutex", "mutex:", mutex_methods);
+  register_kind(L, LNG_OBJ_SEMA, "semaphore", "sem:", sema_methods);
   lua_getfield(L, -1, "go");
   luaL_setfuncs(L, fns, 0);
   lng_setnames(L, -1, "go.", fns);

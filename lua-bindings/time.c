@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <lauxlib.h>
 #include "../runtime/chan.h"
+#include "bindings.h"
 #include "../vm/vm.h"
+#include "../vm/block.h"
 #include "../vm/args.h"
 #include "../vm/copy.h"
 #include "../vm/proxy.h"
@@ -35,38 +37,38 @@ static int go_now(lua_State *L) {
   return 1;
 }
 
+/* A sleep: a timer that wakes the goroutine's waiter, kept on the
+   goroutine's stack (a userdata) while it is parked. */
+typedef struct sleeper {
+  lng_timer t;
+  lng_sched *s;
+} sleeper;
+
 static void sleep_fire(lng_timer *t, int self, int64_t now) {
   (void)now;
-  lng_g *g = t->ud;
-  lng_sched_ready(g->u.park.w.sched, g, self);
+  lng_waiter_wake(t->ud, self);
 }
 
-static int sleep_done(lua_State *L, int status, lua_KContext ctx) {
-  (void)status; (void)ctx;
-  if (lng_gor_aborted(L)) return luaL_error(L, LNG_ABORT_MSG);
-  return 0;
+static int cancel_sleep(void *obj, lng_waiter *w) {
+  (void)w;
+  sleeper *sl = obj;
+  return lng_sched_timer_del(sl->s, &sl->t);
 }
 
-static int cancel_sleep(lng_g *g) {
-  return lng_sched_timer_del(g->u.park.w.sched, g->cancelobj);
-}
+static const lng_waitkind sleep_kind = { "go.sleep", "sleep", cancel_sleep, NULL };
 
 static int go_sleep(lua_State *L) {
   int64_t ns = checkduration(L, 1);
-  if (ns == 0) return lng_gor_yield(L);
-  if (!lng_gor_canblock(L)) return lng_gor_cannotblock(L, "go.sleep");
-  lng_shard *sh = lng_shard_of(L);
-  lng_g *g = sh->current;
-  lng_timer *t = lua_newuserdatauv(L, sizeof *t, 0);   /* stays on the stack while parked */
-  *t = (lng_timer){0};
-  t->due = lng_now_ns() + ns;
-  t->fire = sleep_fire;
-  t->ud = g;
-  g->u.park.w.sched = sh->rt->sched;
-  if (lng_sched_timer_add(sh->rt->sched, t) != 0) return luaL_error(L, "not enough memory");
-  g->cancel = cancel_sleep;
-  g->cancelobj = t;
-  return lng_gor_park(L, "sleep", 0, sleep_done);
+  if (ns == 0) return lng_block_yield(L);
+  lng_waiter *w = lng_block_waiter(L);
+  if (!w) return lng_block_on(L, &sleep_kind, NULL, LNG_RES_WOULDBLOCK);
+  sleeper *sl = lua_newuserdatauv(L, sizeof *sl, 0);
+  *sl = (sleeper){ .s = lng_shard_of(L)->rt->sched };
+  sl->t.due = lng_now_ns() + ns;
+  sl->t.fire = sleep_fire;
+  sl->t.ud = w;
+  if (lng_sched_timer_add(sl->s, &sl->t) != 0) return luaL_error(L, "not enough memory");
+  return lng_block_on(L, &sleep_kind, sl, LNG_RES_PARKED);
 }
 
 static void chantimer_drop(lng_timer *t) {

@@ -1,6 +1,7 @@
 /*
  * The public C API of include/lungo.h: a runtime is a scheduler plus one
- * shard per worker, and the main goroutine's steps.
+ * shard per worker, and the main goroutine's steps. (lng_new itself is
+ * lua-bindings/init.c's: it hands lng_vm_new the list of libraries.)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,13 +29,14 @@ static void nudge(void *ud, int worker) {
   lng_interrupt_worker(rt, worker);
 }
 
-lng_runtime *lng_new(const lng_config *cfg) {
+lng_runtime *lng_vm_new(const lng_config *cfg, void (*openlibs)(lua_State *L)) {
   lng_config def;
   if (!cfg) { lng_config_init(&def); cfg = &def; }
   if (cfg->workers < 0) return NULL;
   lng_runtime *rt = calloc(1, sizeof *rt);
   if (!rt) return NULL;
   rt->cfg = *cfg;
+  rt->openlibs = openlibs;
   rt->nworkers = cfg->workers > 0 ? cfg->workers : lng_cpu_count();
   rt->steptail = &rt->steps;
   rt->shards = calloc((size_t)rt->nworkers, sizeof *rt->shards);

@@ -2,20 +2,15 @@
  * Goroutines in a shard: each is a Lua thread of the worker's lua_State
  * with its own globals table. This file starts them (decoding the spawn
  * message, or running the main goroutine's steps), resumes them for the
- * scheduler, turns their failures into the program's outcome, and lets
- * bindings park them.
- *
- * Blocking is a yield to the scheduler. From inside nested coroutines that
- * yield travels up through coroutine.resume (lua-bindings/coroutine.c),
- * which re-yields while gvm.pending is set; the chain of those resumers is
- * kept so that a blocking operation can tell beforehand whether every
- * thread up to the goroutine's own may suspend.
+ * scheduler and turns their failures into the program's outcome. How
+ * they block (park) is block.c's.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <lauxlib.h>
 #include "vm.h"
+#include "block.h"
 #include "copy.h"
 #include "args.h"
 
@@ -26,57 +21,15 @@ lng_gvm *lng_gor_current(lua_State *L) {
   return sh->current ? sh->current->vm : NULL;
 }
 
-int lng_gor_canblock(lua_State *L) {
-  lng_gvm *gv = lng_gor_current(L);
-  if (!gv || !lua_isyieldable(L)) return 0;
-  for (int i = 0; i < gv->nchain; i++)
-    if (!lua_isyieldable(gv->chain[i])) return 0;
-  return 1;
-}
-
-int lng_gor_cannotblock(lua_State *L, const char *op) {
-  if (!lng_gor_current(L))
-    return luaL_error(L, "cannot block in %s: not running in a goroutine", op);
-  return luaL_error(L, "cannot block in %s: this code runs inside a C call that cannot suspend "
-                    "(a table.sort comparator, a string.gsub callback, a metamethod, require or __gc)",
-                    op);
-}
-
-int lng_gor_park(lua_State *L, const char *reason, lua_KContext ctx, lua_KFunction k) {
+int64_t lng_gor_id(lua_State *L) {
   lng_shard *sh = lng_shard_of(L);
-  lng_gvm *gv = sh->current->vm;
-  gv->pending = LNG_PEND_PARK;
-  gv->parkedL = L;
-  /* Only the main goroutine is ever aborted (lng_interrupt): the others
-     skip the atomic hand-shake. */
-  if (sh->current->flags & LNG_G_MAIN) lng_sched_arm(sh->current);
-  lng_sched_park(sh->rt->sched, sh->current, reason);
-  /* An interrupt that came while this wait was being set up found nothing
-     to abort yet: serve it now (lng_interrupt sets the flag first). The
-     flag is taken inside lng_sched_abort, with the wait: taken here first,
-     a late lng_interrupt would abort the next wait as well. */
-  if ((sh->current->flags & LNG_G_MAIN) && atomic_load(&sh->rt->interrupt) &&
-      lng_sched_abort(sh->rt->sched, sh->current, &sh->rt->interrupt))
-    lng_sched_ready(sh->rt->sched, sh->current, sh->index);
-  return lua_yieldk(L, 0, ctx, k);
-}
-
-static int yield_done(lua_State *L, int status, lua_KContext ctx) {
-  (void)L; (void)status; (void)ctx;
-  return 0;
-}
-
-int lng_gor_yield(lua_State *L) {
-  if (!lng_gor_canblock(L)) return 0;    /* nowhere to yield to: a no-op, like Gosched in a lock */
-  lng_gor_current(L)->pending = LNG_PEND_YIELD;
-  lng_gor_current(L)->parkedL = L;
-  return lua_yieldk(L, 0, 0, yield_done);
+  return sh->current ? sh->current->id : 0;
 }
 
 int lng_gor_exit(lua_State *L, int code) {
   lng_shard *sh = lng_shard_of(L);
   lng_sched_fail(sh->rt->sched, LNG_EXIT, code, NULL);
-  if (lng_gor_canblock(L)) {
+  if (lng_block_possible(L)) {
     lng_gor_current(L)->pending = LNG_PEND_EXIT;
     return lua_yield(L, 0);
   }
@@ -460,12 +413,7 @@ static lng_runres gor_run(void *ud, int worker, lng_g *g) {
     lng_g_begin(g);
   }
   gv->pending = LNG_PEND_NONE;
-  if (g->flags & LNG_G_MAIN) {
-    lng_sched_disarm(g);
-  } else {
-    g->cancel = NULL;
-    g->cancelobj = NULL;
-  }
+  if (g->flags & LNG_G_MAIN) lng_sched_disarm(g);   /* (the others never arm: block.c) */
   lng_interrupt_bind(sh);
   atomic_store_explicit(&sh->preempt, 0, memory_order_relaxed);   /* meant for the one before */
   /* (main never moves: stored once, not with a fence per resume) */

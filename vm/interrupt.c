@@ -11,7 +11,7 @@
 #include <signal.h>
 #include <string.h>
 #include <lauxlib.h>
-#include "vm.h"
+#include "block.h"
 
 static _Thread_local lng_shard *bound;   /* the shard of the worker on this thread */
 
@@ -22,7 +22,7 @@ static void hook(lua_State *L, lua_Debug *ar) {
   lng_runtime *rt = sh->rt;
   if (atomic_load(&rt->halting)) {
     lng_gvm *gv = lng_gor_current(L);
-    if (gv && ar->event == LUA_HOOKCOUNT && lng_gor_canblock(L)) {
+    if (gv && ar->event == LUA_HOOKCOUNT && lng_block_possible(L)) {
       gv->pending = LNG_PEND_EXIT;         /* the scheduler drops it */
       lua_yield(L, 0);
       return;
@@ -35,13 +35,13 @@ static void hook(lua_State *L, lua_Debug *ar) {
   if (g && (g->flags & LNG_G_MAIN) && atomic_exchange(&rt->interrupt, 0)) {
     luaL_where(L, 0);                      /* where the code was: "stdin:1:" */
     if (!*lua_tostring(L, -1)) { lua_pop(L, 1); luaL_where(L, 1); }
-    lua_pushliteral(L, "interrupted!");
+    lua_pushliteral(L, LNG_ABORT_MSG);
     lua_concat(L, 2);
     lua_error(L);
   }
   /* Preemption: a yield, as go.yield() does, where Lua allows one. */
   lng_gvm *gv = lng_gor_current(L);
-  if (atomic_exchange(&sh->preempt, 0) && gv && ar->event == LUA_HOOKCOUNT && lng_gor_canblock(L)) {
+  if (atomic_exchange(&sh->preempt, 0) && gv && ar->event == LUA_HOOKCOUNT && lng_block_possible(L)) {
     gv->pending = LNG_PEND_YIELD;
     gv->parkedL = L;
     lua_yield(L, 0);

@@ -272,7 +272,6 @@ int lng_shard_open(lng_runtime *rt, lng_shard *sh, int index) {
   sh->rt = rt;
   sh->index = index;
   sh->current = NULL;
-  sh->rng = 0x9e3779b97f4a7c15ull * (uint64_t)(index + 1) ^ (uint64_t)(uintptr_t)sh;
   lng_alloc_init(&sh->heap);
   lua_State *L = rt->cfg.mem_limit ? lua_newstate(shard_alloc, sh)
                                    : lua_newstate(lng_alloc_lua, &sh->heap);
@@ -302,17 +301,8 @@ static int setup(lua_State *L) {
   luaL_openlibs(L);
   lng_proxy_setcache(L, &sh->proxies);
   lua_pushglobaltable(L);
-  lng_open_go(L);
-  lng_open_chan(L);
-  lng_open_sync(L);
-  lng_open_select(L);
-  lng_open_time(L);
-  lng_open_stats(L);
-  lng_open_base(L);
+  rt->openlibs(L);
   add_searcher(L);
-  lua_getfield(L, -1, "coroutine");
-  lng_open_coroutine(L);
-  lua_pop(L, 1);
   /* _G: answered per goroutine (base_index), not stored in the shared
      base, where it would name the base */
   lua_pushnil(L);
@@ -360,7 +350,6 @@ static int setup(lua_State *L) {
 
 void lng_shard_close(lng_shard *sh) {
   if (sh->L) lua_close(sh->L);
-  lng_select_free_scratch(sh);
   lng_msg_free(&sh->spawnmsg);
   sh->L = NULL;
   lng_alloc_destroy(&sh->heap);

@@ -1,7 +1,9 @@
 /*
- * The VM side of a runtime: one shard (lua_State) per worker, the
- * goroutines' Lua threads and globals, and the main goroutine's steps.
- * struct lng_runtime is the object behind the public header.
+ * The VM side of a runtime: struct lng_runtime, the object behind the
+ * public header: the scheduler, one shard (lua_State) per worker
+ * (shard.h), the main goroutine's steps and what the whole runtime shares.
+ * Goroutines are gor.h's, blocking them block.h's, stopping them
+ * interrupt.h's.
  */
 #ifndef LNG_VM_H
 #define LNG_VM_H
@@ -11,41 +13,11 @@
 #include <stdatomic.h>
 #include "../include/lungo.h"
 #include "../runtime/sched.h"
-#include "alloc.h"
-#include "proxy.h"
+#include "shard.h"
+#include "gor.h"
+#include "interrupt.h"
 
-typedef struct lng_shard lng_shard;
-
-#define LNG_THREAD_POOL 64
 typedef struct lng_step lng_step;
-
-struct lng_shard {
-  lng_runtime *rt;
-  lua_State *L;
-  int index;                 /* worker index, 0-based */
-  lng_g *current;            /* the goroutine running on this worker now */
-  lng_alloc heap;            /* every block of L; its `used` is go.stats().memory */
-  lng_proxy_cache proxies;   /* proxies checked lately (proxy.h) */
-  int envmt;                 /* registry ref: metatable of goroutine globals */
-  uint64_t rng;              /* xorshift state: select's poll order */
-  /* The Lua thread executing on this worker now (a goroutine's own, or a
-     coroutine inside it): where an interrupt sets its hook. Written by the
-     worker, read by its own signal handler. */
-  lua_State *volatile running;
-  atomic_int preempt;        /* the monitor asks the goroutine running here to yield */
-  int warnon, warncont;      /* warn(): "@on"/"@off", and a message in pieces */
-  /* Threads of goroutines that returned, kept for the next ones: a new
-     goroutine then costs no thread, no stack and no garbage. */
-  lng_msg spawnmsg;          /* go()'s start messages are encoded here (spawnbusy: in use) */
-  int spawnbusy;
-  void *selscratch;          /* go.select's state when it does not park */
-  const char *sitename;      /* the chunk name go() was last called from here (rt->sites) */
-  uint32_t siteidx;          /* its index + 1 */
-  int selcap, selbusy;
-  int npool;
-  lua_State *pool[LNG_THREAD_POOL];
-  int poolref[LNG_THREAD_POOL];
-};
 
 struct lng_step {
   lng_step *next;
@@ -57,8 +29,17 @@ struct lng_step {
 
 enum { LNG_STEP_STRING, LNG_STEP_FILE, LNG_STEP_REQUIRE };
 
+/* How a parked main goroutine's wait is taken back (lng_interrupt). Only
+   main is ever aborted, so only its wait records this, once per runtime
+   rather than in every goroutine's record. */
+typedef struct lng_mainwait {
+  int (*cancel)(void *obj, lng_waiter *w);
+  void *obj;
+} lng_mainwait;
+
 struct lng_runtime {
   lng_config cfg;
+  void (*openlibs)(lua_State *L);   /* lungo's API, into a new shard (lng_vm_new) */
   int nworkers;
   lng_shard *shards;
   lng_sched *sched;
@@ -73,6 +54,7 @@ struct lng_runtime {
   atomic_int mainworker;     /* where the main goroutine lives, -1 before it starts */
   pthread_mutex_t mainmu;    /* guards maing against its end */
   lng_g *maing;              /* the main goroutine while it lives */
+  lng_mainwait mainwait;     /* how main's wait of the moment is taken back (block.c) */
   /* Chunk names that go() was called from, each copied once: a record
      keeps an index into this and a line (lng_g.site), not a string that
      its shard could collect. Grows only; read by the deadlock report. */
@@ -87,95 +69,8 @@ struct lng_channel {
   struct lng_chan *c;
 };
 
-/* Per-goroutine VM state, hung off lng_g.vm. */
-/* 40 bytes, allocated with the record: every parked goroutine has one. */
-typedef struct lng_gvm {
-  lua_State *co;             /* the goroutine's own thread */
-  lua_State *parkedL;        /* the (possibly nested) thread that blocked */
-  lua_State **chain;         /* resumers of nested coroutines, outermost first */
-  int coref, envref;         /* registry refs anchoring the thread and its globals
-                                (LUA_NOREF until the globals are first needed) */
-  uint16_t nchain, chaincap; /* nesting is bounded by Lua's C-stack limit (200) */
-  unsigned char started;     /* co and the refs are set */
-  unsigned char pending;     /* why it yielded to the scheduler: LNG_PEND_* */
-  unsigned char failstatus;  /* main goroutine: LNG_ERRSYNTAX or LNG_ERRFILE of a step */
-} lng_gvm;
-
-enum { LNG_PEND_NONE, LNG_PEND_PARK, LNG_PEND_YIELD, LNG_PEND_EXIT };
-
-static inline lng_shard *lng_shard_of(lua_State *L) {
-  return *(lng_shard **)lua_getextraspace(L);
-}
-
-/* shard.c */
-int lng_shard_open(lng_runtime *rt, lng_shard *sh, int index);
-void lng_shard_close(lng_shard *sh);
-void lng_shard_pushenv(lua_State *L);          /* the running goroutine's globals (made if need be) */
-void lng_shard_peekenv(lua_State *L);          /* the same, or nil if it has none yet */
-void lng_shard_materialize(lua_State *L, int idx);
-int lng_shard_isproxyenv(lua_State *L, int idx);  /* a goroutine's globals, still reading through */
-
-/* gor.c: running goroutines */
-extern const lng_vmops lng_gor_ops;
-lng_gvm *lng_gor_current(lua_State *L);       /* NULL outside a goroutine */
-/* Whether L may suspend: inside a goroutine, and no C boundary between L
-   and the goroutine's own thread. */
-int lng_gor_canblock(lua_State *L);
-/* Parks the running goroutine (already queued as a waiter): yields to the
-   scheduler, to continue in k. Use as `return lng_gor_park(...)`. */
-int lng_gor_park(lua_State *L, const char *reason, lua_KContext ctx, lua_KFunction k);
-/* The running goroutine's own waiter, made ready for one operation (the
-   value goes to or comes from slot), or NULL when the caller cannot block:
-   the operation then must not wait. */
-static inline lng_waiter *lng_gor_waiter(lua_State *L, lng_msg *slot) {
-  lng_shard *sh = lng_shard_of(L);
-  lng_g *g = sh->current;
-  /* inline: every channel operation asks, and nearly always the answer is
-     "yes, the goroutine's own thread, no coroutine in between" */
-  if (!g || !lua_isyieldable(L)) return NULL;
-  if (((lng_gvm *)g->vm)->nchain > 0 && !lng_gor_canblock(L)) return NULL;
-  lng_waiter *w = &g->u.park.w;
-  w->sched = sh->rt->sched;
-  w->g = g;
-  w->cw = NULL;
-  w->sel = NULL;
-  w->slot = slot;
-  w->result = LNG_RES_OK;
-  return w;
-}
-/* Raises the error for a blocking operation where suspending is impossible. */
-int lng_gor_cannotblock(lua_State *L, const char *op);
-int lng_gor_yield(lua_State *L);               /* go.yield() */
-/* In a continuation: whether the wait was aborted (then the operation
-   did not happen, and the binding raises lng_gor_abortmsg). */
-static inline int lng_gor_aborted(lua_State *L) {   /* (every resume asks) */
-  lng_g *g = lng_shard_of(L)->current;
-  if (!g || !g->aborted) return 0;
-  g->aborted = 0;
-  return 1;
-}
-#define LNG_ABORT_MSG "interrupted!"
-
-int lng_gor_exit(lua_State *L, int code);      /* os.exit() */
-/* Spawns fn and arguments at stack positions first..top as a new goroutine. */
-int lng_gor_spawn(lua_State *L, int first, int64_t *id);
-
-/* interrupt.c */
-void lng_interrupt_bind(lng_shard *sh);        /* on a worker, before running Lua */
-int lng_interrupt_install(void);               /* the signal handler, once per process */
-void lng_interrupt_worker(lng_runtime *rt, int worker);
-void lng_interrupt_preempt(void *ud, int worker);          /* the scheduler's preempt hook */
-void lng_interrupt_resume(lng_runtime *rt, lng_gvm *gv);   /* main, before a resume */
-
-/* bindings (lua-bindings/) */
-void lng_open_go(lua_State *L);                /* go, chan: into the table on top */
-void lng_open_chan(lua_State *L);
-void lng_open_sync(lua_State *L);              /* go.waitgroup, go.mutex, go.semaphore */
-void lng_open_select(lua_State *L);            /* go.select, go.default */
-void lng_select_free_scratch(lng_shard *sh);
-void lng_open_time(lua_State *L);              /* go.sleep, after, ticker, now */
-void lng_open_stats(lua_State *L);             /* go.stats */
-void lng_open_coroutine(lua_State *L);         /* replaces functions in `coroutine` */
-void lng_open_base(lua_State *L);              /* load, loadfile, dofile, os.exit */
+/* Makes a runtime (lng_new, which is lua-bindings/init.c's: it knows the
+   libraries) whose shards open lungo's API with openlibs. */
+lng_runtime *lng_vm_new(const lng_config *cfg, void (*openlibs)(lua_State *L));
 
 #endif

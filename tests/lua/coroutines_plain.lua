@@ -57,6 +57,12 @@ local function check_inside(where)
   ok, v = pcall(wbad)
   assert(not ok and tostring(v):find("wrapped boom", 1, true), where)
 
+  -- a wrapped function that calls itself: an error, as in plain Lua
+  local again
+  again = coroutine.wrap(function(x) return again(x) end)
+  local ok, e = pcall(again, 1)
+  assert(not ok and string.find(e, "cannot resume non%-suspended coroutine"), where .. ": " .. tostring(e))
+
   -- close
   local cl = coroutine.create(function() coroutine.yield() end)
   coroutine.resume(cl)

@@ -1,0 +1,21 @@
+/*
+ * lungo's API as Lua sees it: one opener per file of lua-bindings/, each
+ * called by lng_openlibs (init.c) with the shard's global table on top.
+ */
+#ifndef LNG_BINDINGS_H
+#define LNG_BINDINGS_H
+
+#include <lua.h>
+
+void lng_openlibs(lua_State *L);               /* every one below, in order */
+
+void lng_open_go(lua_State *L);                /* go: into the table on top */
+void lng_open_chan(lua_State *L);              /* chan, go.chan */
+void lng_open_sync(lua_State *L);              /* go.waitgroup, go.mutex, go.semaphore */
+void lng_open_select(lua_State *L);            /* go.select, go.default */
+void lng_open_time(lua_State *L);              /* go.sleep, after, ticker, now */
+void lng_open_stats(lua_State *L);             /* go.stats */
+void lng_open_base(lua_State *L);              /* load, loadfile, dofile, print, os.exit */
+void lng_open_coroutine(lua_State *L);         /* coroutine.resume, wrap, ... for goroutines */
+
+#endif
