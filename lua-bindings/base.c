@@ -111,18 +111,16 @@ void lng_open_base(lua_State *L) {
     {"load", NULL}, {"loadfile", NULL}, {"setmetatable", NULL}, {"getmetatable", NULL},
     {"dofile", NULL}, {NULL, NULL}
   };
-  lua_getfield(L, -1, "load");
-  lua_pushcclosure(L, b_load, 1);
-  lua_setfield(L, -2, "load");
-  lua_getfield(L, -1, "loadfile");
-  lua_pushcclosure(L, b_loadfile, 1);
-  lua_setfield(L, -2, "loadfile");
-  lua_getfield(L, -1, "setmetatable");
-  lua_pushcclosure(L, b_setmetatable, 1);
-  lua_setfield(L, -2, "setmetatable");
-  lua_getfield(L, -1, "getmetatable");
-  lua_pushcclosure(L, b_getmetatable, 1);
-  lua_setfield(L, -2, "getmetatable");
+  /* wrappers around the stock functions, each keeping it as upvalue 1 */
+  static const luaL_Reg wrapped[] = {
+    {"load", b_load}, {"loadfile", b_loadfile}, {"setmetatable", b_setmetatable},
+    {"getmetatable", b_getmetatable}, {NULL, NULL}
+  };
+  for (const luaL_Reg *r = wrapped; r->name; r++) {
+    lua_getfield(L, -1, r->name);
+    lua_pushcclosure(L, r->func, 1);
+    lua_setfield(L, -2, r->name);
+  }
   lua_pushcfunction(L, b_dofile);
   lua_setfield(L, -2, "dofile");
   lua_pushcfunction(L, b_print);
