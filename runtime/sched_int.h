@@ -51,7 +51,6 @@ typedef struct worker {
      preempted). They go after those woken meanwhile, which a spinner
      sharing the run queue with them would otherwise keep waiting. */
   gqueue yieldq;
-  int yielded;               /* owner only: the last run ended in a yield */
   pthread_mutex_t freshmu;   /* the unstarted queue: a ring of fqcap slots */
   fslot *fq;
   size_t fqcap, fqhead, fqlen;

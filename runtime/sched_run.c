@@ -7,7 +7,7 @@
 #include "../include/lungo.h"
 #include "sched_int.h"
 
-#define FAIR_TICKS 61      /* every so many picks, look at the inbox first (and at yielders) */
+#define FAIR_TICKS 61      /* every so many picks, start the oldest unstarted goroutine first (and a yielder) */
 /* Unstarted goroutines are left to their spawner's worker until the oldest
    has waited this long; then an idle worker takes half. A spawner usually
    blocks within microseconds and runs what it spawned itself, and
@@ -211,8 +211,24 @@ static int take_fresh(worker *w, worker *v, long max) {
   return (int)got;
 }
 
-/* The oldest goroutine this worker has spawned and nobody started, or NULL. */
-static lng_g *pop_fresh(worker *w) {
+/* The newest goroutine this worker has spawned and nobody started, or
+   NULL: the owner works the ring from its back, thieves take from its
+   front (see pick). */
+static lng_g *pop_newest(worker *w) {
+  if (atomic_load_explicit(&w->nfresh, memory_order_relaxed) == 0) return NULL;
+  lng_g *g = NULL;
+  pthread_mutex_lock(&w->freshmu);
+  if (w->fqlen) {
+    g = w->fq[(w->fqhead + --w->fqlen) % w->fqcap].g;
+    atomic_store_explicit(&w->nfresh, (long)w->fqlen, memory_order_relaxed);
+  }
+  pthread_mutex_unlock(&w->freshmu);
+  if (g) atomic_fetch_sub(&w->s->nfresh, 1);
+  return g;
+}
+
+/* The oldest one, for fairness. */
+static lng_g *pop_oldest(worker *w) {
   if (atomic_load_explicit(&w->nfresh, memory_order_relaxed) == 0) return NULL;
   lng_g *g = NULL;
   fresh_take(w, &g, 1);
@@ -245,36 +261,35 @@ static lng_g *pick(worker *w) {
   run_timers(w);
   lng_g *g;
   /* Every so many picks, the queues that the order below puts last get
-     the first look: woken goroutines (behind new ones), and, half a round
-     later, yielders (behind everything local), as Go looks at its global
-     queue every 61 picks. */
+     the first look: the oldest goroutine not started yet (behind newer
+     ones and behind every wake-up), and, half a round later, yielders
+     (behind everything local), as Go looks at its global queue every 61
+     picks. */
   unsigned t = ++w->tick % FAIR_TICKS;
   if (t == 0) {
-    drain_inbox(w);
-    if ((g = gq_pop(&w->runq))) return g;
+    if ((g = pop_oldest(w))) return g;
   } else if (t == FAIR_TICKS / 2 && (g = gq_pop(&w->yieldq))) {
     return g;
   }
-  /* A goroutine just gave up its turn, often preempted after its time
-     slice because others wait: those woken meanwhile (a sleeper whose
-     timer fired, one woken from another worker) run now, not after every
-     goroutine not started yet has had a slice of its own. Yielders never
-     enter the run queue, so this cannot keep new goroutines out: the
-     goroutines woken are served once each and go to yieldq if they in
-     turn are preempted. */
-  if (w->yielded) {
-    w->yielded = 0;
-    drain_inbox(w);
-    if ((g = gq_pop(&w->runq))) return g;
-  }
-  /* What this worker spawned starts before what is runnable (Go's runnext
-     does the same for the newest): a spawner that blocks at once has its
-     goroutines started here within microseconds, before anyone would
-     steal them, and yielded or preempted goroutines let new ones in. */
-  if ((g = pop_fresh(w))) return g;
-  if ((g = gq_pop(&w->runq))) return g;
+  /* Woken goroutines first, in the order they were woken here or put in
+     the inbox from elsewhere (a sleeper whose timer fired, one woken by
+     another worker): the inbox joins the run queue at every pick, so a
+     chain of local hand-offs that never empties the run queue cannot
+     keep them out. A goroutine that is woken has already started, holds
+     its stack, and usually finishes or frees something; one not started
+     yet costs nothing while it waits. So a burst of spawns cannot delay
+     timers, and a node of a spawn tree that its child's result wakes goes
+     on before the next subtree opens. */
   drain_inbox(w);
   if ((g = gq_pop(&w->runq))) return g;
+  /* Then what this worker spawned, newest first (Go's runnext, kept for
+     the whole queue as a work-stealing deque does): a tree of goroutines
+     unfolds depth-first, so few of its nodes live at once, and a spawner
+     that blocks at once has its last goroutine started here within
+     microseconds. Idle workers steal the oldest (steal), so what piles up
+     is still shared out, and the tick above starts the oldest now and
+     then, so none waits forever behind newer ones. */
+  if ((g = pop_newest(w))) return g;
   if ((g = gq_pop(&w->yieldq))) return g;
   if (steal(w)) return gq_pop(&w->runq);
   return NULL;
@@ -345,7 +360,7 @@ void *lng_worker_main(void *arg) {
       atomic_store_explicit(&w->owed, 0, memory_order_relaxed);
     }
     switch (r) {
-      case LNG_RUN_YIELD: gq_push(&w->yieldq, g); w->yielded = 1; break;
+      case LNG_RUN_YIELD: gq_push(&w->yieldq, g); break;
       case LNG_RUN_PARK: break;
       case LNG_RUN_DONE: finish(w, g); break;
     }
