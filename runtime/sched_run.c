@@ -419,8 +419,9 @@ void lng_worker_free_gs(worker *w) {
      list; started ones (also queued, maybe) are freed through `all`. */
   while ((g = gq_pop(&w->runq))) if (g->worker < 0) lng_sched_freeg(g);
   while (gq_pop(&w->yieldq)) {}   /* started, all of them */
-  /* the inbox holds started goroutines (freed through `all`) and, when
-     the unstarted queue could not grow, unstarted ones */
+  /* the inbox holds started goroutines (freed through `all`) and
+     unstarted ones: shared out by another worker (share), or put there
+     when the unstarted queue could not grow */
   while ((g = gq_pop(&w->inbox))) if (g->worker < 0) lng_sched_freeg(g);
   while (w->fqlen) {
     fq_take(w, &g, 1);
