@@ -38,6 +38,9 @@ variants() {
     parallel)  echo "parallel|parallel|16 32|total_ms:ms" ;;
     pipeline)  echo "pipeline|pipeline|2000000|ns_per_item:ns"
                echo "pipeline fan|pipeline|2000000 fan|ns_per_item:ns" ;;
+    tree)      echo "tree|tree|16|total_ms:ms peak_rss_kb:KB" ;;
+    timers)    echo "timers|timers|100000|mean_late_ms:ms max_late_ms:ms" ;;
+    pool)      echo "pool|pool|100000 8|ns_per_job:ns spread:workers" ;;
     copy)      echo "copy|copy|50000 2000 20|table_us:us table_mb_s:MB/s string_us:us string_mb_s:MB/s array_ns_per_elem:ns" ;;
     records)   echo "records|records|200000|ns_per_record:ns records_per_s:1/s" ;;
     split)     echo "split|split|1000000 16 10|round_ms:ms ns_per_element:ns serial_ms:ms" ;;

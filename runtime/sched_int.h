@@ -8,11 +8,12 @@
  *   sched_monitor.c  the preemption monitor
  *
  * Each worker owns: a run queue only it touches; an inbox, under its mutex,
- * where other threads put the goroutines they wake; and a queue of
- * goroutines not started yet, which idle workers steal from (a started
- * goroutine lives in one shard's lua_State and cannot move, an unstarted one
- * is only a message). A worker with nothing to do spins briefly, then
- * sleeps on its condition variable.
+ * where other threads put the goroutines they wake (and the share of a
+ * burst of unstarted ones another worker hands it); and a queue of
+ * goroutines not started yet, which the owner takes newest first and idle
+ * workers steal oldest first (a started goroutine lives in one shard's
+ * lua_State and cannot move, an unstarted one is only a message). A worker
+ * with nothing to do spins briefly, then sleeps on its condition variable.
  */
 #ifndef LNG_SCHED_INT_H
 #define LNG_SCHED_INT_H
@@ -51,7 +52,6 @@ typedef struct worker {
      preempted). They go after those woken meanwhile, which a spinner
      sharing the run queue with them would otherwise keep waiting. */
   gqueue yieldq;
-  int yielded;               /* owner only: the last run ended in a yield */
   pthread_mutex_t freshmu;   /* the unstarted queue: a ring of fqcap slots */
   fslot *fq;
   size_t fqcap, fqhead, fqlen;

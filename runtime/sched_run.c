@@ -7,7 +7,7 @@
 #include "../include/lungo.h"
 #include "sched_int.h"
 
-#define FAIR_TICKS 61      /* every so many picks, look at the inbox first (and at yielders) */
+#define FAIR_TICKS 61      /* every so many picks, start the oldest unstarted goroutine first (and a yielder) */
 /* Unstarted goroutines are left to their spawner's worker until the oldest
    has waited this long; then an idle worker takes half. A spawner usually
    blocks within microseconds and runs what it spawned itself, and
@@ -211,8 +211,24 @@ static int take_fresh(worker *w, worker *v, long max) {
   return (int)got;
 }
 
-/* The oldest goroutine this worker has spawned and nobody started, or NULL. */
-static lng_g *pop_fresh(worker *w) {
+/* The newest goroutine this worker has spawned and nobody started, or
+   NULL: the owner works the ring from its back, thieves take from its
+   front (see pick). */
+static lng_g *pop_newest(worker *w) {
+  if (atomic_load_explicit(&w->nfresh, memory_order_relaxed) == 0) return NULL;
+  lng_g *g = NULL;
+  pthread_mutex_lock(&w->freshmu);
+  if (w->fqlen) {
+    g = w->fq[(w->fqhead + --w->fqlen) % w->fqcap].g;
+    atomic_store_explicit(&w->nfresh, (long)w->fqlen, memory_order_relaxed);
+  }
+  pthread_mutex_unlock(&w->freshmu);
+  if (g) atomic_fetch_sub(&w->s->nfresh, 1);
+  return g;
+}
+
+/* The oldest one, for fairness. */
+static lng_g *pop_oldest(worker *w) {
   if (atomic_load_explicit(&w->nfresh, memory_order_relaxed) == 0) return NULL;
   lng_g *g = NULL;
   fresh_take(w, &g, 1);
@@ -234,6 +250,47 @@ static int steal(worker *w) {
   return 0;
 }
 
+/* A burst of spawns is shared out at once: with SHARE_MIN or more
+   goroutines of its own not started yet and other workers idle, a worker
+   about to start one first hands each idle worker an equal part, the
+   oldest first (into its inbox, which wakes it), and keeps a part itself.
+   Unstarted goroutines are only messages, but a started one lives in its
+   worker's Lua state for good: a pool whose goroutines all start here
+   within microseconds and park on their jobs channel would stay here
+   (stealing waits STEAL_AGE_US, by which time they have started). A
+   spawner that spawns a few goroutines and blocks, as pingpong, the
+   sieve, a tree's nodes and a pipeline of a few stages do, keeps them:
+   goroutines that talk on one worker pay no cross-thread wake-up per
+   message (pipeline fan, 4 goroutines, shared at 4: about +8% time per
+   item and +30% CPU on 2 workers). */
+#define SHARE_MIN 5
+
+static void share(worker *w) {
+  lng_sched *s = w->s;
+  long n = atomic_load_explicit(&w->nfresh, memory_order_relaxed);
+  if (n < SHARE_MIN) return;
+  worker *idle[STEAL_MAX];
+  int k = 0;
+  for (int i = 1; i < s->n && k < n - 1 && k < STEAL_MAX; i++) {
+    worker *v = &s->w[(w->index + i) % s->n];
+    /* (a stale look only shares less, or with one about to be busy) */
+    if (!atomic_load_explicit(&v->busy, memory_order_relaxed) &&
+        !atomic_load_explicit(&v->hasinbox, memory_order_relaxed)) idle[k++] = v;
+  }
+  long part = n / (k + 1);
+  if (part > STEAL_MAX) part = STEAL_MAX;
+  for (int j = 0; j < k && part > 0; j++) {
+    worker *v = idle[j];
+    size_t got = fresh_take(w, w->stolen, (size_t)part);
+    if (!got) return;
+    pthread_mutex_lock(&v->mu);
+    for (size_t i = 0; i < got; i++) gq_push(&v->inbox, w->stolen[i]);
+    atomic_store(&v->hasinbox, 1);
+    if (atomic_load(&v->sleeping)) pthread_cond_signal(&v->cv);
+    pthread_mutex_unlock(&v->mu);
+  }
+}
+
 static void run_timers(worker *w) {
   lng_sched *s = w->s;
   if (atomic_load_explicit(&s->timers.count, memory_order_relaxed) == 0) return;
@@ -245,36 +302,36 @@ static lng_g *pick(worker *w) {
   run_timers(w);
   lng_g *g;
   /* Every so many picks, the queues that the order below puts last get
-     the first look: woken goroutines (behind new ones), and, half a round
-     later, yielders (behind everything local), as Go looks at its global
-     queue every 61 picks. */
+     the first look: the oldest goroutine not started yet (behind newer
+     ones and behind every wake-up), and, half a round later, yielders
+     (behind everything local), as Go looks at its global queue every 61
+     picks. */
   unsigned t = ++w->tick % FAIR_TICKS;
   if (t == 0) {
-    drain_inbox(w);
-    if ((g = gq_pop(&w->runq))) return g;
+    if ((g = pop_oldest(w))) return g;
   } else if (t == FAIR_TICKS / 2 && (g = gq_pop(&w->yieldq))) {
     return g;
   }
-  /* A goroutine just gave up its turn, often preempted after its time
-     slice because others wait: those woken meanwhile (a sleeper whose
-     timer fired, one woken from another worker) run now, not after every
-     goroutine not started yet has had a slice of its own. Yielders never
-     enter the run queue, so this cannot keep new goroutines out: the
-     goroutines woken are served once each and go to yieldq if they in
-     turn are preempted. */
-  if (w->yielded) {
-    w->yielded = 0;
-    drain_inbox(w);
-    if ((g = gq_pop(&w->runq))) return g;
-  }
-  /* What this worker spawned starts before what is runnable (Go's runnext
-     does the same for the newest): a spawner that blocks at once has its
-     goroutines started here within microseconds, before anyone would
-     steal them, and yielded or preempted goroutines let new ones in. */
-  if ((g = pop_fresh(w))) return g;
-  if ((g = gq_pop(&w->runq))) return g;
+  /* Woken goroutines first, in the order they were woken here or put in
+     the inbox from elsewhere (a sleeper whose timer fired, one woken by
+     another worker): the inbox joins the run queue at every pick, so a
+     chain of local hand-offs that never empties the run queue cannot
+     keep them out. A goroutine that is woken has already started, holds
+     its stack, and usually finishes or frees something; one not started
+     yet costs nothing while it waits. So a burst of spawns cannot delay
+     timers, and a node of a spawn tree that its child's result wakes goes
+     on before the next subtree opens. */
   drain_inbox(w);
   if ((g = gq_pop(&w->runq))) return g;
+  /* Then what this worker spawned, newest first (Go's runnext, kept for
+     the whole queue as a work-stealing deque does): a tree of goroutines
+     unfolds depth-first, so few of its nodes live at once, and a spawner
+     that blocks at once has its last goroutine started here within
+     microseconds. Idle workers steal the oldest (steal), so what piles up
+     is still shared out, and the tick above starts the oldest now and
+     then, so none waits forever behind newer ones. */
+  if (w->s->n > 1) share(w);
+  if ((g = pop_newest(w))) return g;
   if ((g = gq_pop(&w->yieldq))) return g;
   if (steal(w)) return gq_pop(&w->runq);
   return NULL;
@@ -345,7 +402,7 @@ void *lng_worker_main(void *arg) {
       atomic_store_explicit(&w->owed, 0, memory_order_relaxed);
     }
     switch (r) {
-      case LNG_RUN_YIELD: gq_push(&w->yieldq, g); w->yielded = 1; break;
+      case LNG_RUN_YIELD: gq_push(&w->yieldq, g); break;
       case LNG_RUN_PARK: break;
       case LNG_RUN_DONE: finish(w, g); break;
     }
@@ -362,8 +419,9 @@ void lng_worker_free_gs(worker *w) {
      list; started ones (also queued, maybe) are freed through `all`. */
   while ((g = gq_pop(&w->runq))) if (g->worker < 0) lng_sched_freeg(g);
   while (gq_pop(&w->yieldq)) {}   /* started, all of them */
-  /* the inbox holds started goroutines (freed through `all`) and, when
-     the unstarted queue could not grow, unstarted ones */
+  /* the inbox holds started goroutines (freed through `all`) and
+     unstarted ones: shared out by another worker (share), or put there
+     when the unstarted queue could not grow */
   while ((g = gq_pop(&w->inbox))) if (g->worker < 0) lng_sched_freeg(g);
   while (w->fqlen) {
     fq_take(w, &g, 1);
