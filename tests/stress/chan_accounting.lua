@@ -4,23 +4,7 @@
 -- Values are integers, strings and tables (so copies of every kind cross).
 -- Consumers receive with recv, range and select. arg[1] = workers,
 -- arg[2] = seed (the workload; what is asserted does not depend on it).
-local SEED = math.tointeger(tonumber(arg and arg[2])) or 1
-
--- A small generator of our own: math.random's state is per worker, shared
--- by whatever runs there, so it would not give a workload of the seed alone.
-local function rng(seed)
-  local s = seed * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019
-  return function(n)
-    s = s * 6364136223846793005 + 1442695040888963407
-    local x = (s >> 11) ~ (s >> 40)
-    if n then return x % n + 1 end
-    return x
-  end
-end
-
-local function fail(fmt, ...)
-  error(("[seed %d] " .. fmt):format(SEED, ...), 2)
-end
+local SEED, rng, fail = dofile("tests/stress/lib/seeded.lua")(arg)
 
 -- the integer inside any of the three shapes a value takes
 local function value_of(v)

@@ -11,17 +11,7 @@
 -- bytes, the same metatables, functions of the same code with equal
 -- upvalues shared the same way, and channels and sync objects identical.
 -- arg[1] = workers, arg[2] = seed.
-local SEED = math.tointeger(tonumber(arg and arg[2])) or 1
-
-local function rng(seed)
-  local s = seed * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019
-  return function(n)
-    s = s * 6364136223846793005 + 1442695040888963407
-    local x = (s >> 11) ~ (s >> 40)
-    if n then return x % n + 1 end
-    return x
-  end
-end
+local SEED, rng = dofile("tests/stress/lib/seeded.lua")(arg)
 
 local INTS = {0, 1, -1, 2, 255, 256, -256, 65535, 1 << 31, -(1 << 31), (1 << 32) + 1,
               (1 << 53) + 1, math.maxinteger, math.mininteger, math.mininteger + 1}

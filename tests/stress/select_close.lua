@@ -5,21 +5,7 @@
 -- all this runs. Every send that succeeded is received exactly once, and
 -- nothing else is; a send that lost to a close raised "send on closed
 -- channel". arg[1] = workers, arg[2] = seed.
-local SEED = math.tointeger(tonumber(arg and arg[2])) or 1
-
-local function rng(seed)
-  local s = seed * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019
-  return function(n)
-    s = s * 6364136223846793005 + 1442695040888963407
-    local x = (s >> 11) ~ (s >> 40)
-    if n then return x % n + 1 end
-    return x
-  end
-end
-
-local function fail(fmt, ...)
-  error(("[seed %d] " .. fmt):format(SEED, ...), 2)
-end
+local SEED, rng, fail = dofile("tests/stress/lib/seeded.lua")(arg)
 
 local function round(seed, K, NS, NR, M)
   local r = rng(seed)

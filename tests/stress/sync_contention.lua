@@ -4,21 +4,7 @@
 -- without waiting (a non-blocking receive); two holders at once would find
 -- the pool empty. Waitgroups with many waiters and adders check that wait
 -- returns only once every done was counted. arg[1] = workers, arg[2] = seed.
-local SEED = math.tointeger(tonumber(arg and arg[2])) or 1
-
-local function rng(seed)
-  local s = seed * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019
-  return function(n)
-    s = s * 6364136223846793005 + 1442695040888963407
-    local x = (s >> 11) ~ (s >> 40)
-    if n then return x % n + 1 end
-    return x
-  end
-end
-
-local function fail(fmt, ...)
-  error(("[seed %d] " .. fmt):format(SEED, ...), 2)
-end
+local SEED, rng, fail = dofile("tests/stress/lib/seeded.lua")(arg)
 
 -- take a token at once, or fail: the lock is not exclusive enough
 local function take(pool, what)

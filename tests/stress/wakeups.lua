@@ -4,21 +4,7 @@
 -- waitgroups and mutexes handing over. A lost wake-up shows as a deadlock
 -- report or as the watchdog's error naming the scenario and the seed.
 -- arg[1] = workers, arg[2] = seed.
-local SEED = math.tointeger(tonumber(arg and arg[2])) or 1
-
-local function rng(seed)
-  local s = seed * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019
-  return function(n)
-    s = s * 6364136223846793005 + 1442695040888963407
-    local x = (s >> 11) ~ (s >> 40)
-    if n then return x % n + 1 end
-    return x
-  end
-end
-
-local function fail(fmt, ...)
-  error(("[seed %d] " .. fmt):format(SEED, ...), 2)
-end
+local SEED, rng, fail = dofile("tests/stress/lib/seeded.lua")(arg)
 
 -- Waits for n values on ch, or fails after a generous while: a goroutine
 -- spinning on go.after(0) is no deadlock, so a lost wake-up there would
