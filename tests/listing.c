@@ -56,3 +56,28 @@ void lng_test_free_list(char **names, size_t n) {
   for (size_t i = 0; i < n; i++) free(names[i]);
   free(names);
 }
+
+lng_script_case *lng_test_script_cases(const char *dir, const int *workers, int nworkers,
+                                       void *(*alloc)(size_t, size_t), size_t *count) {
+  char note[256] = "";
+  size_t n;
+  char **names = lng_test_list_lua(dir, LNG_CASE_PATH_MAX - strlen(dir) - 2, &n, note, sizeof note);
+  *count = n ? n * (size_t)nworkers : 1;
+  lng_script_case *cases = alloc(*count, sizeof *cases);
+  if (cases) {
+    if (n == 0) {
+      snprintf(cases[0].note, sizeof cases[0].note, "%s", note);
+      cases[0].workers = 1;
+    }
+    for (size_t i = 0; i < n; i++)
+      for (int w = 0; w < nworkers; w++) {
+        lng_script_case *c = &cases[i * (size_t)nworkers + (size_t)w];
+        snprintf(c->path, sizeof c->path, "%s/%s", dir, names[i]);
+        c->workers = workers[w];
+      }
+  } else {
+    *count = 0;
+  }
+  lng_test_free_list(names, n);
+  return cases;
+}

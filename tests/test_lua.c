@@ -41,7 +41,7 @@
 #include "listing.h"
 
 #define LUA_TEST_DIR "tests/lua"
-#define CASE_PATH_MAX 512
+#define CASE_PATH_MAX LNG_CASE_PATH_MAX
 #define HEADER_LINE_MAX 1024
 #define MAX_EXPECT 32
 #define MESSAGE_SHOWN_MAX 6000
@@ -80,11 +80,7 @@ static const int worker_counts[] = {1, 2, 4};
 
 /* One parameter: a script and a worker count. Plain arrays only, since the
    parameters live in Criterion's shared arena (cr_malloc). */
-typedef struct lua_case {
-  char path[CASE_PATH_MAX];   /* "" when no script could be listed */
-  char note[256];             /* why, in that case */
-  int workers;
-} lua_case;
+typedef lng_script_case lua_case;
 
 /* ---- listing the scripts ---- */
 
@@ -93,27 +89,8 @@ static void free_cases(struct criterion_test_params *crp) {
 }
 
 ParameterizedTestParameters(lua, scripts) {
-  char note[256] = "";
-  size_t n;
-  char **names = lng_test_list_lua(LUA_TEST_DIR, CASE_PATH_MAX - sizeof LUA_TEST_DIR - 1, &n, note, sizeof note);
-
-  size_t count = n ? n * NWORKER_COUNTS : 1;
-  lua_case *cases = cr_calloc(count, sizeof *cases);
-  if (cases) {
-    if (n == 0) {
-      snprintf(cases[0].note, sizeof cases[0].note, "%s", note);
-      cases[0].workers = 1;
-    }
-    for (size_t i = 0; i < n; i++)
-      for (int w = 0; w < NWORKER_COUNTS; w++) {
-        lua_case *c = &cases[i * NWORKER_COUNTS + (size_t)w];
-        snprintf(c->path, sizeof c->path, "%s/%s", LUA_TEST_DIR, names[i]);
-        c->workers = worker_counts[w];
-      }
-  } else {
-    count = 0;
-  }
-  lng_test_free_list(names, n);
+  size_t count;
+  lua_case *cases = lng_test_script_cases(LUA_TEST_DIR, worker_counts, NWORKER_COUNTS, cr_calloc, &count);
   return cr_make_param_array(lua_case, cases, count, free_cases);
 }
 

@@ -35,7 +35,7 @@
 #include "../listing.h"
 
 #define STRESS_DIR "tests/stress"
-#define CASE_PATH_MAX 512
+#define CASE_PATH_MAX LNG_CASE_PATH_MAX
 #define DEFAULT_SEED 20240611LL
 #define MESSAGE_SHOWN_MAX 6000
 
@@ -73,37 +73,15 @@ static int contains(const char *hay, const char *needle) {
 
 /* ---- the scripts ---- */
 
-typedef struct stress_case {
-  char path[CASE_PATH_MAX];   /* "" when no script could be listed */
-  char note[256];
-  int workers;
-} stress_case;
+typedef lng_script_case stress_case;
 
 static void free_cases(struct criterion_test_params *crp) {
   cr_free(crp->params);
 }
 
 ParameterizedTestParameters(stress, scripts) {
-  char note[256] = "";
-  size_t n;
-  char **names = lng_test_list_lua(STRESS_DIR, CASE_PATH_MAX - sizeof STRESS_DIR - 1, &n, note, sizeof note);
-  size_t count = n ? n * NWORKER_COUNTS : 1;
-  stress_case *cases = cr_calloc(count, sizeof *cases);
-  if (cases) {
-    if (n == 0) {
-      snprintf(cases[0].note, sizeof cases[0].note, "%s", note);
-      cases[0].workers = 1;
-    }
-    for (size_t i = 0; i < n; i++)
-      for (int w = 0; w < NWORKER_COUNTS; w++) {
-        stress_case *c = &cases[i * NWORKER_COUNTS + (size_t)w];
-        snprintf(c->path, sizeof c->path, "%s/%s", STRESS_DIR, names[i]);
-        c->workers = worker_counts[w];
-      }
-  } else {
-    count = 0;
-  }
-  lng_test_free_list(names, n);
+  size_t count;
+  stress_case *cases = lng_test_script_cases(STRESS_DIR, worker_counts, NWORKER_COUNTS, cr_calloc, &count);
   return cr_make_param_array(stress_case, cases, count, free_cases);
 }
 
