@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "util.h"
 
 #define T_TIMEOUT 60
 #define RUN_MS 30000                 /* deadline of one run of lungo */
@@ -835,18 +836,10 @@ Test(host, uncaught_error_in_goroutine_ends_program, .timeout = T_TIMEOUT) {
    With the main chunk over and goroutines still running, nothing can take
    it: "lungo: interrupted!", status 1. A SIGINT the parent ignored is
    taken all the same (lua resets it too). */
-/* Under ThreadSanitizer a signal reaches a thread only when it enters an
-   intercepted call: a worker spinning in Lua (liblua is not instrumented)
-   never sees SIGURG, which lng_interrupt sends to main's worker and
-   preemption to a goroutine that ran too long, so the cases that need
-   either are skipped there (see test_capi.c). */
-#if defined(__SANITIZE_THREAD__)
-#define LNG_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define LNG_TSAN 1
-#endif
-#endif
+/* Under ThreadSanitizer (LNG_TSAN, tests/util.h) a spinning worker never
+   sees SIGURG, which lng_interrupt sends to main's worker and preemption to
+   a goroutine that ran too long, so the cases that need either are skipped
+   there (see test_capi.c). */
 #ifdef LNG_TSAN
 #define SIGURG_OK 0
 #else
