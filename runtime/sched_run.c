@@ -132,6 +132,12 @@ static size_t fq_take(worker *v, lng_g **out, size_t k) {
   return k;
 }
 
+/* Started goroutines living on w, parked ones included (a racy look). */
+static long held(worker *w) {
+  return (long)(atomic_load_explicit(&w->nstarted, memory_order_relaxed) -
+                atomic_load_explicit(&w->nfinished, memory_order_relaxed));
+}
+
 static void enqueue(lng_sched *s, lng_g *g, int self);
 
 void lng_sched_spawn(lng_sched *s, lng_g *g, int self) {
@@ -173,13 +179,19 @@ static void enqueue(lng_sched *s, lng_g *g, int self) {
   pthread_mutex_unlock(&w->freshmu);
   atomic_fetch_add(&s->nfresh, 1);
   /* Someone asleep could start it: the owner when the spawn came from C,
-     otherwise any idle worker. The seq_cst counter above pairs with the
-     sleeper's flag store, so one of the two sees the other. */
+     otherwise the idle worker holding the fewest goroutines, the one
+     steal lets take it (the first asleep would decline, again at every
+     spawn, while the rest slept on). The seq_cst counter above pairs
+     with the sleeper's flag store, so one of the two sees the other. */
+  worker *pickv = NULL;
+  long least = 0;
   for (int i = 0; i < s->n; i++) {
     worker *v = &s->w[(w->index + i) % s->n];
-    if (v->index == self) continue;
-    if (atomic_load(&v->sleeping)) { lng_worker_wake(v); break; }
+    if (v->index == self || !atomic_load(&v->sleeping)) continue;
+    long h = held(v);
+    if (!pickv || h < least) { pickv = v; least = h; }
   }
+  if (pickv) lng_worker_wake(pickv);
 }
 
 /* ---- the worker loop ---- */
@@ -202,13 +214,23 @@ static size_t fresh_take(worker *v, lng_g **out, size_t k) {
   return got;
 }
 
-/* Takes up to `max` unstarted goroutines from v's queue into w's run queue. */
-static int take_fresh(worker *w, worker *v, long max) {
-  if (atomic_load(&v->nfresh) == 0) return 0;
-  if (max > STEAL_MAX) max = STEAL_MAX;
-  size_t got = fresh_take(v, w->stolen, (size_t)max);
+/* Takes half of v's unstarted goroutines into w's run queue, but no more
+   than leaves v holding as many as w will (see steal). The count is the
+   one under v's lock: v may have shared a burst since the thief looked,
+   and a share taken on a stale count would leave v none. */
+static int take_fresh(worker *w, worker *v, long mine) {
+  pthread_mutex_lock(&v->freshmu);
+  long n = (long)v->fqlen;
+  long take = (n + 1) / 2, even = (held(v) + n - mine) / 2;
+  if (even < take) take = even;
+  if (take > STEAL_MAX) take = STEAL_MAX;
+  size_t got = take > 0 ? fq_take(v, w->stolen, (size_t)take) : 0;
+  atomic_store_explicit(&v->nfresh, (long)v->fqlen, memory_order_relaxed);
+  pthread_mutex_unlock(&v->freshmu);
+  if (!got) return 0;
+  atomic_fetch_sub(&v->s->nfresh, (long)got);
   for (size_t i = 0; i < got; i++) gq_push(&w->runq, w->stolen[i]);
-  return (int)got;
+  return 1;
 }
 
 /* The newest goroutine this worker has spawned and nobody started, or
@@ -235,9 +257,21 @@ static lng_g *pop_oldest(worker *w) {
   return g;
 }
 
+/* An idle worker takes half of another's unstarted goroutines once the
+   oldest has waited STEAL_AGE_US, but no more than evens out the
+   goroutines the two will hold: a parked goroutine is pinned where it
+   started, so what a thief takes it keeps. A spawner slower than the
+   steal age (a loaded machine, a sanitizer, work between spawns) would
+   otherwise lose every goroutine to the first idle worker, one by one as
+   each appears, and a pool it starts would end on that worker alone.
+   What a busy worker keeps waits at most until the monitor preempts the
+   spawner (share then hands a burst to idle workers); a thief that held
+   many parked goroutines and took the backlog anyway once it grew old
+   would undo the balance for every spawner that runs that long. */
 static int steal(worker *w) {
   lng_sched *s = w->s;
   uint32_t now = 0;
+  long mine = -1;
   for (int i = 1; i < s->n; i++) {
     worker *v = &s->w[(w->index + i) % s->n];
     long n = atomic_load(&v->nfresh);
@@ -245,7 +279,10 @@ static int steal(worker *w) {
     if (!now) now = now_us();
     /* (a stale freshsince only delays or hastens one steal) */
     uint32_t age = now - atomic_load_explicit(&v->freshsince, memory_order_relaxed);
-    if (age >= STEAL_AGE_US && age < UINT32_MAX / 2 && take_fresh(w, v, (n + 1) / 2)) return 1;
+    if (age < STEAL_AGE_US || age >= UINT32_MAX / 2) continue;
+    if (mine < 0) mine = held(w);
+    if (held(v) + n - mine < 2) continue;     /* (the look; take_fresh decides) */
+    if (take_fresh(w, v, mine)) return 1;
   }
   return 0;
 }
