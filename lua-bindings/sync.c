@@ -3,10 +3,12 @@
  * go.semaphore(n), shared by reference between goroutines like channels.
  * A blocking operation queues the goroutine's own waiter and parks it
  * (vm/block.h); the object hands over directly, so once woken the
- * operation is complete.
+ * operation is complete, except for a mutex woken to try again
+ * (runtime/sync.h), which its continuation does.
  */
 #include <lauxlib.h>
 #include "../runtime/sync.h"
+#include "../runtime/timer.h"
 #include "bindings.h"
 #include "../vm/vm.h"
 #include "../vm/block.h"
@@ -84,8 +86,11 @@ typedef struct semakind {
   lng_waitkind acquire;
 } semakind;
 
+static int mutex_locked(lua_State *L, int res, lng_msg *box);
+
 static const semakind MUTEX = {
-  LNG_OBJ_MUTEX, "mutex", "sync: unlock of unlocked mutex", { "mutex:lock", "mutex lock", NULL, NULL }
+  LNG_OBJ_MUTEX, "mutex", "sync: unlock of unlocked mutex",
+  { "mutex:lock", "mutex lock", NULL, mutex_locked }
 };
 static const semakind SEMA = {
   LNG_OBJ_SEMA, "semaphore", "sync: release of unacquired semaphore",
@@ -98,7 +103,27 @@ static lng_sema *checksema(lua_State *L, const semakind *k) {
 
 static int acquire(lua_State *L, const semakind *k) {
   lng_sema *s = checksema(L, k);
-  return lng_block_on(L, &k->acquire, &s->wait, lng_sema_acquire(s, lng_block_waiter(L)));
+  int r = lng_sema_acquire(s, lng_block_waiter(L));
+  /* a mutex's continuation needs when the wait began (above the
+     argument, which stays at 1 through the waits) */
+  if (r == LNG_RES_PARKED && s->barge) {
+    lua_settop(L, 1);
+    lua_pushinteger(L, (lua_Integer)lng_now_ns());
+  }
+  return lng_block_on(L, &k->acquire, &s->wait, r);
+}
+
+/* A parked mutex:lock is over: handed the lock (OK), or woken to try for
+   it again (RETRY), first in line if it loses once more. */
+static int mutex_locked(lua_State *L, int res, lng_msg *box) {
+  if (!box) return 0;                 /* it did not park: locked at once */
+  lng_sema *m = checksema(L, &MUTEX);
+  int64_t waited = lng_now_ns() - (int64_t)lua_tointeger(L, 2);
+  if (res == LNG_RES_OK) {
+    if (m->starving) lng_mutex_settle(m, waited);
+    return 0;
+  }
+  return lng_block_on(L, &MUTEX.acquire, &m->wait, lng_mutex_relock(m, lng_block_waiter(L), waited));
 }
 
 static int tryacquire(lua_State *L, const semakind *k) {

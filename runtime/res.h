@@ -17,7 +17,9 @@ typedef enum lng_res {
   LNG_RES_NEGATIVE,     /* waitgroup add: the counter would drop below zero */
   LNG_RES_OVERFLOW,     /* waitgroup add: the counter would overflow */
   LNG_RES_UNLOCKED,     /* mutex unlock: it was not locked */
-  LNG_RES_OVERRELEASE   /* semaphore release: more units than it was made with */
+  LNG_RES_OVERRELEASE,  /* semaphore release: more units than it was made with */
+  LNG_RES_RETRY         /* mutex lock: woken because the lock was freed, not
+                           handed over: try again (lng_mutex_relock) */
 } lng_res;
 
 #endif

@@ -67,13 +67,19 @@ static lng_sema *sema_make(int64_t n, int kind) {
 }
 
 lng_sema *lng_sema_new(int64_t n) { return sema_make(n, LNG_OBJ_SEMA); }
-lng_mutex *lng_mutex_new(void) { return sema_make(1, LNG_OBJ_MUTEX); }
+lng_mutex *lng_mutex_new(void) {
+  lng_sema *m = sema_make(1, LNG_OBJ_MUTEX);
+  if (m) m->barge = 1;
+  return m;
+}
 
 int lng_sema_acquire(lng_sema *s, lng_waiter *w) {
   int r = LNG_RES_OK;
   lng_waitable_lock(&s->wait);
-  /* Units are handed straight to waiters, so a free unit means nobody waits. */
-  if (s->count > 0) s->count--;
+  /* A semaphore hands units straight to waiters, so a free unit means
+     nobody waits; a mutex's free lock may have a woken waiter on its way
+     to it, and is taken from it (barging) unless the mutex is starving. */
+  if (s->count > 0 && !s->starving) s->count--;
   else r = lng_waitable_block(&s->wait, LNG_WQ_ONE, w);
   lng_waitable_unlock(&s->wait);
   return r;
@@ -81,18 +87,63 @@ int lng_sema_acquire(lng_sema *s, lng_waiter *w) {
 
 int lng_sema_tryacquire(lng_sema *s) { return lng_sema_acquire(s, NULL); }
 
+/* With the mutex's lock held: frees it, taking the waiter to wake. */
+static lng_waiter *mutex_free(lng_sema *m) {
+  lng_waiter *w = NULL;
+  if (m->woken) {                   /* one is on its way already */
+    m->count++;
+    return NULL;
+  }
+  lng_waitq *q = &m->wait.q[LNG_WQ_ONE];
+  if (q->head && q->head->cw) {     /* a C thread: handed the lock, no retry */
+    return lng_waitable_take(&m->wait, LNG_WQ_ONE, LNG_RES_OK);
+  }
+  m->count++;
+  if ((w = lng_waitable_take(&m->wait, LNG_WQ_ONE, LNG_RES_RETRY)) != NULL) m->woken = 1;
+  return w;
+}
+
 int lng_sema_release(lng_sema *s, int self) {
   int r = LNG_RES_OK;
+  lng_waiter *w = NULL;
   lng_waitable_lock(&s->wait);
-  /* the unit goes straight to w (a mutex stays locked, by w now) */
-  lng_waiter *w = lng_waitable_take(&s->wait, LNG_WQ_ONE, LNG_RES_OK);
-  if (!w) {
-    if (s->count >= s->max) r = LNG_RES_OVERRELEASE;
-    else s->count++;
+  if (s->count >= s->max) {
+    r = LNG_RES_OVERRELEASE;
+  } else if (s->barge && !s->starving) {
+    w = mutex_free(s);
+  } else {
+    /* the unit goes straight to w (a mutex stays locked, by w now) */
+    w = lng_waitable_take(&s->wait, LNG_WQ_ONE, LNG_RES_OK);
+    if (!w) {
+      s->count++;
+      s->starving = 0;
+    }
   }
   lng_waitable_unlock(&s->wait);
   if (w) lng_waiter_wake(w, self);
   return r;
+}
+
+int lng_mutex_relock(lng_mutex *m, lng_waiter *w, int64_t waited_ns) {
+  int r = LNG_RES_OK;
+  lng_waitable_lock(&m->wait);
+  m->woken = 0;
+  if (m->count > 0 && !m->starving) {
+    m->count--;
+  } else {
+    if (waited_ns > LNG_MUTEX_STARVE_NS) m->starving = 1;
+    lng_waitq_push_front(&m->wait.q[LNG_WQ_ONE], w, LNG_WQ_ONE + 1);
+    r = LNG_RES_PARKED;
+  }
+  lng_waitable_unlock(&m->wait);
+  return r;
+}
+
+void lng_mutex_settle(lng_mutex *m, int64_t waited_ns) {
+  if (waited_ns >= LNG_MUTEX_STARVE_NS) return;
+  lng_waitable_lock(&m->wait);
+  m->starving = 0;
+  lng_waitable_unlock(&m->wait);
 }
 
 int lng_mutex_unlock(lng_mutex *m, int self) {

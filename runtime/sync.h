@@ -4,9 +4,17 @@
  * (waitable.h, whose rules it keeps) with one FIFO of waiters: a waiter is
  * woken with w->result = LNG_RES_OK once its operation is complete.
  *
- * Mutexes and semaphores hand over directly: unlock / release give the
- * lock / unit to the first queued waiter, so a newcomer never barges in
- * ahead of those already waiting. A mutex is a semaphore of one unit.
+ * Semaphores hand over directly: release gives the unit to the first
+ * queued waiter, so a newcomer never barges in ahead of those already
+ * waiting. A mutex is a semaphore of one unit that does what Go's does
+ * instead: unlock frees the lock and wakes the first waiter to try again
+ * (LNG_RES_RETRY), so a running goroutine that locks again at once takes
+ * it without a switch; handing it over at every unlock makes each
+ * lock/unlock pair under contention a goroutine switch (a lock convoy).
+ * A waiter that has waited longer than LNG_MUTEX_STARVE_NS and loses
+ * again turns the mutex to hand-off until the waiters it hands to waited
+ * less than that (Go's starvation mode), so nobody waits forever. Plain C
+ * threads waiting on a mutex are always handed the lock.
  */
 #ifndef LNG_SYNC_H
 #define LNG_SYNC_H
@@ -25,7 +33,12 @@ typedef struct lng_sema {
   lng_obj obj;           /* LNG_OBJ_SEMA, or LNG_OBJ_MUTEX for a mutex */
   lng_waitable wait;
   int64_t count, max;    /* units free now, units it was made with */
+  unsigned char barge;   /* a mutex: unlock frees and wakes, see above */
+  unsigned char woken;   /* a waiter woken to retry has not retried yet */
+  unsigned char starving;/* hand-off until a waiter gets the lock quickly */
 } lng_sema;
+
+#define LNG_MUTEX_STARVE_NS 1000000   /* Go's starvationThresholdNs */
 
 typedef struct lng_sema lng_mutex;
 
@@ -64,9 +77,16 @@ lng_mutex *lng_mutex_new(void);
    lock once woken) or WOULDBLOCK. */
 static inline int lng_mutex_lock(lng_mutex *m, lng_waiter *w) { return lng_sema_acquire(m, w); }
 static inline int lng_mutex_trylock(lng_mutex *m) { return lng_sema_acquire(m, NULL); }
-/* Unlocks, handing the lock to the first waiter if any; UNLOCKED if the
-   mutex was not locked. Any party may unlock, as in Go. */
+/* Unlocks, waking (or, starving, handing the lock to) the first waiter;
+   UNLOCKED if the mutex was not locked. Any party may unlock, as in Go. */
 int lng_mutex_unlock(lng_mutex *m, int self);
+/* For a goroutine woken with RETRY: takes the lock (OK) or queues w again,
+   first in line (PARKED). waited_ns: how long it has waited so far; past
+   LNG_MUTEX_STARVE_NS, losing again turns the mutex to hand-off. */
+int lng_mutex_relock(lng_mutex *m, lng_waiter *w, int64_t waited_ns);
+/* For a goroutine handed the lock: it waited waited_ns; a short wait ends
+   hand-off. */
+void lng_mutex_settle(lng_mutex *m, int64_t waited_ns);
 static inline int lng_mutex_locked(lng_mutex *m) { return lng_sema_available(m) == 0; }
 static inline int lng_mutex_cancel(lng_mutex *m, lng_waiter *w) { return lng_waitable_cancel(&m->wait, w); }
 

@@ -61,6 +61,15 @@ static inline void lng_waitq_push(lng_waitq *q, lng_waiter *w, int tag) {
   w->queued = (unsigned char)tag;
 }
 
+/* The same at the front: a waiter that has waited already goes first. */
+static inline void lng_waitq_push_front(lng_waitq *q, lng_waiter *w, int tag) {
+  w->prev = NULL;
+  w->next = q->head;
+  if (q->head) q->head->prev = w; else q->tail = w;
+  q->head = w;
+  w->queued = (unsigned char)tag;
+}
+
 static inline void lng_waitq_remove(lng_waitq *q, lng_waiter *w) {
   if (w->prev) w->prev->next = w->next; else q->head = w->next;
   if (w->next) w->next->prev = w->prev; else q->tail = w->prev;

@@ -114,9 +114,11 @@ Test(sync_mutex, lock_trylock_unlock, .timeout = 30) {
   lng_obj_unref(&m->obj);
 }
 
-Test(sync_mutex, fifo_handoff, .timeout = 30) {
+/* Unlock frees the lock and wakes the first waiter to try again (RETRY),
+   one at a time: a running goroutine may take the lock in between. */
+Test(sync_mutex, unlock_wakes_first_to_retry, .timeout = 30) {
   lng_mutex *m = lng_mutex_new();
-  enum { N = 5 };
+  enum { N = 4 };
   lng_waiter w[N];
   cr_assert_eq(lng_mutex_lock(m, NULL), LNG_RES_OK);
   for (int i = 0; i < N; i++) {
@@ -125,16 +127,59 @@ Test(sync_mutex, fifo_handoff, .timeout = 30) {
   }
   for (int i = 0; i < N; i++) {
     cr_assert_eq(lng_mutex_unlock(m, -1), LNG_RES_OK);
-    cr_assert_eq(w[i].result, LNG_RES_OK, "waiter %d not handed the lock", i);
+    cr_assert_eq(w[i].result, LNG_RES_RETRY, "waiter %d not woken to retry", i);
     cr_assert_eq(w[i].queued, 0);
     for (int j = i + 1; j < N; j++) cr_assert_eq(w[j].result, -1, "out of order: %d before %d", j, i);
-    /* handed over: still locked, no barging */
+    cr_assert_not(lng_mutex_locked(m), "freed, not handed over");
+    /* a barger takes it and gives it back: the woken one is on its way,
+       so nobody else is woken */
+    cr_assert_eq(lng_mutex_trylock(m), LNG_RES_OK);
+    cr_assert_eq(lng_mutex_unlock(m, -1), LNG_RES_OK);
+    if (i + 1 < N) cr_assert_eq(w[i + 1].result, -1, "a second waiter woken");
+    w[i].result = -1;
+    cr_assert_eq(lng_mutex_relock(m, &w[i], 0), LNG_RES_OK, "the free lock went to the woken one");
     cr_assert(lng_mutex_locked(m));
-    cr_assert_eq(lng_mutex_trylock(m), LNG_RES_WOULDBLOCK);
   }
   cr_assert_eq(lng_mutex_unlock(m, -1), LNG_RES_OK);
   cr_assert_not(lng_mutex_locked(m));
   cr_assert_eq(lng_mutex_unlock(m, -1), LNG_RES_UNLOCKED);
+  lng_obj_unref(&m->obj);
+}
+
+/* A woken waiter that loses to a barger waits again first in line; one
+   that has waited past the threshold turns the mutex to hand-off, which
+   a waiter handed the lock after a short wait ends. */
+Test(sync_mutex, loser_goes_first_then_starving_hands_off, .timeout = 30) {
+  lng_mutex *m = lng_mutex_new();
+  lng_waiter a = mkwaiter(), b = mkwaiter();
+  cr_assert_eq(lng_mutex_lock(m, NULL), LNG_RES_OK);
+  cr_assert_eq(lng_mutex_lock(m, &a), LNG_RES_PARKED);
+  cr_assert_eq(lng_mutex_lock(m, &b), LNG_RES_PARKED);
+  cr_assert_eq(lng_mutex_unlock(m, -1), LNG_RES_OK);
+  cr_assert_eq(a.result, LNG_RES_RETRY);
+  cr_assert_eq(lng_mutex_trylock(m), LNG_RES_OK);            /* the barger wins */
+  a.result = -1;
+  cr_assert_eq(lng_mutex_relock(m, &a, 10), LNG_RES_PARKED);
+  cr_assert_eq(m->wait.q[LNG_WQ_ONE].head, &a, "the loser is not first in line");
+  cr_assert_not(m->starving, "a short wait turned it to hand-off");
+  cr_assert_eq(lng_mutex_unlock(m, -1), LNG_RES_OK);
+  cr_assert_eq(a.result, LNG_RES_RETRY);
+  cr_assert_eq(lng_mutex_trylock(m), LNG_RES_OK);            /* loses again, late now */
+  a.result = -1;
+  cr_assert_eq(lng_mutex_relock(m, &a, LNG_MUTEX_STARVE_NS + 1), LNG_RES_PARKED);
+  cr_assert(m->starving);
+  cr_assert_eq(lng_mutex_unlock(m, -1), LNG_RES_OK);
+  cr_assert_eq(a.result, LNG_RES_OK, "starving: the lock is handed over");
+  cr_assert(lng_mutex_locked(m));
+  cr_assert_eq(lng_mutex_trylock(m), LNG_RES_WOULDBLOCK, "a barger got in while starving");
+  lng_mutex_settle(m, LNG_MUTEX_STARVE_NS + 1);
+  cr_assert(m->starving, "a long wait ended hand-off");
+  cr_assert_eq(lng_mutex_unlock(m, -1), LNG_RES_OK);
+  cr_assert_eq(b.result, LNG_RES_OK, "starving: handed to the next");
+  lng_mutex_settle(m, 10);
+  cr_assert_not(m->starving, "a short wait did not end hand-off");
+  cr_assert_eq(lng_mutex_unlock(m, -1), LNG_RES_OK);
+  cr_assert_not(lng_mutex_locked(m));
   lng_obj_unref(&m->obj);
 }
 
@@ -152,9 +197,10 @@ Test(sync_mutex, cancel_and_stale_select_case, .timeout = 30) {
   cr_assert_eq(lng_mutex_cancel(m, &a), 1);
   cr_assert_eq(lng_mutex_unlock(m, -1), LNG_RES_OK);
   cr_assert_eq(a.result, -1);
-  cr_assert_eq(b.result, -1, "a stale select case was handed the lock");
-  cr_assert_eq(c.result, LNG_RES_OK);
-  cr_assert_eq(lng_mutex_cancel(m, &c), 0, "c owns the lock: nothing to cancel");
+  cr_assert_eq(b.result, -1, "a stale select case was woken");
+  cr_assert_eq(c.result, LNG_RES_RETRY);
+  cr_assert_eq(lng_mutex_cancel(m, &c), 0, "c was woken: nothing to cancel");
+  cr_assert_eq(lng_mutex_relock(m, &c, 0), LNG_RES_OK);
   cr_assert_eq(lng_mutex_unlock(m, -1), LNG_RES_OK);
   cr_assert_not(lng_mutex_locked(m));
   lng_obj_unref(&m->obj);
