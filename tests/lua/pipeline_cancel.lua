@@ -112,8 +112,9 @@ end
 -- a context with a timeout cancels itself; its watcher goroutine ends
 do
   local ctx = P.context(0.01)
-  local n = P.drain(P.map(ctx, endless(ctx), id, 2))   -- runs until the timeout
-  assert(n > 0)
+  -- runs until the timeout; how many items pass before it depends on the
+  -- machine (none, under a sanitizer on a loaded one), so only the end counts
+  P.drain(P.map(ctx, endless(ctx), id, 2))
   assert(ctx:cancelled())
   settle("timeout")
 end
