@@ -1,6 +1,7 @@
 /*
  * The `go` global: callable to spawn a goroutine, with the scheduler's
- * introspection as fields (id, count, worker, workers, yield, chan).
+ * introspection as fields (id, count, worker, workers, yield, chan), and
+ * go.spread, go() with a placement hint.
  */
 #include <lauxlib.h>
 #include "bindings.h"
@@ -14,6 +15,18 @@ static int go_call(lua_State *L) {           /* go(fn, ...): the table is argume
                       luaL_typename(L, 2));
   int64_t id;
   lng_gor_spawn(L, 2, &id);
+  lua_pushinteger(L, (lua_Integer)id);
+  return 1;
+}
+
+/* go.spread(fn, ...): go(), started on the worker holding the fewest
+   goroutines (runtime/sched.h): for goroutines meant to run side by side. */
+static int go_spread(lua_State *L) {
+  if (lua_type(L, 1) != LUA_TFUNCTION)
+    return luaL_error(L, "bad argument #1 to 'go.spread' (function expected, got %s)",
+                      luaL_typename(L, 1));
+  int64_t id;
+  lng_gor_spawn_flags(L, 1, &id, LNG_G_SPREAD);
   lua_pushinteger(L, (lua_Integer)id);
   return 1;
 }
@@ -45,7 +58,7 @@ static int go_yield(lua_State *L) {
 void lng_open_go(lua_State *L) {
   static const luaL_Reg fns[] = {
     {"id", go_id}, {"count", go_count}, {"worker", go_worker},
-    {"workers", go_workers}, {"yield", go_yield}, {NULL, NULL}
+    {"workers", go_workers}, {"yield", go_yield}, {"spread", go_spread}, {NULL, NULL}
   };
   luaL_newlib(L, fns);
   lng_setnames(L, -1, "go.", fns);

@@ -154,6 +154,27 @@ void lng_sched_spawnmsg(lng_sched *s, lng_g *g, lng_msg *m, int self) {
   enqueue(s, g, self);
 }
 
+/* What a worker holds or will: started goroutines, unstarted ones in its
+   queue and those spread to it (a racy look). */
+static long load(worker *w) {
+  return held(w) + atomic_load_explicit(&w->nfresh, memory_order_relaxed) +
+         atomic_load_explicit(&w->placed, memory_order_relaxed);
+}
+
+/* The worker a spread goroutine starts on: the least loaded, self on a
+   tie (no cross-thread wake-up), so goroutines spread in a row from one
+   worker alternate with the others. */
+static worker *place(lng_sched *s, int self) {
+  worker *best = &s->w[self];
+  long least = load(best);
+  for (int i = 1; i < s->n; i++) {
+    worker *v = &s->w[(self + i) % s->n];
+    long l = load(v);
+    if (l < least) { best = v; least = l; }
+  }
+  return best;
+}
+
 static void enqueue(lng_sched *s, lng_g *g, int self) {
   /* spawned before live: go.stats() reads live, then spawned, and must
      never see more goroutines than were ever spawned */
@@ -161,6 +182,16 @@ static void enqueue(lng_sched *s, lng_g *g, int self) {
   atomic_fetch_add(&s->live, 1);
   atomic_fetch_add(&s->active, 1);
   worker *w = &s->w[self >= 0 ? self : 0];
+  if (g->flags & LNG_G_SPREAD) {
+    worker *v = s->n > 1 && self >= 0 ? place(s, self) : w;
+    if (v != w) {
+      /* straight into its inbox, as share does, where nobody steals it */
+      atomic_fetch_add_explicit(&v->placed, 1, memory_order_relaxed);
+      lng_worker_inbox_push(v, g);
+      return;
+    }
+    g->flags &= ~LNG_G_SPREAD;
+  }
   pthread_mutex_lock(&w->freshmu);
   if (w->fqlen == w->fqcap && fq_grow(w) != 0) {
     /* No memory for the queue: the owner runs it, nobody steals it. */
@@ -419,6 +450,10 @@ void *lng_worker_main(void *arg) {
       if (w->all) w->all->allprev = g;
       w->all = g;
       owner_bump(&w->nstarted);    /* after its spawn's live++ */
+      if (g->flags & LNG_G_SPREAD) {
+        g->flags &= ~LNG_G_SPREAD;
+        atomic_fetch_sub_explicit(&w->placed, 1, memory_order_relaxed);
+      }
     } else {
       g->u.park.reason = NULL;     /* (a new one's record is not in its park layout yet) */
     }

@@ -82,6 +82,9 @@ local tpack, tunpack, tremove = table.pack, table.unpack, table.remove
 local tointeger, max = math.tointeger, math.max
 local setmt, getmt = debug.setmetatable, debug.getmetatable
 local function spawn(...) return go(...) end
+-- A stage's parallel workers start on the least loaded workers: spawned
+-- with go() they would all start, and stay, on the spawner's worker.
+local function spread(...) return go.spread(...) end
 local _ENV = nil
 
 local M = {}
@@ -382,12 +385,12 @@ local function stage(kind, name, done, inp, fn, opts, ordered)
     spawn(plain_worker, kind, fn, inp, out, done, nil)
   elseif not o.ordered then
     local fin = newchan(n)
-    for _ = 1, n do spawn(plain_worker, kind, fn, inp, out, done, fin) end
+    for _ = 1, n do spread(plain_worker, kind, fn, inp, out, done, fin) end
     spawn(close_after, fin, n, out)
   else
     local work, results, window = newchan(), newchan(n), newchan(o.window)
     spawn(dispatcher, inp, work, window, done)
-    for _ = 1, n do spawn(ordered_worker, kind, fn, work, results, done) end
+    for _ = 1, n do spread(ordered_worker, kind, fn, work, results, done) end
     spawn(reorderer, results, out, window, n, done)
   end
   return out

@@ -99,9 +99,14 @@ static void gor_origin(void *ud, lng_g *g, char *buf, size_t n) {
 }
 
 int lng_gor_spawn(lua_State *L, int first, int64_t *id) {
+  return lng_gor_spawn_flags(L, first, id, 0);
+}
+
+int lng_gor_spawn_flags(lua_State *L, int first, int64_t *id, int flags) {
   lng_shard *sh = lng_shard_of(L);
   lng_g *g = lng_sched_newg(sh->rt->sched);
   if (!g) return luaL_error(L, "not enough memory");
+  g->flags |= flags;
   g->site = spawn_site(L, sh);
   lng_shard_peekenv(L);
   int env = lua_gettop(L);

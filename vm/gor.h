@@ -32,5 +32,7 @@ int64_t lng_gor_id(lua_State *L);             /* the running goroutine's id, 0 o
 int lng_gor_exit(lua_State *L, int code);      /* os.exit() */
 /* Spawns fn and arguments at stack positions first..top as a new goroutine. */
 int lng_gor_spawn(lua_State *L, int first, int64_t *id);
+/* The same with scheduler flags for the new goroutine (LNG_G_SPREAD). */
+int lng_gor_spawn_flags(lua_State *L, int first, int64_t *id, int flags);
 
 #endif
