@@ -19,8 +19,8 @@ static int go_call(lua_State *L) {           /* go(fn, ...): the table is argume
   return 1;
 }
 
-/* go.spread(fn, ...): go(), started on the worker holding the fewest
-   goroutines (runtime/sched.h): for goroutines meant to run side by side. */
+/* go.spread(fn, ...): go(), started on the next worker in turn
+   (runtime/sched.h): for goroutines meant to run side by side. */
 static int go_spread(lua_State *L) {
   if (lua_type(L, 1) != LUA_TFUNCTION)
     return luaL_error(L, "bad argument #1 to 'go.spread' (function expected, got %s)",

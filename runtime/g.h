@@ -17,7 +17,7 @@ enum {                       /* flags */
   LNG_G_CNAME = 2,           /* spawned from C: start message is a function name, then arguments */
   LNG_G_CCODE = 4,           /* spawned from C: source, chunk name, then arguments */
   LNG_G_PACKED = 8,          /* the start message is packed (u.packed) */
-  LNG_G_SPREAD = 16          /* start on the least loaded worker (lng_sched_spawn) */
+  LNG_G_SPREAD = 16          /* start on the next worker in turn (lng_sched_spawn) */
 };
 
 /* 176 bytes: with the VM's 40 a parked goroutine's record is one 224-byte

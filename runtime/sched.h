@@ -57,10 +57,10 @@ void lng_sched_set_preempt(lng_sched *s, void (*preempt)(void *ud, int worker));
 lng_g *lng_sched_newg(lng_sched *s);
 void lng_sched_freeg(lng_g *g);   /* for a record never spawned */
 /* Queues an unstarted g; self is the spawning worker (-1 from C). With
-   LNG_G_SPREAD in g->flags it starts on the worker holding the fewest
-   goroutines (self on a tie) instead: a placement hint for goroutines that
-   are meant to run side by side, as a pipeline's parallel stage, which
-   would otherwise start, and stay, where they were spawned. */
+   LNG_G_SPREAD in g->flags it starts on the next worker in turn after
+   self's (self's own after every other) instead: a placement hint for
+   goroutines meant to run side by side, as a pipeline's parallel stage,
+   which would otherwise start, and stay, where they were spawned. */
 void lng_sched_spawn(lng_sched *s, lng_g *g, int self);
 /* The same with m, not g's own, as the start message: its contents move
    into g and m is left empty, keeping its storage (lng_msgpack_take). */

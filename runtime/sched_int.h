@@ -67,7 +67,7 @@ typedef struct worker {
      only (a release store, no read-modify-write), read by lng_sched_stats,
      whose order of reads their being monotonic makes consistent. */
   atomic_ullong nstarted, nfinished;
-  atomic_long placed;        /* spread here (LNG_G_SPREAD), not started yet */
+  unsigned spreadnext;       /* owner only: where the next spread goroutine goes (place) */
   unsigned tick;
   atomic_int busy;           /* running goroutines: set at the first after idling, cleared to idle */
   atomic_ullong runs;        /* goroutines run so far (written by the owner only) */

@@ -154,25 +154,15 @@ void lng_sched_spawnmsg(lng_sched *s, lng_g *g, lng_msg *m, int self) {
   enqueue(s, g, self);
 }
 
-/* What a worker holds or will: started goroutines, unstarted ones in its
-   queue and those spread to it (a racy look). */
-static long load(worker *w) {
-  return held(w) + atomic_load_explicit(&w->nfresh, memory_order_relaxed) +
-         atomic_load_explicit(&w->placed, memory_order_relaxed);
-}
-
-/* The worker a spread goroutine starts on: the least loaded, self on a
-   tie (no cross-thread wake-up), so goroutines spread in a row from one
-   worker alternate with the others. */
+/* The worker a spread goroutine starts on: the others in turn, then the
+   spawner's own, so the goroutines of a parallel stage spread in a row
+   land on as many workers as there are (as far as there are). The
+   workers' loads do not enter: parked goroutines are no measure of the
+   CPU a stage will want, and the rule stays one a user can predict. */
 static worker *place(lng_sched *s, int self) {
-  worker *best = &s->w[self];
-  long least = load(best);
-  for (int i = 1; i < s->n; i++) {
-    worker *v = &s->w[(self + i) % s->n];
-    long l = load(v);
-    if (l < least) { best = v; least = l; }
-  }
-  return best;
+  worker *w = &s->w[self];
+  unsigned k = w->spreadnext++ % (unsigned)s->n;
+  return &s->w[(self + 1 + (int)k) % s->n];
 }
 
 static void enqueue(lng_sched *s, lng_g *g, int self) {
@@ -184,13 +174,12 @@ static void enqueue(lng_sched *s, lng_g *g, int self) {
   worker *w = &s->w[self >= 0 ? self : 0];
   if (g->flags & LNG_G_SPREAD) {
     worker *v = s->n > 1 && self >= 0 ? place(s, self) : w;
+    g->flags &= ~LNG_G_SPREAD;
     if (v != w) {
       /* straight into its inbox, as share does, where nobody steals it */
-      atomic_fetch_add_explicit(&v->placed, 1, memory_order_relaxed);
       lng_worker_inbox_push(v, g);
       return;
     }
-    g->flags &= ~LNG_G_SPREAD;
   }
   pthread_mutex_lock(&w->freshmu);
   if (w->fqlen == w->fqcap && fq_grow(w) != 0) {
@@ -450,10 +439,6 @@ void *lng_worker_main(void *arg) {
       if (w->all) w->all->allprev = g;
       w->all = g;
       owner_bump(&w->nstarted);    /* after its spawn's live++ */
-      if (g->flags & LNG_G_SPREAD) {
-        g->flags &= ~LNG_G_SPREAD;
-        atomic_fetch_sub_explicit(&w->placed, 1, memory_order_relaxed);
-      }
     } else {
       g->u.park.reason = NULL;     /* (a new one's record is not in its park layout yet) */
     }

@@ -82,7 +82,7 @@ local tpack, tunpack, tremove = table.pack, table.unpack, table.remove
 local tointeger, max = math.tointeger, math.max
 local setmt, getmt = debug.setmetatable, debug.getmetatable
 local function spawn(...) return go(...) end
--- A stage's parallel workers start on the least loaded workers: spawned
+-- A stage's parallel workers start on successive workers: spawned
 -- with go() they would all start, and stay, on the spawner's worker.
 local function spread(...) return go.spread(...) end
 local _ENV = nil

@@ -1,16 +1,16 @@
 -- go.spread(fn, ...) is go() with a placement hint: the goroutine starts on
--- the worker holding the fewest goroutines, the spawner's own on a tie. So
--- W goroutines spread in a row from a worker that holds only main land one
--- on each of W workers, whatever the timing (started goroutines cannot
--- move, so go() would start them all on main's worker when main blocks at
--- once). The pipeline library's parallel stages are spread the same way.
+-- the next worker in turn after the spawner's (the spawner's own after
+-- every other). So W goroutines spread in a row land one on each of W
+-- workers, whatever the timing (started goroutines cannot move, and go()
+-- would start them all on main's worker when main blocks at once). The
+-- pipeline library's parallel stages are spread the same way.
 local W = go.workers()
 
 local function settle()   -- goroutines of the previous part have ended
   while go.count() > 1 do go.sleep(0.001) end
 end
 
--- go.spread itself: one on each worker, the last on main's
+-- go.spread itself: one on each worker, main's last
 do
   local rep, gate = chan(W), chan()
   for _ = 1, W do
