@@ -171,6 +171,7 @@ valgrind-run: all
 
 bench: all
 	LUNGO=$(B)/lungo sh bench/run.sh
+	LUNGO=$(B)/lungo sh bench/twins.sh
 
 clean:
 	rm -rf build
