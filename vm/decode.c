@@ -16,6 +16,7 @@
 #include "fcache.h"
 #include "vm.h"
 #include "proxy.h"
+#include "modname.h"
 
 typedef struct Decoder {
   lua_State *L;
@@ -292,6 +293,12 @@ static int decvalue (Decoder *d, int depth) {
       if (lua_rawgeti(L, d->keys, (lua_Integer)u) != LUA_TSTRING) return corrupt(d);
       return 0;
     case LNG_TAG_FUN: d->p++; return decfunc(d, depth);
+    case LNG_TAG_MOD:
+      d->p++;
+      if (lng_wire_getvar(&d->p, d->end, &u) || u == 0 || u > (uint64_t)(d->end - d->p))
+        return corrupt(d);
+      d->p += u;
+      return lng_mod_push(L, (const char *)d->p - u, (size_t)u);
     default: return corrupt(d);
   }
 }

@@ -18,6 +18,7 @@
 #include "copy.h"
 #include "fcache.h"
 #include "proxy.h"
+#include "modname.h"
 
 /* Longest path shown in an error, and longest key within it. */
 #define PATHMAX 160
@@ -58,10 +59,13 @@ typedef struct Encoder {
   Ident map0[MAP_INLINE];
   int argbase, arg;   /* how to name the top-level value being encoded */
   int err;            /* E_* once something failed */
+  const lng_modidx *mods;  /* the shard's module values, or NULL: none */
+  int modretry;       /* the index was walked again for a value about to be refused */
   Step path[LNG_COPY_MAXDEPTH + 1];
 } Encoder;
 
 static int encvalue (Encoder *e, int idx, int depth);
+static int modlast (Encoder *e, int idx);
 
 
 static int nomem (Encoder *e) {
@@ -493,14 +497,47 @@ static int enclfunc (Encoder *e, int f, int depth) {
 static int enccfunc (Encoder *e, int f, int depth) {
   lua_CFunction fn;
   if (lua_getupvalue(e->L, f, 1) != NULL) {
+    int r;
     lua_pop(e->L, 1);
+    if ((r = modlast(e, f))) return r < 0 ? -1 : 0;
     return fail(e, "C function with upvalues", depth);
   }
   fn = lua_tocfunction(e->L, f);
   return lng_wire_putraw(e->m, LNG_TAG_CFN, &fn, sizeof fn) ? nomem(e) : 0;
 }
 
-/* The scalar (or proxy) at idx, of type t, as an lng_scalar; 0 for
+/* The value at idx as a module value (modname.h): 1 written, 0 not one,
+   -1 failed. */
+static int modput (Encoder *e, int idx) {
+  int r = lng_mod_put(e->L, idx, e->m);
+  return r < 0 ? nomem(e) : r;
+}
+
+/* The same for a value about to be refused: the index is walked again
+   first (once a message), in case a module gained it since. */
+static int modlast (Encoder *e, int idx) {
+  if (!e->modretry) {
+    e->modretry = 1;
+    e->mods = lng_mod_index(e->L, 1);
+  }
+  return e->mods ? modput(e, idx) : 0;
+}
+
+/* What a value that cannot cross is called in the error: its type, and
+   its metatable's __name when it has one ("userdata 'lpeg-pattern'"). */
+static int failvalue (Encoder *e, int idx, int depth) {
+  lua_State *L = e->L;
+  if (luaL_getmetafield(L, idx, "__name") == LUA_TSTRING) {
+    const char *what = lua_pushfstring(L, "%s '%s'", luaL_typename(L, idx), lua_tostring(L, -1));
+    lua_remove(L, -2);
+    int r = fail(e, what, depth);
+    lua_remove(L, -2);            /* (fail leaves its message on top) */
+    return r;
+  }
+  return fail(e, luaL_typename(L, idx), depth);
+}
+
+/* The scalar (or proxy) at idx, as an lng_scalar; 0 for
    anything else. */
 LNG_WIRE_INLINE int toscalar (lua_State *L, int idx, int t, lng_scalar *s) {
   switch (t) {
@@ -529,22 +566,28 @@ LNG_WIRE_INLINE int toscalar (lua_State *L, int idx, int t, lng_scalar *s) {
 static int encvalue (Encoder *e, int idx, int depth) {
   lua_State *L = e->L;
   lng_scalar sc;
-  int t = lua_type(L, idx);
+  int r, t = lua_type(L, idx);
   switch (t) {
     case LUA_TTABLE:
       /* The sender's globals, or the shard's base that modules loaded by
          require see as theirs: either way, "the receiver's globals". */
       if ((e->env && lua_rawequal(L, idx, e->env)) || lua_rawequal(L, idx, e->base))
         return lng_wire_puttag(e->m, LNG_TAG_ENV) ? nomem(e) : 0;
+      if (e->mods && lng_mod_maybe(e->mods, lua_topointer(L, idx)) && (r = modput(e, idx)))
+        return r < 0 ? -1 : 0;
       return enctable(e, idx, depth);
     case LUA_TFUNCTION:
+      if (e->mods && lng_mod_maybe(e->mods, lua_topointer(L, idx)) && (r = modput(e, idx)))
+        return r < 0 ? -1 : 0;
       if (lua_iscfunction(L, idx)) return enccfunc(e, idx, depth);
       return enclfunc(e, idx, depth);
     default:
       if (toscalar(L, idx, t, &sc)) return lng_wire_put_scalar(e->m, &sc) ? nomem(e) : 0;
       if (t == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == LNG_COPY_DEFAULT)
         return lng_wire_puttag(e->m, LNG_TAG_DEFAULT) ? nomem(e) : 0;
-      return fail(e, luaL_typename(L, idx), depth);
+      if ((t == LUA_TUSERDATA || t == LUA_TLIGHTUSERDATA) && (r = modlast(e, idx)))
+        return r < 0 ? -1 : 0;
+      return failvalue(e, idx, depth);
   }
 }
 
@@ -569,6 +612,8 @@ int lng_copy_encode_values (lua_State *L, int first, int n, int env,
   e.mapcap = e.mapn = 0;
   e.argbase = argbase;
   e.err = 0;
+  e.modretry = 0;
+  e.mods = lng_mod_index(L, 0);
   luaL_checkstack(L, LNG_COPY_LEVEL_SLOTS, "copying value");
   lua_pushnil(L);   /* slot for the seen table */
   e.seen = base + 1;

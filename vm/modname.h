@@ -1,0 +1,84 @@
+/*
+ * Module values cross goroutines by name. A value that is a loaded module
+ * (the registry's loaded table, package.loaded as Lua sees it) or is
+ * reachable from one through string keys (cjson.encode, cjson.null,
+ * string.format, io.stdout, mod.sub.f) is not copied: the message carries
+ * its path, the module's name and the keys, and the receiver rebuilds it
+ * as its own require(name) looked up along the same keys. So C functions
+ * with upvalues, light userdata sentinels and library objects that could
+ * never be copied arrive as the receiving worker's own, and the same
+ * module value reaching a goroutine twice is one value there.
+ *
+ * The sender finds paths in a reverse index per shard, value -> path,
+ * built lazily by a breadth-first walk of the loaded modules (the idea of
+ * Lua Lanes' lookup tables of C functions, done per shard and for every
+ * kind of value). It is rebuilt when the loaded table may have changed
+ * (require loading something new, a write through package.loaded), and
+ * once more before a value is refused, in case a module gained a field
+ * since. The index keeps its values alive, so their addresses are never
+ * reused while it exists; a hit is checked against the module as it is
+ * now before it is trusted (a field reassigned since the walk is copied).
+ *
+ * The encoder asks about every table and function it meets, so the first
+ * question is a probe of a C set of the indexed addresses (no Lua call);
+ * only a hit reads the Lua table of paths.
+ */
+#ifndef LNG_MODNAME_H
+#define LNG_MODNAME_H
+
+#include <stdint.h>
+#include <lua.h>
+#include "../runtime/msg.h"
+
+typedef struct lng_modidx {
+  const void **set;     /* open addressing, NULL = empty: indexed tables and functions */
+  uint32_t cap, n;      /* cap a power of two (or 0), n entries */
+  unsigned cur;         /* bumped when the loaded table may have changed (never 0) */
+  unsigned gen;         /* the generation it was built for (0: never) */
+  int ref;              /* registry ref: {value -> path string}, or LUA_NOREF */
+  int any;              /* anything indexed at all (userdata included) */
+} lng_modidx;
+
+/* Makes x empty and, with L, L's index: found through L's registry, so
+   that the copier stays usable on a state that is no shard (it then names
+   no module value). */
+void lng_mod_init(lng_modidx *x, lua_State *L);
+void lng_mod_free(lng_modidx *x);
+
+/* The loaded table may have changed in L: the index is stale. */
+void lng_mod_changed(lua_State *L);
+
+/* L's index, rebuilt first if stale (may raise a memory error); NULL when
+   L has none or nothing is indexed. force: rebuild even if current. */
+const lng_modidx *lng_mod_index(lua_State *L, int force);
+
+static inline uint32_t lng_mod_hash(const void *p, uint32_t mask) {
+  return (uint32_t)(((uint64_t)(uintptr_t)p * 0x9e3779b97f4a7c15ull) >> 32) & mask;
+}
+
+/* Whether the table or function at address p may be a module value. */
+static inline int lng_mod_maybe(const lng_modidx *x, const void *p) {
+  uint32_t mask = x->cap - 1, i = lng_mod_hash(p, mask);
+  for (;;) {
+    const void *q = x->set[i];
+    if (q == p) return 1;
+    if (!q) return 0;
+    i = (i + 1) & mask;
+  }
+}
+
+/* If the value at idx is a module value (as the module stands now),
+   appends its MOD value to m and returns 1; 0 if it is not one; -1 when
+   out of memory. */
+int lng_mod_put(lua_State *L, int idx, lng_msg *m);
+
+/* Pushes the value that the path (name, then "\0key" per key) names in L:
+   the module from L's loaded table, else require(name). 0; or -1 with an
+   error message naming the module pushed. */
+int lng_mod_push(lua_State *L, const char *path, size_t len);
+
+/* A path as Lua would write it ("cjson.encode", "mod['a b']"), for
+   messages: pushed. */
+void lng_mod_pushname(lua_State *L, const char *path, size_t len);
+
+#endif
