@@ -19,6 +19,7 @@
 #include "fcache.h"
 #include "proxy.h"
 #include "modname.h"
+#include "shard.h"
 
 /* Longest path shown in an error, and longest key within it. */
 #define PATHMAX 160
@@ -613,7 +614,11 @@ int lng_copy_encode_values (lua_State *L, int first, int n, int env,
   e.argbase = argbase;
   e.err = 0;
   e.modretry = 0;
-  e.mods = lng_mod_index(L, 0);
+  {
+    lng_shard *sh = lng_shard_of(L);   /* NULL: a state that is no shard (copy.h) */
+    const lng_modidx *x = sh ? &sh->mods : NULL;
+    e.mods = !x ? NULL : lng_mod_fresh(x) ? (x->any ? x : NULL) : lng_mod_index(L, 0);
+  }
   luaL_checkstack(L, LNG_COPY_LEVEL_SLOTS, "copying value");
   lua_pushnil(L);   /* slot for the seen table */
   e.seen = base + 1;

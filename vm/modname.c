@@ -6,6 +6,7 @@
 #include <string.h>
 #include <lauxlib.h>
 #include "modname.h"
+#include "shard.h"
 #include "wire.h"
 
 /* How far the walk goes: keys deep below a module, entries in all (a
@@ -15,31 +16,23 @@
 #define WALK_MAX 20000
 #define KEY_MAX 64
 
-static const char INDEX_KEY = 'm';   /* registry[&INDEX_KEY] = light userdata: the lng_modidx */
-
 static lng_modidx *getidx(lua_State *L) {
-  lng_modidx *x = lua_rawgetp(L, LUA_REGISTRYINDEX, &INDEX_KEY) == LUA_TLIGHTUSERDATA
-                ? lua_touserdata(L, -1) : NULL;
-  lua_pop(L, 1);
-  return x;
+  lng_shard *sh = lng_shard_of(L);
+  return sh ? &sh->mods : NULL;
 }
 
-void lng_mod_init(lng_modidx *x, lua_State *L) {
+void lng_mod_init(lng_modidx *x) {
   x->set = NULL;
   x->cap = x->n = 0;
   x->cur = 1;
   x->gen = 0;
   x->ref = LUA_NOREF;
   x->any = 0;
-  if (L) {
-    lua_pushlightuserdata(L, x);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &INDEX_KEY);
-  }
 }
 
 void lng_mod_free(lng_modidx *x) {
   free(x->set);
-  lng_mod_init(x, NULL);
+  lng_mod_init(x);
 }
 
 void lng_mod_changed(lua_State *L) {

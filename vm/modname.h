@@ -39,14 +39,17 @@ typedef struct lng_modidx {
   int any;              /* anything indexed at all (userdata included) */
 } lng_modidx;
 
-/* Makes x empty and, with L, L's index: found through L's registry, so
-   that the copier stays usable on a state that is no shard (it then names
-   no module value). */
-void lng_mod_init(lng_modidx *x, lua_State *L);
+/* A shard's index (shard.h): L's is its shard's, found through the
+   state's extra space, which is NULL in a state that is no shard (the
+   copier then names no module value; copy.h). */
+void lng_mod_init(lng_modidx *x);
 void lng_mod_free(lng_modidx *x);
 
 /* The loaded table may have changed in L: the index is stale. */
 void lng_mod_changed(lua_State *L);
+
+/* Whether x is up to date: the encoder's one question per message. */
+static inline int lng_mod_fresh(const lng_modidx *x) { return x->gen == x->cur; }
 
 /* L's index, rebuilt first if stale (may raise a memory error); NULL when
    L has none or nothing is indexed. force: rebuild even if current. */

@@ -284,7 +284,7 @@ int lng_shard_open(lng_runtime *rt, lng_shard *sh, int index) {
   sh->rt = rt;
   sh->index = index;
   sh->current = NULL;
-  lng_mod_init(&sh->mods, NULL);
+  lng_mod_init(&sh->mods);
   lng_alloc_init(&sh->heap);
   lua_State *L = rt->cfg.mem_limit ? lua_newstate(shard_alloc, sh)
                                    : lua_newstate(lng_alloc_lua, &sh->heap);
@@ -313,7 +313,6 @@ static int setup(lua_State *L) {
   }
   luaL_openlibs(L);
   lng_proxy_setcache(L, &sh->proxies);
-  lng_mod_init(&sh->mods, L);
   lua_pushglobaltable(L);
   rt->openlibs(L);
   add_searcher(L);
