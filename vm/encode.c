@@ -617,7 +617,7 @@ int lng_copy_encode_values (lua_State *L, int first, int n, int env,
   {
     lng_shard *sh = lng_shard_of(L);   /* NULL: a state that is no shard (copy.h) */
     const lng_modidx *x = sh ? &sh->mods : NULL;
-    e.mods = !x ? NULL : lng_mod_fresh(x) ? (x->any ? x : NULL) : lng_mod_index(L, 0);
+    e.mods = !x ? NULL : lng_mod_fresh(x) ? (lng_mod_any(x) ? x : NULL) : lng_mod_index(L, 0);
   }
   luaL_checkstack(L, LNG_COPY_LEVEL_SLOTS, "copying value");
   lua_pushnil(L);   /* slot for the seen table */

@@ -22,16 +22,27 @@ static lng_modidx *getidx(lua_State *L) {
 }
 
 void lng_mod_init(lng_modidx *x) {
-  x->set = NULL;
+  x->tab = NULL;
   x->cap = x->n = 0;
+  x->null.p = NULL;
+  x->null.path = NULL;
   x->cur = 1;
   x->gen = 0;
-  x->ref = LUA_NOREF;
-  x->any = 0;
+}
+
+static void clear(lng_modidx *x) {
+  for (uint32_t i = 0; i < x->cap; i++) {
+    free(x->tab[i].path);
+    x->tab[i].path = NULL;
+  }
+  free(x->null.path);
+  x->null.path = NULL;
+  x->n = 0;
 }
 
 void lng_mod_free(lng_modidx *x) {
-  free(x->set);
+  clear(x);
+  free(x->tab);
   lng_mod_init(x);
 }
 
@@ -40,28 +51,35 @@ void lng_mod_changed(lua_State *L) {
   if (x && ++x->cur == 0) x->cur = 1;
 }
 
-/* Adds p to the C set, growing it to stay at most half full: 0, or -1. */
-static int set_add(lng_modidx *x, const void *p) {
-  if (2 * (x->n + 1) > x->cap) {
-    uint32_t cap = x->cap ? 2 * x->cap : 256;
-    const void **ns = calloc(cap, sizeof *ns);
-    if (!ns) return -1;
-    for (uint32_t i = 0; i < x->cap; i++) {
-      if (!x->set[i]) continue;
-      uint32_t j = lng_mod_hash(x->set[i], cap - 1);
-      while (ns[j]) j = (j + 1) & (cap - 1);
-      ns[j] = x->set[i];
+/* Adds p with a copy of path, growing the table to stay at most half
+   full: 0, or -1. */
+static int add(lng_modidx *x, const void *p, const char *path, size_t len) {
+  lng_modent *e;
+  if (!p) {
+    e = &x->null;
+  } else {
+    if (2 * (x->n + 1) > x->cap) {
+      uint32_t cap = x->cap ? 2 * x->cap : 256;
+      lng_modent *nt = calloc(cap, sizeof *nt);
+      if (!nt) return -1;
+      for (uint32_t i = 0; i < x->cap; i++) {
+        if (!x->tab[i].path) continue;
+        uint32_t j = lng_mod_hash(x->tab[i].p, cap - 1);
+        while (nt[j].path) j = (j + 1) & (cap - 1);
+        nt[j] = x->tab[i];
+      }
+      free(x->tab);
+      x->tab = nt;
+      x->cap = cap;
     }
-    free(x->set);
-    x->set = ns;
-    x->cap = cap;
+    e = (lng_modent *)lng_mod_find(x, p);
+    if (e->path) return 0;
   }
-  uint32_t j = lng_mod_hash(p, x->cap - 1);
-  while (x->set[j] && x->set[j] != p) j = (j + 1) & (x->cap - 1);
-  if (!x->set[j]) {
-    x->set[j] = p;
-    x->n++;
-  }
+  if (!(e->path = malloc(len ? len : 1))) return -1;
+  memcpy(e->path, path, len);
+  e->len = len;
+  e->p = p;
+  if (e != &x->null) x->n++;
   return 0;
 }
 
@@ -78,10 +96,10 @@ static int walkkey(lua_State *L, int k) {
   return len > 0 && len <= KEY_MAX && memchr(s, 0, len) == NULL;
 }
 
-/* Indexes the value at v under path (at stack index path) + "\0" + key k
-   (k 0: path itself), unless it is indexed already. Returns 1 if it was
-   new, 0 if not, -1 out of memory. idx: the index table. */
-static int note(lua_State *L, lng_modidx *x, int idx, int v, int path, int k) {
+/* Notes the value at v under path (at stack index path) + "\0" + key k
+   (k 0: path itself) in the walk's table idx, unless it is there already.
+   Returns 1 if it was new, 0 if not. */
+static int note(lua_State *L, int idx, int v, int path, int k) {
   int t = lua_type(L, v);
   if (!indexable(t)) return 0;
   lua_pushvalue(L, v);
@@ -100,20 +118,14 @@ static int note(lua_State *L, lng_modidx *x, int idx, int v, int path, int k) {
     lua_pushvalue(L, path);
   }
   lua_rawset(L, idx);
-  x->any = 1;
-  if ((t == LUA_TTABLE || t == LUA_TFUNCTION) && set_add(x, lua_topointer(L, v))) return -1;
   return 1;
 }
 
-/* The breadth-first walk. Stack on entry: nothing of ours; leaves the new
-   index table referenced in x->ref. */
+/* The breadth-first walk, into a Lua table value -> path, then copied into
+   x's C table (the Lua one is garbage afterwards). */
 static void build(lua_State *L, lng_modidx *x) {
   luaL_checkstack(L, 16, "module index");
-  if (x->ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, x->ref);
-  x->ref = LUA_NOREF;
-  if (x->set) memset(x->set, 0, x->cap * sizeof *x->set);
-  x->n = 0;
-  x->any = 0;
+  clear(x);
   int top = lua_gettop(L);
   lua_newtable(L);                                   /* top+1: value -> path */
   int idx = top + 1;
@@ -129,8 +141,7 @@ static void build(lua_State *L, lng_modidx *x) {
   while (lua_next(L, loaded)) {
     int k = lua_gettop(L) - 1, v = k + 1;
     if (walkkey(L, k) && strcmp(lua_tostring(L, k), LUA_GNAME) != 0) {
-      int r = note(L, x, idx, v, k, 0);
-      if (r < 0) luaL_error(L, "not enough memory");
+      int r = note(L, idx, v, k, 0);
       if (r > 0 && lua_type(L, v) == LUA_TTABLE) {
         lua_pushvalue(L, v); lua_rawseti(L, q, ++qn);
         lua_pushvalue(L, k); lua_rawseti(L, q, ++qn);
@@ -158,9 +169,7 @@ static void build(lua_State *L, lng_modidx *x) {
     while (lua_next(L, t) && count < WALK_MAX) {
       int k = lua_gettop(L) - 1, v = k + 1;
       if (walkkey(L, k)) {
-        int r = note(L, x, idx, v, path, k);
-        if (r < 0) luaL_error(L, "not enough memory");
-        if (r > 0) {
+        if (note(L, idx, v, path, k)) {
           count++;
           if (lua_type(L, v) == LUA_TTABLE && depth < WALK_DEPTH) {
             lua_pushvalue(L, v); lua_rawseti(L, q, ++qn);
@@ -176,7 +185,16 @@ static void build(lua_State *L, lng_modidx *x) {
     lua_settop(L, loaded);
   }
   lua_settop(L, idx);
-  x->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    size_t len;
+    const char *path = lua_tolstring(L, -1, &len);
+    if (add(x, lua_topointer(L, -2), path, len)) {
+      clear(x);
+      luaL_error(L, "not enough memory");
+    }
+    lua_pop(L, 1);
+  }
   lua_settop(L, top);
 }
 
@@ -188,7 +206,7 @@ const lng_modidx *lng_mod_index(lua_State *L, int force) {
     build(L, x);
     x->gen = x->cur;
   }
-  return x->any ? x : NULL;
+  return lng_mod_any(x) ? x : NULL;
 }
 
 /* Pushes what path names in L's loaded table, walking raw fields, or nil
@@ -226,24 +244,20 @@ static int resolve(lua_State *L, const char *path, size_t len) {
 
 int lng_mod_put(lua_State *L, int idx, lng_msg *m) {
   lng_modidx *x = getidx(L);
-  if (!x || x->ref == LUA_NOREF) return 0;
+  if (!x) return 0;
+  const void *p = lua_topointer(L, idx);
+  const lng_modent *e = p ? (x->cap ? lng_mod_find(x, p) : NULL) : &x->null;
+  if (!e || !e->path) return 0;
+  /* still what the module holds? (a field reassigned since the walk, or
+     a new value at the address of one collected since) */
   idx = lua_absindex(L, idx);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, x->ref);
-  lua_pushvalue(L, idx);
-  if (lua_rawget(L, -2) != LUA_TSTRING) {
-    lua_pop(L, 2);
+  int ok = resolve(L, e->path, e->len) < 0 && lua_rawequal(L, -1, idx);
+  lua_pop(L, 1);
+  if (!ok) {
+    x->gen = 0;                                       /* stale: walk again next time */
     return 0;
   }
-  size_t len;
-  const char *path = lua_tolstring(L, -1, &len);
-  /* still what the module holds? (a field reassigned since the walk) */
-  int ok = resolve(L, path, len) < 0 && lua_rawequal(L, -1, idx);
-  lua_pop(L, 1);
-  int r = 0;
-  if (ok) r = lng_wire_puttvb(m, LNG_TAG_MOD, (uint64_t)len, path, len) ? -1 : 1;
-  else x->gen = 0;                                    /* stale: walk again next time */
-  lua_pop(L, 2);
-  return r;
+  return lng_wire_puttvb(m, LNG_TAG_MOD, (uint64_t)e->len, e->path, e->len) ? -1 : 1;
 }
 
 void lng_mod_pushname(lua_State *L, const char *path, size_t len) {

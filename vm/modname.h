@@ -20,8 +20,11 @@
  * now before it is trusted (a field reassigned since the walk is copied).
  *
  * The encoder asks about every table and function it meets, so the first
- * question is a probe of a C set of the indexed addresses (no Lua call);
- * only a hit reads the Lua table of paths.
+ * question is a probe of a C table of the indexed addresses (no Lua call).
+ * The index is C memory, not a Lua table the collector would traverse on
+ * every cycle; so it does not keep its values alive, and an address may
+ * be reused by a new value once a module dropped the old one: that is
+ * what the check of a hit against the module as it stands catches.
  */
 #ifndef LNG_MODNAME_H
 #define LNG_MODNAME_H
@@ -30,13 +33,20 @@
 #include <lua.h>
 #include "../runtime/msg.h"
 
+/* An indexed value: its address (lua_topointer; a light userdata's own
+   pointer) and its path (malloc'd). */
+typedef struct lng_modent {
+  const void *p;
+  char *path;           /* NULL: an empty slot */
+  size_t len;
+} lng_modent;
+
 typedef struct lng_modidx {
-  const void **set;     /* open addressing, NULL = empty: indexed tables and functions */
-  uint32_t cap, n;      /* cap a power of two (or 0), n entries */
+  lng_modent *tab;      /* open addressing, cap a power of two (or 0) */
+  uint32_t cap, n;
+  lng_modent null;      /* a light userdata NULL (cjson.null), apart */
   unsigned cur;         /* bumped when the loaded table may have changed (never 0) */
   unsigned gen;         /* the generation it was built for (0: never) */
-  int ref;              /* registry ref: {value -> path string}, or LUA_NOREF */
-  int any;              /* anything indexed at all (userdata included) */
 } lng_modidx;
 
 /* A shard's index (shard.h): L's is its shard's, found through the
@@ -50,6 +60,8 @@ void lng_mod_changed(lua_State *L);
 
 /* Whether x is up to date: the encoder's one question per message. */
 static inline int lng_mod_fresh(const lng_modidx *x) { return x->gen == x->cur; }
+/* Whether anything is indexed. */
+static inline int lng_mod_any(const lng_modidx *x) { return x->n > 0 || x->null.path; }
 
 /* L's index, rebuilt first if stale (may raise a memory error); NULL when
    L has none or nothing is indexed. force: rebuild even if current. */
@@ -59,15 +71,16 @@ static inline uint32_t lng_mod_hash(const void *p, uint32_t mask) {
   return (uint32_t)(((uint64_t)(uintptr_t)p * 0x9e3779b97f4a7c15ull) >> 32) & mask;
 }
 
+/* The entry of address p (not NULL), or an empty one. */
+static inline const lng_modent *lng_mod_find(const lng_modidx *x, const void *p) {
+  uint32_t mask = x->cap - 1, i = lng_mod_hash(p, mask);
+  while (x->tab[i].path && x->tab[i].p != p) i = (i + 1) & mask;
+  return &x->tab[i];
+}
+
 /* Whether the table or function at address p may be a module value. */
 static inline int lng_mod_maybe(const lng_modidx *x, const void *p) {
-  uint32_t mask = x->cap - 1, i = lng_mod_hash(p, mask);
-  for (;;) {
-    const void *q = x->set[i];
-    if (q == p) return 1;
-    if (!q) return 0;
-    i = (i + 1) & mask;
-  }
+  return x->cap && lng_mod_find(x, p)->path != NULL;
 }
 
 /* If the value at idx is a module value (as the module stands now),
