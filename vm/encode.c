@@ -19,6 +19,7 @@
 #include "fcache.h"
 #include "proxy.h"
 #include "modname.h"
+#include "udtype.h"
 #include "shard.h"
 
 /* Longest path shown in an error, and longest key within it. */
@@ -538,6 +539,25 @@ static int failvalue (Encoder *e, int idx, int depth) {
   return fail(e, luaL_typename(L, idx), depth);
 }
 
+/* A userdata of a type that opts in (udtype.h). */
+static int udput (Encoder *e, int idx, const void *ut, int depth) {
+  lua_State *L = e->L;
+  int base = lua_gettop(L);
+  if (lng_ud_put(L, idx, ut, e->m) == 0) return 0;
+  if (*lua_tostring(L, -1) == '\0') return nomem(e);
+  /* "cannot copy userdata 'name': why (at ...)" */
+  const char *why = lua_tostring(L, -1);
+  const char *what;
+  if (luaL_getmetafield(L, idx, "__name") == LUA_TSTRING)
+    what = lua_pushfstring(L, "userdata '%s': %s", lua_tostring(L, -1), why);
+  else
+    what = lua_pushfstring(L, "userdata: %s", why);
+  int r = fail(e, what, depth);
+  lua_replace(L, base + 1);   /* (why, [name,] what, message) -> message */
+  lua_settop(L, base + 1);
+  return r;
+}
+
 /* The scalar (or proxy) at idx, as an lng_scalar; 0 for
    anything else. */
 LNG_WIRE_INLINE int toscalar (lua_State *L, int idx, int t, lng_scalar *s) {
@@ -586,6 +606,10 @@ static int encvalue (Encoder *e, int idx, int depth) {
       if (toscalar(L, idx, t, &sc)) return lng_wire_put_scalar(e->m, &sc) ? nomem(e) : 0;
       if (t == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == LNG_COPY_DEFAULT)
         return lng_wire_puttag(e->m, LNG_TAG_DEFAULT) ? nomem(e) : 0;
+      if (t == LUA_TUSERDATA) {
+        const void *ut = lng_ud_type(L, idx);
+        if (ut) return udput(e, idx, ut, depth);
+      }
       if ((t == LUA_TUSERDATA || t == LUA_TLIGHTUSERDATA) && (r = modlast(e, idx)))
         return r < 0 ? -1 : 0;
       return failvalue(e, idx, depth);
