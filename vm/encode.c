@@ -260,12 +260,11 @@ static void mapadd (Encoder *e, Ident *slot, const void *p, uint32_t id, uint32_
   e->mapn++;
 }
 
-/* If the table or function at idx was met before, sets *id to its id
+/* If the table or function at address p was met before, sets *id to its id
    (and for a table marks it KEEP) and returns 1; otherwise gives it the
    next id (also in *id) and returns 0. off: where its tag goes, or
    NOOFF. */
-static int seenid (Encoder *e, int idx, lua_Integer *id, uint32_t off) {
-  const void *p = lua_topointer(e->L, idx);
+static int seenid (Encoder *e, const void *p, lua_Integer *id, uint32_t off) {
   Ident *s = mapfind(e, p);
   if (s->p) {
     *id = s->id;
@@ -372,14 +371,14 @@ static int encelem (Encoder *e, Run *r, int k, int v, int depth) {
   }
 }
 
-static int enctable (Encoder *e, int t, int depth) {
+static int enctable (Encoder *e, int t, const void *tp, int depth) {
   lua_State *L = e->L;
   lua_Integer id, n = 0;   /* n: array positions written */
   uint32_t off = e->m->len, nhash = 0;
   int mt, inarr = 1;
   unsigned char *p;
   Run r = { -1, 0, 0 };
-  if (seenid(e, t, &id, off)) return puttv(e, LNG_TAG_REF, (uint64_t)id);
+  if (seenid(e, tp, &id, off)) return puttv(e, LNG_TAG_REF, (uint64_t)id);
   if (depth >= LNG_COPY_MAXDEPTH) return fail(e, NULL, depth);
   if (!lua_checkstack(L, LNG_COPY_LEVEL_SLOTS)) { e->err = E_STACK; return -1; }
   mt = lua_getmetatable(L, t) ? lua_gettop(L) : 0;
@@ -449,7 +448,7 @@ static int enclfunc (Encoder *e, int f, int depth) {
   }
   /* A function without upvalues needs no id: nothing can refer back to
      it, and the receiver's cache of such functions keeps it one value. */
-  if (nups > 0 && seenid(e, f, &id, NOOFF)) return puttv(e, LNG_TAG_REF, (uint64_t)id);
+  if (nups > 0 && seenid(e, lua_topointer(L, f), &id, NOOFF)) return puttv(e, LNG_TAG_REF, (uint64_t)id);
   if (depth >= LNG_COPY_MAXDEPTH) return fail(e, NULL, depth);
   if (!lua_checkstack(L, LNG_COPY_LEVEL_SLOTS)) { e->err = E_STACK; return -1; }
   if (!(p = lng_msg_reserve(e->m, 2))) return nomem(e);
@@ -594,9 +593,12 @@ static int encvalue (Encoder *e, int idx, int depth) {
          require see as theirs: either way, "the receiver's globals". */
       if ((e->env && lua_rawequal(L, idx, e->env)) || lua_rawequal(L, idx, e->base))
         return lng_wire_puttag(e->m, LNG_TAG_ENV) ? nomem(e) : 0;
-      if (e->mods && lng_mod_maybe(e->mods, lua_topointer(L, idx)) && (r = modput(e, idx)))
-        return r < 0 ? -1 : 0;
-      return enctable(e, idx, depth);
+      {
+        const void *p = lua_topointer(L, idx);   /* (once: the seen map wants it too) */
+        if (e->mods && lng_mod_maybe(e->mods, p) && (r = modput(e, idx)))
+          return r < 0 ? -1 : 0;
+        return enctable(e, idx, p, depth);
+      }
     case LUA_TFUNCTION:
       if (e->mods && lng_mod_maybe(e->mods, lua_topointer(L, idx)) && (r = modput(e, idx)))
         return r < 0 ? -1 : 0;
