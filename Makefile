@@ -1,5 +1,5 @@
 # lungo — build, test and run.
-#   make            build build/lungo, build/liblungo.a and build/embed-sample
+#   make            build build/lungo, build/liblungo.a, build/embed-sample and build/udata-sample
 #   make run        install what is missing, build, run the showcase sample
 #   make test       install what is missing, build, run every test
 #   make test-tsan  the same tests under ThreadSanitizer
