@@ -57,3 +57,10 @@ local ok, err = pcall(go, function() end, 1, { pat = P("x") })
 assert(not ok and err:find("cannot copy userdata 'lpeg-pattern' (at argument 3 .pat)", 1, true), err)
 ok, err = pcall(ch.send, ch, P("x"))
 assert(not ok and err:find("cannot copy userdata 'lpeg-pattern' (at value)", 1, true), err)
+
+-- re (lpeg's Lua module) holds compiled patterns in its upvalues: it
+-- crosses by name too, and each worker compiles its own
+local re = require "re"
+local got = chan(N)
+for i = 1, N do go(function() got:send(re.match("id" .. i, "{%a+} {%d+}")) end) end
+for _ = 1, N do assert(got:recv() == "id") end
