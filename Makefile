@@ -1,5 +1,5 @@
 # lungo — build, test and run.
-#   make            build build/lungo, build/liblungo.a and build/embed-sample
+#   make            build build/lungo, build/liblungo.a, build/embed-sample and build/udata-sample
 #   make run        install what is missing, build, run the showcase sample
 #   make test       install what is missing, build, run every test
 #   make test-tsan  the same tests under ThreadSanitizer
@@ -11,7 +11,7 @@
 #   make bench      the benchmark suite (see bench/README.md)
 
 CC      ?= cc
-PKGS    := liblua5.4-dev libcriterion-dev libedit-dev pkg-config
+PKGS    := liblua5.4-dev libcriterion-dev libedit-dev pkg-config lua-cjson lua-lpeg
 LUA_CF  := $(shell pkg-config --cflags lua5.4 2>/dev/null)
 LUA_LD  := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
 EDIT_CF := $(shell pkg-config --cflags libedit 2>/dev/null)
@@ -75,9 +75,10 @@ TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
 STRESS_SRC := tests/stress/test_stress.c tests/listing.c $(if $(TEST_INC),tests/shim/runner.c)
 STRESS_OBJ := $(STRESS_SRC:%.c=$(B)/obj/%.o)
 EMBED_OBJ := $(B)/obj/samples/embed/embed.o
+UDATA_OBJ := $(B)/obj/samples/embed/udata.o
 
 .PHONY: FORCE all run test test-stress test-tsan test-asan test-clang test-valgrind valgrind-run deps bench clean
-all: $(B)/lungo $(B)/liblungo.a $(B)/embed-sample
+all: $(B)/lungo $(B)/liblungo.a $(B)/embed-sample $(B)/udata-sample
 
 # Objects depend on the flags they were built with: a change of flags (a
 # new warning, -fvisibility) rebuilds them instead of mixing old and new.
@@ -118,6 +119,10 @@ $(B)/lungo: $(HOST_OBJ) $(B)/liblungo.a
 $(B)/embed-sample: $(EMBED_OBJ) $(B)/liblungo.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(EMBED_OBJ) $(B)/liblungo.a $(LUA_LD) -lm -ldl
 
+# samples/embed/udata.c: userdata that crosses goroutines (run by tests/test_capi_udata.c).
+$(B)/udata-sample: $(UDATA_OBJ) $(B)/liblungo.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(UDATA_OBJ) $(B)/liblungo.a $(LUA_LD) -lm -ldl
+
 $(B)/lungo-tests: $(TEST_OBJ) $(B)/liblungo.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(B)/liblungo.a $(LUA_LD) $(TEST_LIBS) -lm -ldl
 
@@ -134,7 +139,7 @@ run: deps
 
 # Tests find the binary and the samples relative to the project root.
 test: deps
-	@$(MAKE) --no-print-directory $(B)/lungo-tests $(B)/lungo $(B)/embed-sample
+	@$(MAKE) --no-print-directory $(B)/lungo-tests $(B)/lungo $(B)/embed-sample $(B)/udata-sample
 	LUNGO_BIN=$(CURDIR)/$(B)/lungo $(SAN_ENV) ./$(B)/lungo-tests $(TEST_ARGS)
 
 # Seeded: LUNGO_STRESS_SEED=N reruns a failure's workload (see tests/stress/test_stress.c).
@@ -157,7 +162,8 @@ test-asan:
 # computing (os.exit); no invalid access where many values meet a Lua
 # stack. Built as its own variant (every block from malloc, see above).
 VG := valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9
-VG_SCRIPTS := tests/lua/copy_upvalues.lua tests/lua/stack_limits.lua
+VG_SCRIPTS := tests/lua/copy_upvalues.lua tests/lua/stack_limits.lua tests/lua/shared_dict.lua \
+  tests/lua/timer_stop_reset.lua tests/lua/modules_cjson_lpeg.lua
 test-valgrind:
 	@$(MAKE) --no-print-directory VARIANT=valgrind valgrind-run
 
@@ -166,8 +172,9 @@ valgrind-run: all
 	$(VG) ./$(B)/lungo -W 2 -e 'local c = chan() for i = 1, 100 do go(function() c:recv() end) end chan():recv()' \
 	  >/dev/null 2>&1; test $$? -eq 2
 	$(VG) ./$(B)/embed-sample >/dev/null
+	$(VG) ./$(B)/udata-sample 2 >/dev/null
 	for s in $(VG_SCRIPTS); do $(VG) ./$(B)/lungo -W 2 $$s || exit 1; done
-	@echo "valgrind: $(words x x x $(VG_SCRIPTS)) passed, 0 failed"
+	@echo "valgrind: $(words x x x x $(VG_SCRIPTS)) passed, 0 failed"
 
 bench: all
 	LUNGO=$(B)/lungo sh bench/run.sh
@@ -176,4 +183,4 @@ bench: all
 clean:
 	rm -rf build
 
--include $(patsubst %.o,%.d,$(LIB_OBJ) $(HOST_OBJ) $(TEST_OBJ) $(STRESS_OBJ) $(EMBED_OBJ))
+-include $(patsubst %.o,%.d,$(LIB_OBJ) $(HOST_OBJ) $(TEST_OBJ) $(STRESS_OBJ) $(EMBED_OBJ) $(UDATA_OBJ))

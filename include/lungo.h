@@ -179,6 +179,50 @@ int lng_spawn(lng_runtime *rt, const char *function, const lng_value *args, int 
 int lng_spawn_string(lng_runtime *rt, const char *code, size_t len, const char *chunkname,
                      const lng_value *args, int nargs);
 
+/* ---- Userdata that crosses between goroutines ----
+
+   A userdata cannot be copied between goroutines unless its type opts in:
+   its metatable's LNG_UDTYPE_FIELD ("__lungo") field is a light userdata
+   pointing at an lng_udtype (static storage: messages name the type by
+   its address). Then the userdata crosses
+   - by value, when encode and decode are set: encode describes the
+     userdata at idx as bytes (pushes one string, returns 1; or returns 0
+     to refuse), and decode makes the receiver's userdata from them
+     (pushes it, returns 1; 0 is an error);
+   - by reference, when share and push are set: share returns the shared
+     object the userdata stands for with a new reference, which the
+     message owns (NULL refuses), and push makes the receiving state's
+     userdata for that object and pushes it, taking a reference of its own
+     (lng_shared_ref) if the userdata keeps it (its __gc then calls
+     lng_shared_unref).
+   The callbacks run on the sending or the receiving worker, in a
+   protected call: an error they raise becomes the copy's error. encode
+   and share must check the userdata themselves (luaL_testudata): they are
+   called for any userdata whose metatable carries the field.
+   A C module needs only this header for by-value types (the fields are
+   read by lungo, nothing is called); shared objects are liblungo's.
+   samples/embed/udata.c has one type of each kind. */
+
+#define LNG_UDTYPE_FIELD "__lungo"
+
+typedef struct lng_shared lng_shared;
+
+typedef struct lng_udtype {
+  const char *name;                                             /* for messages */
+  int (*encode)(struct lua_State *L, int idx);
+  int (*decode)(struct lua_State *L, const char *bytes, size_t len);
+  lng_shared *(*share)(struct lua_State *L, int idx);
+  void (*push)(struct lua_State *L, lng_shared *obj);
+} lng_udtype;
+
+/* A reference-counted C object shared by every userdata that stands for
+   it, on any worker: release(ptr) runs once, on whichever thread drops
+   the last reference. NULL when out of memory. The creator holds one. */
+lng_shared *lng_shared_new(void *ptr, void (*release)(void *ptr));
+void *lng_shared_ptr(const lng_shared *obj);
+lng_shared *lng_shared_ref(lng_shared *obj);
+void lng_shared_unref(lng_shared *obj);
+
 /* "lungo 0.1, Lua 5.4.x  Copyright (C) 1994-20xx Lua.org, PUC-Rio" */
 const char *lng_version(void);
 

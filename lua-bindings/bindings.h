@@ -14,6 +14,8 @@ void lng_open_chan(lua_State *L);              /* chan, go.chan */
 void lng_open_sync(lua_State *L);              /* go.waitgroup, go.mutex, go.semaphore */
 void lng_open_select(lua_State *L);            /* go.select, go.default */
 void lng_open_time(lua_State *L);              /* go.sleep, after, ticker, now */
+void lng_open_shared(lua_State *L);            /* go.atomic, go.dict */
+void lng_open_timer(lua_State *L);             /* go.timer, go.afterfunc */
 void lng_open_stats(lua_State *L);             /* go.stats */
 void lng_open_base(lua_State *L);              /* load, loadfile, dofile, print, os.exit */
 void lng_open_coroutine(lua_State *L);         /* coroutine.resume, wrap, ... for goroutines */

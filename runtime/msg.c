@@ -142,3 +142,22 @@ void lng_msgpack_free(lng_msgpack *p) {
   p->out = NULL;
   p->len = p->nrefs = 0;
 }
+
+int lng_msg_dup(lng_msg *dst, const lng_msg *src) {
+  lng_msg_init(dst);
+  if (!src->ext) {
+    *dst = *src;
+    return 0;
+  }
+  if (lng_msg_append(dst, src->u.x.bytes, src->len)) return -1;
+  for (uint32_t i = 0; i < src->u.x.nrefs; i++) {
+    lng_obj *o = src->u.x.refs[i];
+    if (o) lng_obj_ref(o);
+    if (lng_msg_addref(dst, o) < 0) {
+      if (o) lng_obj_unref(o);
+      lng_msg_free(dst);
+      return -1;
+    }
+  }
+  return 0;
+}

@@ -86,6 +86,9 @@ static inline void lng_msg_move(lng_msg *dst, lng_msg *src) {
   lng_msg_init(src);
 }
 
+/* Makes dst (free or uninitialised) a copy of src, with references of its
+   own: 0, or -1 when memory is exhausted (dst is then empty). */
+int lng_msg_dup(lng_msg *dst, const lng_msg *src);
 void lng_msg_free_ext(lng_msg *m);
 /* Drops the bytes and every reference; m is empty and reusable afterwards. */
 static inline void lng_msg_free(lng_msg *m) {

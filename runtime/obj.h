@@ -13,7 +13,11 @@ typedef enum lng_objkind {
   LNG_OBJ_WAITGROUP,
   LNG_OBJ_MUTEX,
   LNG_OBJ_SEMA,
-  LNG_OBJ_CODE                   /* a function's dumped code (vm/fcache.c) */
+  LNG_OBJ_CODE,                  /* a function's dumped code (vm/fcache.c) */
+  LNG_OBJ_ATOMIC,                /* go.atomic (runtime/dict.h) */
+  LNG_OBJ_DICT,                  /* go.dict (runtime/dict.h) */
+  LNG_OBJ_TIMER,                 /* go.timer, go.afterfunc (lua-bindings/timer.c) */
+  LNG_OBJ_SHARED                 /* a C object shared by userdata of a registered type (vm/udtype.c) */
 } lng_objkind;
 
 typedef struct lng_obj lng_obj;

@@ -30,7 +30,9 @@ extern const char lng_copy_default;
 #define LNG_COPY_DEFAULT ((void *)&lng_copy_default)
 
 /* Encodes the n values at stack positions first..first+n-1 of L into m
-   (appending). Tables and Lua functions keep their sharing and cycles
+   (appending). L is a shard's (its extra space holds its lng_shard, whose
+   module values cross by name, modname.h) or a state whose extra space
+   is NULL (tests: nothing crosses by name). Tables and Lua functions keep their sharing and cycles
    across all n values.
    env: stack index of the sender goroutine's globals table, or 0 for none;
    wherever that exact table occurs it is encoded as "the receiver's

@@ -16,6 +16,8 @@
 #include "fcache.h"
 #include "vm.h"
 #include "proxy.h"
+#include "modname.h"
+#include "udtype.h"
 
 typedef struct Decoder {
   lua_State *L;
@@ -292,6 +294,16 @@ static int decvalue (Decoder *d, int depth) {
       if (lua_rawgeti(L, d->keys, (lua_Integer)u) != LUA_TSTRING) return corrupt(d);
       return 0;
     case LNG_TAG_FUN: d->p++; return decfunc(d, depth);
+    case LNG_TAG_UDV: case LNG_TAG_UDR: {
+      int r = lng_ud_push(L, d->m, &d->p, d->end);
+      return r > 0 ? corrupt(d) : r;
+    }
+    case LNG_TAG_MOD:
+      d->p++;
+      if (lng_wire_getvar(&d->p, d->end, &u) || u == 0 || u > (uint64_t)(d->end - d->p))
+        return corrupt(d);
+      d->p += u;
+      return lng_mod_push(L, (const char *)d->p - u, (size_t)u);
     default: return corrupt(d);
   }
 }

@@ -18,6 +18,9 @@
 #include "copy.h"
 #include "fcache.h"
 #include "proxy.h"
+#include "modname.h"
+#include "udtype.h"
+#include "shard.h"
 
 /* Longest path shown in an error, and longest key within it. */
 #define PATHMAX 160
@@ -58,10 +61,13 @@ typedef struct Encoder {
   Ident map0[MAP_INLINE];
   int argbase, arg;   /* how to name the top-level value being encoded */
   int err;            /* E_* once something failed */
+  const lng_modidx *mods;  /* the shard's module values, or NULL: none */
+  int modretry;       /* the index was walked again for a value about to be refused */
   Step path[LNG_COPY_MAXDEPTH + 1];
 } Encoder;
 
 static int encvalue (Encoder *e, int idx, int depth);
+static int modlast (Encoder *e, int idx);
 
 
 static int nomem (Encoder *e) {
@@ -254,12 +260,11 @@ static void mapadd (Encoder *e, Ident *slot, const void *p, uint32_t id, uint32_
   e->mapn++;
 }
 
-/* If the table or function at idx was met before, sets *id to its id
+/* If the table or function at address p was met before, sets *id to its id
    (and for a table marks it KEEP) and returns 1; otherwise gives it the
    next id (also in *id) and returns 0. off: where its tag goes, or
    NOOFF. */
-static int seenid (Encoder *e, int idx, lua_Integer *id, uint32_t off) {
-  const void *p = lua_topointer(e->L, idx);
+static int seenid (Encoder *e, const void *p, lua_Integer *id, uint32_t off) {
   Ident *s = mapfind(e, p);
   if (s->p) {
     *id = s->id;
@@ -366,14 +371,14 @@ static int encelem (Encoder *e, Run *r, int k, int v, int depth) {
   }
 }
 
-static int enctable (Encoder *e, int t, int depth) {
+static int enctable (Encoder *e, int t, const void *tp, int depth) {
   lua_State *L = e->L;
   lua_Integer id, n = 0;   /* n: array positions written */
   uint32_t off = e->m->len, nhash = 0;
   int mt, inarr = 1;
   unsigned char *p;
   Run r = { -1, 0, 0 };
-  if (seenid(e, t, &id, off)) return puttv(e, LNG_TAG_REF, (uint64_t)id);
+  if (seenid(e, tp, &id, off)) return puttv(e, LNG_TAG_REF, (uint64_t)id);
   if (depth >= LNG_COPY_MAXDEPTH) return fail(e, NULL, depth);
   if (!lua_checkstack(L, LNG_COPY_LEVEL_SLOTS)) { e->err = E_STACK; return -1; }
   mt = lua_getmetatable(L, t) ? lua_gettop(L) : 0;
@@ -443,7 +448,7 @@ static int enclfunc (Encoder *e, int f, int depth) {
   }
   /* A function without upvalues needs no id: nothing can refer back to
      it, and the receiver's cache of such functions keeps it one value. */
-  if (nups > 0 && seenid(e, f, &id, NOOFF)) return puttv(e, LNG_TAG_REF, (uint64_t)id);
+  if (nups > 0 && seenid(e, lua_topointer(L, f), &id, NOOFF)) return puttv(e, LNG_TAG_REF, (uint64_t)id);
   if (depth >= LNG_COPY_MAXDEPTH) return fail(e, NULL, depth);
   if (!lua_checkstack(L, LNG_COPY_LEVEL_SLOTS)) { e->err = E_STACK; return -1; }
   if (!(p = lng_msg_reserve(e->m, 2))) return nomem(e);
@@ -493,14 +498,66 @@ static int enclfunc (Encoder *e, int f, int depth) {
 static int enccfunc (Encoder *e, int f, int depth) {
   lua_CFunction fn;
   if (lua_getupvalue(e->L, f, 1) != NULL) {
+    int r;
     lua_pop(e->L, 1);
+    if ((r = modlast(e, f))) return r < 0 ? -1 : 0;
     return fail(e, "C function with upvalues", depth);
   }
   fn = lua_tocfunction(e->L, f);
   return lng_wire_putraw(e->m, LNG_TAG_CFN, &fn, sizeof fn) ? nomem(e) : 0;
 }
 
-/* The scalar (or proxy) at idx, of type t, as an lng_scalar; 0 for
+/* The value at idx as a module value (modname.h): 1 written, 0 not one,
+   -1 failed. */
+static int modput (Encoder *e, int idx) {
+  int r = lng_mod_put(e->L, idx, e->m);
+  return r < 0 ? nomem(e) : r;
+}
+
+/* The same for a value about to be refused: the index is walked again
+   first (once a message), in case a module gained it since. */
+static int modlast (Encoder *e, int idx) {
+  if (!e->modretry) {
+    e->modretry = 1;
+    e->mods = lng_mod_index(e->L, 1);
+  }
+  return e->mods ? modput(e, idx) : 0;
+}
+
+/* What a value that cannot cross is called in the error: its type, and
+   its metatable's __name when it has one ("userdata 'lpeg-pattern'"). */
+static int failvalue (Encoder *e, int idx, int depth) {
+  lua_State *L = e->L;
+  if (luaL_getmetafield(L, idx, "__name") == LUA_TSTRING) {
+    const char *what = lua_pushfstring(L, "%s '%s'", luaL_typename(L, idx), lua_tostring(L, -1));
+    lua_remove(L, -2);
+    int r = fail(e, what, depth);
+    lua_remove(L, -2);            /* (fail leaves its message on top) */
+    return r;
+  }
+  return fail(e, luaL_typename(L, idx), depth);
+}
+
+/* A userdata of a type that opts in (udtype.h). */
+static int udput (Encoder *e, int idx, const void *ut, int depth) {
+  lua_State *L = e->L;
+  int base = lua_gettop(L);
+  if (lng_ud_put(L, idx, ut, e->m) == 0) return 0;
+  if (*lua_tostring(L, -1) == '\0') return nomem(e);
+  /* "cannot copy userdata 'name': why (at ...)" */
+  const char *why = lua_tostring(L, -1);
+  const char *what;
+  if (luaL_getmetafield(L, idx, "__name") == LUA_TSTRING)
+    what = lua_pushfstring(L, "userdata '%s': %s", lua_tostring(L, -1), why);
+  else
+    what = lua_pushfstring(L, "userdata: %s", why);
+  int r = fail(e, what, depth);
+  lua_replace(L, base + 1);   /* (why, [name,] what, message) -> message */
+  lua_settop(L, base + 1);
+  return r;
+}
+
+/* The scalar (or proxy) at idx, as an lng_scalar; 0 for
    anything else. */
 LNG_WIRE_INLINE int toscalar (lua_State *L, int idx, int t, lng_scalar *s) {
   switch (t) {
@@ -529,22 +586,35 @@ LNG_WIRE_INLINE int toscalar (lua_State *L, int idx, int t, lng_scalar *s) {
 static int encvalue (Encoder *e, int idx, int depth) {
   lua_State *L = e->L;
   lng_scalar sc;
-  int t = lua_type(L, idx);
+  int r, t = lua_type(L, idx);
   switch (t) {
     case LUA_TTABLE:
       /* The sender's globals, or the shard's base that modules loaded by
          require see as theirs: either way, "the receiver's globals". */
       if ((e->env && lua_rawequal(L, idx, e->env)) || lua_rawequal(L, idx, e->base))
         return lng_wire_puttag(e->m, LNG_TAG_ENV) ? nomem(e) : 0;
-      return enctable(e, idx, depth);
+      {
+        const void *p = lua_topointer(L, idx);   /* (once: the seen map wants it too) */
+        if (e->mods && lng_mod_maybe(e->mods, p) && (r = modput(e, idx)))
+          return r < 0 ? -1 : 0;
+        return enctable(e, idx, p, depth);
+      }
     case LUA_TFUNCTION:
+      if (e->mods && lng_mod_maybe(e->mods, lua_topointer(L, idx)) && (r = modput(e, idx)))
+        return r < 0 ? -1 : 0;
       if (lua_iscfunction(L, idx)) return enccfunc(e, idx, depth);
       return enclfunc(e, idx, depth);
     default:
       if (toscalar(L, idx, t, &sc)) return lng_wire_put_scalar(e->m, &sc) ? nomem(e) : 0;
       if (t == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == LNG_COPY_DEFAULT)
         return lng_wire_puttag(e->m, LNG_TAG_DEFAULT) ? nomem(e) : 0;
-      return fail(e, luaL_typename(L, idx), depth);
+      if (t == LUA_TUSERDATA) {
+        const void *ut = lng_ud_type(L, idx);
+        if (ut) return udput(e, idx, ut, depth);
+      }
+      if ((t == LUA_TUSERDATA || t == LUA_TLIGHTUSERDATA) && (r = modlast(e, idx)))
+        return r < 0 ? -1 : 0;
+      return failvalue(e, idx, depth);
   }
 }
 
@@ -569,6 +639,12 @@ int lng_copy_encode_values (lua_State *L, int first, int n, int env,
   e.mapcap = e.mapn = 0;
   e.argbase = argbase;
   e.err = 0;
+  e.modretry = 0;
+  {
+    lng_shard *sh = lng_shard_of(L);   /* NULL: a state that is no shard (copy.h) */
+    const lng_modidx *x = sh ? &sh->mods : NULL;
+    e.mods = !x ? NULL : lng_mod_fresh(x) ? (lng_mod_any(x) ? x : NULL) : lng_mod_index(L, 0);
+  }
   luaL_checkstack(L, LNG_COPY_LEVEL_SLOTS, "copying value");
   lua_pushnil(L);   /* slot for the seen table */
   e.seen = base + 1;

@@ -410,6 +410,7 @@ static lng_runres gor_run(void *ud, int worker, lng_g *g) {
       snprintf(buf, sizeof buf, "goroutine %lld: cannot start: %s", (long long)g->id,
                lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
       lua_pop(L, 1);
+      lng_g_begin(g);             /* the start message is dropped, as once started */
       fail(sh, g, r == LUA_ERRMEM ? LNG_ERRMEM : LNG_ERRRUN, buf);
       return LNG_RUN_DONE;
     }

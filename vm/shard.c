@@ -115,6 +115,7 @@ static int loaded_index(lua_State *L) {
 }
 
 static int loaded_newindex(lua_State *L) {
+  lng_mod_changed(L);
   lua_settop(L, 3);
   lua_rawset(L, lua_upvalueindex(1));
   return 0;
@@ -142,15 +143,26 @@ static int loaded_pairs(lua_State *L) {
 
 /* require (upvalue 1: the stock one): require "_G" is the running
    goroutine's globals, which the loaded table cannot hold for every
-   goroutine (its raw _G is the base, see above). */
+   goroutine (its raw _G is the base, see above). A module not loaded yet
+   changes the loaded table, and with it the module values that cross by
+   name (modname.h): before (a module body may send values) and after. */
 static int require_g(lua_State *L) {
-  if (lua_type(L, 1) == LUA_TSTRING && strcmp(lua_tostring(L, 1), LUA_GNAME) == 0) {
-    lng_shard_pushenv(L);
-    return 1;
+  int fresh = 0;
+  if (lua_type(L, 1) == LUA_TSTRING) {
+    if (strcmp(lua_tostring(L, 1), LUA_GNAME) == 0) {
+      lng_shard_pushenv(L);
+      return 1;
+    }
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_pushvalue(L, 1);
+    fresh = lua_rawget(L, -2) == LUA_TNIL;
+    lua_pop(L, 2);
   }
+  if (fresh) lng_mod_changed(L);
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  if (fresh) lng_mod_changed(L);
   return lua_gettop(L);
 }
 
@@ -272,6 +284,7 @@ int lng_shard_open(lng_runtime *rt, lng_shard *sh, int index) {
   sh->rt = rt;
   sh->index = index;
   sh->current = NULL;
+  lng_mod_init(&sh->mods);
   lng_alloc_init(&sh->heap);
   lua_State *L = rt->cfg.mem_limit ? lua_newstate(shard_alloc, sh)
                                    : lua_newstate(lng_alloc_lua, &sh->heap);
@@ -350,6 +363,7 @@ static int setup(lua_State *L) {
 
 void lng_shard_close(lng_shard *sh) {
   if (sh->L) lua_close(sh->L);
+  lng_mod_free(&sh->mods);
   lng_msg_free(&sh->spawnmsg);
   sh->L = NULL;
   lng_alloc_destroy(&sh->heap);

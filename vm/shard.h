@@ -13,6 +13,7 @@
 #include "../runtime/g.h"
 #include "alloc.h"
 #include "proxy.h"
+#include "modname.h"
 
 typedef struct lng_shard lng_shard;
 
@@ -25,6 +26,7 @@ struct lng_shard {
   lng_g *current;            /* the goroutine running on this worker now */
   lng_alloc heap;            /* every block of L; its `used` is go.stats().memory */
   lng_proxy_cache proxies;   /* proxies checked lately (proxy.h) */
+  lng_modidx mods;           /* module values by name (modname.h) */
   int envmt;                 /* registry ref: metatable of goroutine globals */
   /* The Lua thread executing on this worker now (a goroutine's own, or a
      coroutine inside it): where an interrupt sets its hook. Written by the

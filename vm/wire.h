@@ -49,6 +49,13 @@
  *                     then per upvalue either a value or
  *     JOIN            varint function id, u8 upvalue number: the upvalue is
  *                     the same variable as that upvalue of that function
+ *   MOD               varint length, then a module value's path: the
+ *                     module's name, then "\0key" for each key below it
+ *                     (modname.h); the receiver's require(name)[key]...
+ *   UDV               varint type number, varint length, then the bytes a
+ *                     registered userdata type's encode made (udtype.h)
+ *   UDR               varint type number, varint index into refs of the
+ *                     shared object a registered type's userdata wraps
  *
  * The encoder walks a table with lua_next, whose order is the array part
  * first: the leading keys 1, 2, ... (gaps of at most HOLEMAX holes
@@ -81,6 +88,8 @@ enum {
   LNG_TAG_TAB, LNG_TAG_TABMT, LNG_TAG_FUN, LNG_TAG_JOIN, LNG_TAG_I64,
   LNG_TAG_DEFAULT,           /* go.default (copy.h): a Lua state's only */
   LNG_TAG_KDEF, LNG_TAG_KDEFK, LNG_TAG_KEY,
+  LNG_TAG_MOD,               /* a module value by name (modname.h) */
+  LNG_TAG_UDV, LNG_TAG_UDR,  /* a userdata of a registered type (udtype.h) */
   LNG_TAG_KEEP = 0x40        /* a bit on TAB and TABMT */
 };
 
@@ -273,6 +282,9 @@ LNG_WIRE_INLINE int lng_wire_get_scalar(const lng_msg *m, const unsigned char **
       return 1;
     case LNG_TAG_FUN: case LNG_TAG_CFN:
       v->type = LNG_SCALAR_FUNCTION;
+      return 1;
+    case LNG_TAG_MOD: case LNG_TAG_UDV: case LNG_TAG_UDR:
+      v->type = LNG_SCALAR_TABLE;      /* (not a scalar either: only a Lua state reads it) */
       return 1;
     default: return -1;
   }

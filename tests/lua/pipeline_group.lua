@@ -68,7 +68,7 @@ do
   local ok, err = g:wait()
   assert(not ok and type(err) == "table" and err.code == 7)
   g = P.group()
-  g:go(function() error(io.stderr) end)
+  g:go(function() error(io.tmpfile()) end)
   ok, err = g:wait()
   assert(not ok and type(err) == "string" and err:find("file"), tostring(err))
   g = P.group()

@@ -373,7 +373,7 @@ end
 do
   local c = chan(2)
   local bad = {1, 2.5, "str", true, false, function() end, {1, 2}, {"x", 1}, {{}, 1},
-               {true, 1}, io.stdout, coroutine.create(function() end)}
+               {true, 1}, io.tmpfile(), coroutine.create(function() end)}
   for k, b in ipairs(bad) do
     local m = errmsg(go.select, c, b)
     assert(has(m, "bad argument"), ("case %d: %s"):format(k, m))
@@ -381,7 +381,7 @@ do
   end
   local m = errmsg(go.select, go.default, go.default)
   assert(has(m, "bad argument"), m)
-  m = errmsg(go.select, io.stdout)
+  m = errmsg(go.select, io.tmpfile())
   assert(has(m, "bad argument"), m)
 
   -- nil send values
@@ -393,14 +393,14 @@ do
   end
 
   -- a value that cannot be copied
-  m = errmsg(go.select, {c, {f = io.stdout}})
+  m = errmsg(go.select, {c, {f = io.tmpfile()}})
   assert(has(m, "cannot copy userdata"), m)
 
   -- a failing select sends nothing, even from its valid cases
   assert(#c == 0)
   errmsg(go.select, {c, 1}, "bad")
   errmsg(go.select, {c, 1}, {c})
-  errmsg(go.select, {c, 1}, {c, {io.stdout}})
+  errmsg(go.select, {c, 1}, {c, {io.tmpfile()}})
   assert(#c == 0, "nothing was sent by a select that raised")
   c:send("keep")
   errmsg(go.select, c, 42)
