@@ -26,6 +26,16 @@
 
 #include <stddef.h>
 
+/* ---- Version ----
+   The version of this header; lng_version_num() says which library the
+   program runs with (they differ when liblungo.so was upgraded after the
+   program was built). Compare numbers: LUNGO_VERSION_NUM >= 100 is 0.1.0
+   or later. */
+#define LUNGO_VERSION_MAJOR 0
+#define LUNGO_VERSION_MINOR 1
+#define LUNGO_VERSION_PATCH 0
+#define LUNGO_VERSION_NUM (LUNGO_VERSION_MAJOR * 10000 + LUNGO_VERSION_MINOR * 100 + \
+                           LUNGO_VERSION_PATCH)
 #define LUNGO_VERSION "lungo 0.1"
 
 #ifdef __cplusplus
@@ -179,8 +189,10 @@ int lng_spawn(lng_runtime *rt, const char *function, const lng_value *args, int 
 int lng_spawn_string(lng_runtime *rt, const char *code, size_t len, const char *chunkname,
                      const lng_value *args, int nargs);
 
-/* "lungo 0.1, Lua 5.4.x  Copyright (C) 1994-20xx Lua.org, PUC-Rio" */
+/* The linked library's banner, "lungo 0.1, Lua 5.4.x  Copyright (C)
+   1994-20xx Lua.org, PUC-Rio", and its LUNGO_VERSION_NUM. Any thread, any time. */
 const char *lng_version(void);
+int lng_version_num(void);
 
 /* Number of CPUs the process may use (the default worker count). */
 int lng_cpu_count(void);

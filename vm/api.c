@@ -12,6 +12,10 @@ const char *lng_version(void) {
   return LUNGO_VERSION ", " LUA_COPYRIGHT;
 }
 
+int lng_version_num(void) {
+  return LUNGO_VERSION_NUM;
+}
+
 int lng_cpu_count(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? (int)n : 1;
