@@ -109,7 +109,8 @@ int main(int argc, char **argv) {
   if (st != LNG_OK) return fail(rt, "lng_start", st);
   for (int i = 1; i <= POOL && st == LNG_OK; i++) {
     lng_value args[3] = { lng_chanvalue(jobs), lng_chanvalue(results), lng_integer(i) };
-    st = lng_spawn_string(rt, POOL_CODE, sizeof POOL_CODE - 1, "=pool", args, 3);
+    long long id = lng_spawn_string(rt, POOL_CODE, sizeof POOL_CODE - 1, "=pool", args, 3);
+    if (id < 0) st = (int)-id;
   }
   if (st != LNG_OK) return fail(rt, "lng_spawn_string", st);
 
