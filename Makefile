@@ -234,7 +234,7 @@ valgrind-run: all
 	$(VG) ./$(B)/lungo -W 2 samples/showcase.lua 2000 >/dev/null
 	$(VG) ./$(B)/lungo -W 2 -e 'local c = chan() for i = 1, 100 do go(function() c:recv() end) end chan():recv()' \
 	  >/dev/null 2>&1; test $$? -eq 2
-	$(VG) ./$(B)/embed-sample >/dev/null
+	$(VG) ./$(B)/embed-sample 2 2000 >/dev/null
 	for s in $(VG_SCRIPTS); do $(VG) ./$(B)/lungo -W 2 $$s || exit 1; done
 	@echo "valgrind: $(words x x x $(VG_SCRIPTS)) passed, 0 failed"
 

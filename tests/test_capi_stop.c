@@ -580,6 +580,6 @@ Test(capi, embed_sample, .timeout = T_TIMEOUT) {
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
               "embed-sample %s: status 0x%x, output: %s", workers, status, out);
     cr_assert(contains(out, ": OK\n"), "%s", out);
-    cr_assert(contains(out, "5000 jobs from 2 C threads"), "%s", out);
+    cr_assert(contains(out, "5000 requests from a C server loop to 2 runtimes"), "%s", out);
   }
 }
