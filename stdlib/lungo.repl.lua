@@ -167,6 +167,93 @@ M.rewrite = rewrite   -- for tests and the curious
 
 local CHUNK = "=stdin"
 
+-- ---- Showing values ----
+-- A table printed at the prompt shows its contents: the array part in
+-- order, then the other keys sorted (numbers, then strings, then the rest
+-- by their text); a table met again on the way is marked <cycle>; nesting
+-- is cut at SHOW_DEPTH and each table at SHOW_WIDTH entries. One line when
+-- it fits in SHOW_LINE columns, else one entry a line, indented. A table
+-- with __tostring or __name prints as tostring says, as in lua.
+local SHOW_DEPTH, SHOW_WIDTH, SHOW_LINE = 4, 40, 78
+
+local function plain_table(v)
+  if type(v) ~= "table" then return false end
+  local mt = getmetatable(v)
+  return not (type(mt) == "table" and (rawget(mt, "__tostring") or rawget(mt, "__name")))
+end
+
+local KEYRANK = { number = 1, string = 2, boolean = 3 }
+
+local function keyless(a, b)
+  local ta, tb = type(a), type(b)
+  local ra, rb = KEYRANK[ta] or 4, KEYRANK[tb] or 4
+  if ra ~= rb then return ra < rb end
+  if ra <= 2 then return a < b end
+  return tostring(a) < tostring(b)
+end
+
+local function scalar(v)
+  if type(v) == "string" then return string.format("%q", v):gsub("\\\n", "\\n") end
+  local ok, s = pcall(tostring, v)
+  return ok and tostring(s) or "?"
+end
+
+local function show(v, depth, seen, indent)
+  if not plain_table(v) then return scalar(v) end
+  if seen[v] then return "<cycle>" end
+  if depth >= SHOW_DEPTH then return next(v) == nil and "{}" or "{...}" end
+  seen[v] = true
+  local items, n = {}, rawlen(v)
+  local count, more = 0, 0
+  local function add(s)
+    if count < SHOW_WIDTH then items[#items + 1] = s; count = count + 1
+    else more = more + 1 end
+  end
+  for i = 1, n do add(show(rawget(v, i), depth + 1, seen, indent .. "  ")) end
+  local keys = {}
+  for k in next, v do
+    if not (math.type(k) == "integer" and k >= 1 and k <= n) then keys[#keys + 1] = k end
+  end
+  table.sort(keys, keyless)
+  for _, k in ipairs(keys) do
+    if count >= SHOW_WIDTH then more = more + 1 else
+      local name = type(k) == "string" and k:match("^[%a_][%w_]*$") and not KEYWORDS[k] and k
+                   or "[" .. show(k, SHOW_DEPTH, seen, "") .. "]"
+      add(name .. " = " .. show(rawget(v, k), depth + 1, seen, indent .. "  "))
+    end
+  end
+  seen[v] = nil
+  if more > 0 then items[#items + 1] = string.format("...(%d more)", more) end
+  if #items == 0 then return "{}" end
+  local line = "{" .. table.concat(items, ", ") .. "}"
+  if #line + #indent <= SHOW_LINE and not line:find("\n", 1, true) then return line end
+  -- Too long for one line: entries packed into lines of SHOW_LINE columns,
+  -- a nested table shown over several lines on lines of its own.
+  local inner = indent .. "  "
+  local lines, cur = {}, nil
+  for i, it in ipairs(items) do
+    local piece = it .. (i < #items and "," or "")
+    if it:find("\n", 1, true) then
+      if cur then lines[#lines + 1] = cur; cur = nil end
+      lines[#lines + 1] = inner .. piece
+    elseif cur and #cur + 1 + #piece <= SHOW_LINE then
+      cur = cur .. " " .. piece
+    else
+      if cur then lines[#lines + 1] = cur end
+      cur = inner .. piece
+    end
+  end
+  if cur then lines[#lines + 1] = cur end
+  return "{\n" .. table.concat(lines, "\n") .. "\n" .. indent .. "}"
+end
+
+function M.show(v) return show(v, 0, {}, "") end
+
+-- An expression's values go through this, so that a call typed at the
+-- prompt is not a tail call: its traceback keeps the line's frame ("in
+-- main chunk") and names the function called.
+local function pass(...) return ... end
+
 -- A variable that outlives the line that declared it: upvalue 1 of a closure.
 local function newcell()
   local v
@@ -186,9 +273,10 @@ local function compiler(env, cells)
     end
     table.sort(list)
     local head = #list > 0 and ("local " .. table.concat(list, ", ") .. "; ") or ""
+    head = "local __lungo_pass = ...; " .. head
     local outer = load(head .. "return function(...) " .. body .. "\nend", CHUNK, "t", env)
     if not outer then return nil end
-    local fn = outer()
+    local fn = outer(pass)
     for i = 1, math.huge do
       local nm = debug.getupvalue(fn, i)
       if not nm then break end
@@ -206,7 +294,7 @@ local function compiler(env, cells)
       for _, t in ipairs(scan(src)) do
         if t.kind == "name" and cells[t.text] then names[t.text] = true end
       end
-      local fn = wrap("return " .. src, names)
+      local fn = wrap("return __lungo_pass(" .. src .. "\n)", names)
       if fn then return fn end
       return load("return " .. src, CHUNK, "t", env)
     end
@@ -354,6 +442,9 @@ function M.run(input, reply, note)
       report(msg)
     elseif r.n > 1 then
       local p = env.print           -- the program's own print, as lua.c does
+      for i = 2, r.n do
+        if plain_table(r[i]) then r[i] = M.show(r[i]) end
+      end
       local ok, err = pcall(p, table.unpack(r, 2, r.n))
       if not ok then report("error calling 'print' (" .. tostring(err) .. ")") end
     end
