@@ -10,7 +10,9 @@ every worker while the prompt waits.
 
 Messages from the host (strings): "L<seq>:<line>" a line typed,
 "C<seq>:" cancel the pending (incomplete) statement, "E<seq>:" end of
-input in the middle of a statement (report it as lua does). Answers
+input in the middle of a statement (report it as lua does), "T<seq>:<word>"
+Tab pressed after <word> (answered "<seq>:" and the completions, one a
+line, at once: the prompt stays). Answers
 (strings "<n>:<prompt>"): n = 0 once when ready, then +seq when the request
 is done, -seq when the statement is incomplete and the continuation prompt
 is due; <prompt> is the prompt to show next (_PROMPT or _PROMPT2 of the
@@ -249,6 +251,58 @@ end
 
 function M.show(v) return show(v, 0, {}, "") end
 
+-- ---- Completion (Tab at the prompt) ----
+-- The names that may complete `word`: a global or a local kept by the
+-- REPL, or a field of what the part before the last "." or ":" names
+-- (its keys, then those of its metatable's __index tables; for a string,
+-- the string library's). Read under pcall: a metamethod may raise.
+local function fields(v, prefix, methods, out, seen)
+  for _ = 1, 8 do
+    if type(v) == "string" then v = string end
+    if type(v) ~= "table" or seen[v] then return end
+    seen[v] = true
+    pcall(function()
+      for k, x in next, v do
+        if type(k) == "string" and k:match("^[%a_][%w_]*$") and k:sub(1, #prefix) == prefix and
+           (not methods or type(x) == "function") then
+          out[k] = true
+        end
+      end
+    end)
+    local mt = getmetatable(v)
+    v = type(mt) == "table" and rawget(mt, "__index") or nil
+  end
+end
+
+function M.complete(env, cells, word)
+  local path, sep, last = word:match("^(.-)([.:]?)([%w_]*)$")
+  if not path then return {} end
+  local found = {}
+  if sep == "" then
+    fields(env, last, false, found, {})
+    for name in pairs(cells) do
+      if name:sub(1, #last) == last then found[name] = true end
+    end
+  else
+    local ok, v = pcall(function()
+      local v
+      for name in (path .. "."):gmatch("([^.]*)%.") do
+        if not name:match("^[%a_][%w_]*$") then return nil end
+        if v == nil and cells[name] then v = cells[name]()
+        elseif v == nil then v = env[name]
+        else v = v[name] end
+        if v == nil then return nil end
+      end
+      return v
+    end)
+    if ok and v ~= nil then fields(v, last, sep == ":", found, {}) end
+  end
+  local list = {}
+  for k in pairs(found) do list[#list + 1] = path .. sep .. k end
+  table.sort(list)
+  return list
+end
+
 -- An expression's values go through this, so that a call typed at the
 -- prompt is not a tail call: its traceback keeps the line's frame ("in
 -- main chunk") and names the function called.
@@ -466,7 +520,11 @@ function M.run(input, reply, note)
     local kind, seq, text = msg:match("^(%a)(%d+):(.*)$")
     seq = tonumber(seq)
     answer = seq
-    if kind == "C" then
+    if kind == "T" then             -- Tab: the completions, one a line
+      answer = nil
+      local ok, list = pcall(M.complete, env, cells, text)
+      reply:send(seq .. ":" .. (ok and table.concat(list, "\n") or ""))
+    elseif kind == "C" then
       buffer = nil
     elseif kind == "E" then
       if buffer then
