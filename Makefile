@@ -86,7 +86,7 @@ STRESS_OBJ := $(STRESS_SRC:%.c=$(B)/obj/%.o)
 EMBED_OBJ := $(B)/obj/samples/embed/embed.o
 
 .PHONY: FORCE all run test test-stress test-tsan test-asan test-clang test-valgrind valgrind-run deps bench clean \
-	install uninstall test-install
+	install uninstall test-install test-bins
 all: $(B)/lungo $(B)/liblungo.a $(B)/$(SONAME_FULL) $(B)/embed-sample
 
 # Objects depend on the flags they were built with: a change of flags (a
@@ -201,8 +201,12 @@ run: deps
 	./$(B)/lungo samples/showcase.lua
 
 # Tests find the binary and the samples relative to the project root.
+# (Built through a target of their own: `make x` with x up to date says so.)
+test-bins: $(B)/lungo-tests $(B)/lungo $(B)/embed-sample $(B)/$(SONAME_FULL)
+	@:
+
 test: deps
-	@$(MAKE) --no-print-directory $(B)/lungo-tests $(B)/lungo $(B)/embed-sample $(B)/$(SONAME_FULL)
+	@$(MAKE) --no-print-directory test-bins
 	LUNGO_BIN=$(CURDIR)/$(B)/lungo $(SAN_ENV) ./$(B)/lungo-tests $(TEST_ARGS)
 	@$(MAKE) --no-print-directory test-install SAN_ENV="$(SAN_ENV)"
 
