@@ -245,6 +245,17 @@ static int l_take(lua_State *L) {
   return 1;
 }
 
+/* c_select(timeout) -> lng_select's status over the held channel, from a worker */
+static int l_select(lua_State *L) {
+  lng_channel **chp = lua_touserdata(L, lua_upvalueindex(1));
+  lng_case cs[1] = { { *chp, 0, lng_nil() } };
+  int chosen;
+  int st = lng_select(cs, 1, luaL_checknumber(L, 1), &chosen);
+  lng_value_free(&cs[0].value);
+  lua_pushinteger(L, st);
+  return 1;
+}
+
 static lng_channel *take_ch;
 
 static void take_hook(lua_State *L, int worker, void *ud) {
@@ -252,8 +263,13 @@ static void take_hook(lua_State *L, int worker, void *ud) {
   lua_pushlightuserdata(L, &take_ch);
   lua_pushcclosure(L, l_take, 1);
   lua_setglobal(L, "c_take");
+  lua_pushlightuserdata(L, &take_ch);
+  lua_pushcclosure(L, l_select, 1);
+  lua_setglobal(L, "c_select");
 }
 
+/* Decoding inside a goroutine's C function takes functions and channels
+   too; lng_select there only polls. */
 Test(capi, decode_into_a_goroutine, .timeout = T_TIMEOUT) {
   for (int i = 0; i < NCOUNTS; i++) {
     lng_config cfg;
@@ -264,6 +280,12 @@ Test(capi, decode_into_a_goroutine, .timeout = T_TIMEOUT) {
     cr_assert_not_null(rt);
     take_ch = lng_channel_new(rt, 4);
     cr_assert_eq(set_chan(rt, "held", take_ch), LNG_OK);
+    lng_value st = lng_integer(LNG_ERRMISUSE);
+    cr_assert_eq(lng_set_global(rt, "MISUSE", &st), LNG_OK);
+    st = lng_integer(LNG_TIMEOUT);
+    cr_assert_eq(lng_set_global(rt, "TIMEOUT", &st), LNG_OK);
+    st = lng_integer(LNG_OK);
+    cr_assert_eq(lng_set_global(rt, "OK", &st), LNG_OK);
     cr_assert_eq(add_code(rt,
                           "local k = 3\n"
                           "held:send({f = function(n) return n * k end, c = held, 'x'})\n"
@@ -271,7 +293,12 @@ Test(capi, decode_into_a_goroutine, .timeout = T_TIMEOUT) {
                           "assert(t.f(5) == 15 and t[1] == 'x' and t.c == held)\n"
                           "go(function() held:send({n = go.id()}) end)\n"
                           "go.sleep(0.01) while held:len() == 0 do go.yield() end\n"
-                          "assert(type(c_take().n) == 'number')\n", "=main"), LNG_OK);
+                          "assert(type(c_take().n) == 'number')\n"
+                          /* a worker must not wait in lng_select: only polls */
+                          "assert(c_select(0.5) == MISUSE, 'select waited on a worker')\n"
+                          "assert(c_select(-1) == MISUSE)\n"
+                          "assert(c_select(0) == TIMEOUT)\n"
+                          "held:send(1) assert(c_select(0) == OK)\n", "=main"), LNG_OK);
     cr_assert_eq(lng_start(rt), LNG_OK);
     cr_assert_eq(wait_for(rt, WAIT_SECS), LNG_OK, "%s", lng_message(rt));
     lng_channel_release(take_ch);
