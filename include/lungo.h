@@ -6,7 +6,8 @@
  * modules to require), like the standalone `lua` interpreter does with
  * LUA_INIT, -l, -e and the script; goroutines it spawns run on every worker.
  *
- * Every call returns a status (LNG_OK on success). The library never prints
+ * Calls return a status (LNG_OK on success; lng_spawn* the new goroutine's
+ * id, or a status negated). The library never prints
  * and never calls exit(); the outcome of a program is read back with
  * lng_status(), lng_exit_code() and lng_message(). There is no global state:
  * several runtimes may live in one process.
