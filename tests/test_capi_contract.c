@@ -595,3 +595,35 @@ Test(capi, on_error_not_for_main, .timeout = T_TIMEOUT) {
   cr_assert(contains(e.first, "in a goroutine"), "%s", e.first);
   lng_destroy(rt);
 }
+
+/* Every value decodes into a state C owns, but a channel (it needs a
+   runtime's state); a bad value is refused without touching the stack. */
+Test(capi, decode_scalars_into_own_state, .timeout = T_TIMEOUT) {
+  lua_State *L = luaL_newstate();
+  lng_value vs[] = { lng_nil(), lng_boolean(1), lng_integer(-7), lng_number(2.5),
+                     lng_string("a\0b", 3) };
+  for (int i = 0; i < 5; i++) cr_assert_eq(lng_value_decode(L, &vs[i]), LNG_OK, "value %d", i);
+  cr_assert_eq(lua_gettop(L), 5);
+  cr_assert(lua_isnil(L, 1));
+  cr_assert(lua_toboolean(L, 2));
+  cr_assert(lua_isinteger(L, 3) && lua_tointeger(L, 3) == -7);
+  cr_assert(!lua_isinteger(L, 4) && lua_tonumber(L, 4) == 2.5);
+  size_t len;
+  const char *s = lua_tolstring(L, 5, &len);
+  cr_assert(len == 3 && memcmp(s, "a\0b", 3) == 0);
+  lua_settop(L, 0);
+  ctx c;
+  lng_runtime *rt = new_rt(1, 0, &c);
+  lng_channel *ch = lng_channel_new(rt, 1);
+  lng_value cv = lng_chanvalue(ch);
+  cr_assert_eq(lng_value_decode(L, &cv), LNG_ERRTYPE);
+  lng_value bad = lng_string(NULL, 2), badtype = { .type = 99 }, noenc = { .type = LNG_TTABLE };
+  cr_assert_eq(lng_value_decode(L, &bad), LNG_ERRMISUSE);
+  cr_assert_eq(lng_value_decode(L, &badtype), LNG_ERRMISUSE);
+  cr_assert_eq(lng_value_decode(L, &noenc), LNG_ERRMISUSE);
+  cr_assert_eq(lng_value_decode(NULL, &cv), LNG_ERRMISUSE);
+  cr_assert_eq(lua_gettop(L), 0);
+  lng_channel_release(ch);
+  lng_destroy(rt);
+  lua_close(L);
+}

@@ -303,58 +303,55 @@ int lng_select(lng_case *cases, int n, double timeout, int *chosen) {
 
 /* ---- values into a Lua state ---- */
 
+typedef struct decoding {
+  const lng_value *v;
+  const lng_msg *m;          /* the message of a channel or an encoded value */
+} decoding;
+
+/* Pushes the value (protected: a state of C's own has no handler for a
+   memory error). Argument: the decoding. */
 static int decode_protected(lua_State *L) {
-  const lng_msg *m = lua_touserdata(L, 1);
-  int env = lng_goroutine_id(L) != 0 ? LNG_COPY_LAZYENV : 0;
+  const decoding *d = lua_touserdata(L, 1);
+  const lng_value *v = d->v;
   lua_pop(L, 1);
-  int n = lng_copy_decode(L, m, env);
+  switch (v->type) {
+    case LNG_TNIL: lua_pushnil(L); return 1;
+    case LNG_TBOOLEAN: lua_pushboolean(L, v->boolean); return 1;
+    case LNG_TINTEGER: lua_pushinteger(L, (lua_Integer)v->integer); return 1;
+    case LNG_TNUMBER: lua_pushnumber(L, (lua_Number)v->number); return 1;
+    case LNG_TSTRING: lua_pushlstring(L, v->string ? v->string : "", v->len); return 1;
+    default: break;
+  }
+  int env = lng_goroutine_id(L) != 0 ? LNG_COPY_LAZYENV : 0;
+  int n = lng_copy_decode(L, d->m, env);
   if (n < 0) return lua_error(L);
   return n;
 }
 
 int lng_value_decode(lua_State *L, const lng_value *v) {
   if (!L || !v) return LNG_ERRMISUSE;
-  if (!lua_checkstack(L, 3)) return LNG_ERRMEM;
-  switch (v->type) {
-    case LNG_TNIL: lua_pushnil(L); return LNG_OK;
-    case LNG_TBOOLEAN: lua_pushboolean(L, v->boolean); return LNG_OK;
-    case LNG_TINTEGER: lua_pushinteger(L, (lua_Integer)v->integer); return LNG_OK;
-    case LNG_TNUMBER: lua_pushnumber(L, (lua_Number)v->number); return LNG_OK;
-    case LNG_TSTRING:
-      if (!v->string && v->len) return LNG_ERRMISUSE;
-      lua_pushlstring(L, v->string ? v->string : "", v->len);    /* (raises only on memory) */
-      return LNG_OK;
-    default: break;
-  }
-  lng_msg tmp;
-  const lng_msg *m;
-  lng_msg_init(&tmp);
-  if (is_encoded(v->type)) {
-    if (!v->encoded) return LNG_ERRMISUSE;
-    m = &v->encoded->m;
-  } else if (v->type == LNG_TCHANNEL && v->channel) {
-    int st = put(&tmp, v);
-    if (st != LNG_OK) return st;
-    m = &tmp;
-  } else {
-    return LNG_ERRMISUSE;
-  }
+  if (v->type == LNG_TSTRING && !v->string && v->len) return LNG_ERRMISUSE;
+  if (v->type == LNG_TCHANNEL && !v->channel) return LNG_ERRMISUSE;
+  if (is_encoded(v->type) && !v->encoded) return LNG_ERRMISUSE;
+  if (v->type < LNG_TNIL || v->type > LNG_TOBJECT) return LNG_ERRMISUSE;
   /* Code and runtime objects are rebuilt with a shard's caches and
      metatables: a state of C's own can take plain data only. */
-  int st = LNG_OK;
-  if (lng_msg_nrefs(m) > 0 && !lng_runtime_of(L)) {
-    st = LNG_ERRTYPE;
-  } else {
-    lua_pushcfunction(L, decode_protected);
-    lua_pushlightuserdata(L, (void *)m);
-    int r = lua_pcall(L, 1, 1, 0);
-    if (r != LUA_OK) {
-      lua_pop(L, 1);
-      st = r == LUA_ERRMEM ? LNG_ERRMEM : LNG_ERRTYPE;
-    }
-  }
+  int shardless = !lng_runtime_of(L);
+  if (shardless && (v->type == LNG_TCHANNEL ||
+                    (is_encoded(v->type) && lng_msg_nrefs(&v->encoded->m) > 0)))
+    return LNG_ERRTYPE;
+  if (!lua_checkstack(L, 3)) return LNG_ERRMEM;
+  lng_msg tmp;                    /* a channel, as the message that would carry it */
+  lng_msg_init(&tmp);
+  decoding d = { v, is_encoded(v->type) ? &v->encoded->m : &tmp };
+  if (v->type == LNG_TCHANNEL && put(&tmp, v) != LNG_OK) return LNG_ERRMEM;
+  lua_pushcfunction(L, decode_protected);
+  lua_pushlightuserdata(L, &d);
+  int r = lua_pcall(L, 1, 1, 0);
   lng_msg_free(&tmp);
-  return st;
+  if (r == LUA_OK) return LNG_OK;
+  lua_pop(L, 1);
+  return r == LUA_ERRMEM ? LNG_ERRMEM : LNG_ERRTYPE;
 }
 
 /* ---- what a C function learns from its state ---- */
