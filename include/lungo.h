@@ -248,10 +248,11 @@ int lng_set_global(lng_runtime *rt, const char *name, const lng_value *v);
 /* Spawns a goroutine running a global function ("name") or a module's
    ("module.name", found with require), or a chunk of Lua source, with
    arguments (scalars and channels; an encoded value gives LNG_ERRTYPE).
-   Returns the new goroutine's id (>= 1, what go.id() says inside it), or
-   a status negated: -LNG_ERRMISUSE (a NULL, or the program has ended),
-   -LNG_ERRMEM, -LNG_ERRTYPE. Errors in resolving or compiling are the
-   goroutine's (cfg.on_error). Any thread, before or after lng_start. */
+   Returns the new goroutine's id (> 1, what go.id() says inside it; main
+   is 1), or a status negated: -LNG_ERRMISUSE (a NULL, before lng_start,
+   or the program has ended), -LNG_ERRMEM, -LNG_ERRTYPE. Errors in
+   resolving or compiling are the goroutine's (cfg.on_error). Any thread,
+   after lng_start. */
 long long lng_spawn(lng_runtime *rt, const char *function, const lng_value *args, int nargs);
 long long lng_spawn_string(lng_runtime *rt, const char *code, size_t len, const char *chunkname,
                            const lng_value *args, int nargs);

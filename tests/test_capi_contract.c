@@ -108,8 +108,11 @@ Test(capi, spawn_returns_the_goroutine_id, .timeout = T_TIMEOUT) {
     ctx c;
     lng_runtime *rt = new_rt(WORKER_COUNTS[i], 1, &c);
     lng_channel *out = lng_channel_new(rt, 64);
-    cr_assert_eq(lng_start(rt), LNG_OK);
     static const char code[] = "local out = ... out:send(go.id())";
+    lng_value a0 = lng_chanvalue(out);
+    cr_assert_eq(lng_spawn_string(rt, code, sizeof code - 1, "=id", &a0, 1), -LNG_ERRMISUSE,
+                 "a spawn before lng_start");
+    cr_assert_eq(lng_start(rt), LNG_OK);
     long long ids[16];
     for (int k = 0; k < 16; k++) {
       lng_value arg = lng_chanvalue(out);

@@ -217,7 +217,8 @@ int lng_set_global(lng_runtime *rt, const char *name, const lng_value *v) {
 static long long spawn(lng_runtime *rt, int flag, const lng_value *head, int nhead,
                        const lng_value *args, int nargs) {
   if (!rt || nargs < 0 || (nargs && !args)) return -LNG_ERRMISUSE;
-  if (lng_sched_stopping(rt->sched)) return -LNG_ERRMISUSE;
+  /* before lng_start: main (goroutine 1) first, and workers to run it */
+  if (!rt->started || lng_sched_stopping(rt->sched)) return -LNG_ERRMISUSE;
   lng_g *g = lng_sched_newg(rt->sched);
   if (!g) return -LNG_ERRMEM;
   g->flags |= flag;
