@@ -421,13 +421,19 @@ function M.goproxy(raw, guard)
   return setmetatable({}, {
     __index = raw,
     __call = function(_, f, ...)
-      if type(f) ~= "function" then return raw(f, ...) end
-      local ok, id = pcall(raw, guard, f, ...)
+      local direct = type(f) ~= "function"       -- raw's own argument error
+      local ok, id
+      if direct then ok, id = pcall(raw, f, ...) else ok, id = pcall(raw, guard, f, ...) end
       if not ok then
+        -- raised again from the line that called go(), with its position,
+        -- as in a script; not from here
         if type(id) == "string" then
-          id = id:gsub("at argument (%d+)", function(n) return "at argument " .. (tonumber(n) - 1) end)
+          id = id:gsub("^%[lungo%]/lungo%.repl%.lua:%d+: ", "")
+          if not direct then
+            id = id:gsub("at argument (%d+)", function(n) return "at argument " .. (tonumber(n) - 1) end)
+          end
         end
-        error(id, 0)
+        error(id, 2)
       end
       return id
     end,

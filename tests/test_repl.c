@@ -485,7 +485,8 @@ Test(repl, tables_print_their_contents, .timeout = T_TIMEOUT) {
 Test(repl, traceback_shows_user_frames, .timeout = T_TIMEOUT) {
   char got[4096];
   run_piped((const char *const[]){"lungo", "-i", NULL},
-            "function f() error('boom') end\nf()\nfunction g() local x = f() end\ng()\n", got, sizeof got);
+            "function f() error('boom') end\nf()\nfunction g() local x = f() end\ng()\ngo(42)\n",
+            got, sizeof got);
   cr_assert_str_eq(after_banner(got),
                    "> function f() error('boom') end\n"
                    "> f()\nstdin:1: boom\nstack traceback:\n\t[C]: in function 'error'\n"
@@ -493,6 +494,10 @@ Test(repl, traceback_shows_user_frames, .timeout = T_TIMEOUT) {
                    "> function g() local x = f() end\n"
                    "> g()\nstdin:1: boom\nstack traceback:\n\t[C]: in function 'error'\n"
                    "\tstdin:1: in global 'f'\n\tstdin:1: in global 'g'\n\tstdin:1: in main chunk\n"
+                   /* go() at the prompt is the REPL's wrapper: its errors
+                      come from the line, as in a script */
+                   "> go(42)\nstdin:1: bad argument #1 to 'go' (function expected, got number)\n"
+                   "stack traceback:\n\tstdin:1: in main chunk\n"
                    "> \n");
 }
 
