@@ -241,8 +241,8 @@ int lng_close(lng_channel *ch);                 /* LNG_OK, or LNG_CLOSED if alre
 int lng_send(lng_channel *ch, const lng_value *v, double timeout);
 int lng_recv(lng_channel *ch, lng_value *out, double timeout);
 
-/* Sets a global seen by every goroutine. Setup (before lng_start). An
-   encoded value cannot be set (LNG_ERRTYPE). */
+/* Sets a global seen by every goroutine: any value, an encoded one (a
+   table another runtime sent) too. Setup (before lng_start). */
 int lng_set_global(lng_runtime *rt, const char *name, const lng_value *v);
 
 /* Spawns a goroutine running a global function ("name") or a module's
