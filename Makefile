@@ -9,9 +9,12 @@
 #                   the copy-limit scripts, built into build/valgrind
 #   make test-stress the stress and fault suite (tests/stress), about 2 min
 #   make bench      the benchmark suite (see bench/README.md)
+#   make install    binary, header, liblungo.a, liblungo.so, lungo.pc and
+#                   lungo.1 under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local);
+#                   make uninstall removes them
 
 CC      ?= cc
-PKGS    := liblua5.4-dev libcriterion-dev libedit-dev pkg-config lua-cjson lua-lpeg
+PKGS    := liblua5.4-dev libcriterion-dev libedit-dev pkg-config lua-cjson lua-lpeg man-db groff-base
 LUA_CF  := $(shell pkg-config --cflags lua5.4 2>/dev/null)
 LUA_LD  := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
 EDIT_CF := $(shell pkg-config --cflags libedit 2>/dev/null)
@@ -61,6 +64,12 @@ else
   SAN := -O2
 endif
 
+# The version comes from the header, the one place it is written.
+VERSION := $(shell sed -n 's/^\#define LUNGO_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\).*/\2/p' include/lungo.h | paste -sd.)
+SOVER   := $(word 1,$(subst ., ,$(VERSION)))
+SONAME  := liblungo.so.$(SOVER)
+SONAME_FULL := liblungo.so.$(VERSION)
+
 CFLAGS_ALL = -std=c11 -g -Wall -Wextra -Werror -D_GNU_SOURCE -pthread $(SAN) $(ALLOC_CF) $(LUA_CF) $(CFLAGS)
 LDFLAGS_ALL = -pthread $(SAN) $(LDFLAGS)
 
@@ -77,8 +86,9 @@ STRESS_OBJ := $(STRESS_SRC:%.c=$(B)/obj/%.o)
 EMBED_OBJ := $(B)/obj/samples/embed/embed.o
 UDATA_OBJ := $(B)/obj/samples/embed/udata.o
 
-.PHONY: FORCE all run test test-stress test-tsan test-asan test-clang test-valgrind valgrind-run deps bench clean
-all: $(B)/lungo $(B)/liblungo.a $(B)/embed-sample $(B)/udata-sample
+.PHONY: FORCE all run test test-stress test-tsan test-asan test-clang test-valgrind valgrind-run deps bench clean \
+	install uninstall test-install test-bins
+all: $(B)/lungo $(B)/liblungo.a $(B)/$(SONAME_FULL) $(B)/embed-sample $(B)/udata-sample
 
 # Objects depend on the flags they were built with: a change of flags (a
 # new warning, -fvisibility) rebuilds them instead of mixing old and new.
@@ -112,6 +122,64 @@ $(B)/liblungo.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# ---- Packaging: the shared library, pkg-config, install ----
+# The shared library's objects are position-independent and built apart:
+# the static ones use the initial-exec TLS model (R_X86_64_TPOFF32), which
+# a shared object cannot carry; -fPIC gives the thread-locals a dynamic
+# model. Same flags otherwise, hidden visibility included.
+PIC_OBJ := $(LIB_OBJ:$(B)/obj/%=$(B)/pic/%)
+$(B)/pic/%.o: %.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(EXTRA) -fPIC -Iinclude -MMD -MP -c $< -o $@
+$(B)/pic/vm/%.o $(B)/pic/lua-bindings/%.o: EXTRA = $(LONGJMP_SAFE) $(HIDDEN)
+$(B)/pic/runtime/%.o: EXTRA = $(HIDDEN)
+$(B)/pic/stdlib_blob.o: $(B)/obj/stdlib_blob.c $(FLAGS_STAMP)
+	$(CC) $(CFLAGS_ALL) $(HIDDEN) -fPIC -c $< -o $@
+
+# Linked against Lua and libm, so that `-llungo` is all a program needs
+# (with -llua5.4 for its own calls into Lua, which lungo.pc adds).
+$(B)/$(SONAME_FULL): $(PIC_OBJ)
+	$(CC) $(LDFLAGS_ALL) -shared -Wl,-soname,$(SONAME) -Wl,-z,defs -o $@ $^ $(LUA_LD) -lm -ldl
+	ln -sf $(SONAME_FULL) $(B)/$(SONAME)
+	ln -sf $(SONAME) $(B)/liblungo.so
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR  ?= $(PREFIX)/bin
+INCDIR  ?= $(PREFIX)/include
+LIBDIR  ?= $(PREFIX)/lib
+PCDIR   ?= $(LIBDIR)/pkgconfig
+MANDIR  ?= $(PREFIX)/share/man
+
+# lungo.pc names the directories of this install (PREFIX, LIBDIR...), so
+# it is written by the install itself.
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(LIBDIR) \
+	  $(DESTDIR)$(PCDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(B)/lungo $(DESTDIR)$(BINDIR)/lungo
+	install -m 644 include/lungo.h $(DESTDIR)$(INCDIR)/lungo.h
+	install -m 644 $(B)/liblungo.a $(DESTDIR)$(LIBDIR)/liblungo.a
+	install -m 755 $(B)/$(SONAME_FULL) $(DESTDIR)$(LIBDIR)/$(SONAME_FULL)
+	ln -sf $(SONAME_FULL) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/liblungo.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@INCDIR@|$(INCDIR)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' tools/lungo.pc.in > $(DESTDIR)$(PCDIR)/lungo.pc
+	chmod 644 $(DESTDIR)$(PCDIR)/lungo.pc
+	install -m 644 doc/lungo.1 $(DESTDIR)$(MANDIR)/man1/lungo.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/lungo $(DESTDIR)$(INCDIR)/lungo.h \
+	  $(DESTDIR)$(LIBDIR)/liblungo.a $(DESTDIR)$(LIBDIR)/$(SONAME_FULL) \
+	  $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/liblungo.so \
+	  $(DESTDIR)$(PCDIR)/lungo.pc $(DESTDIR)$(MANDIR)/man1/lungo.1
+
+# Installs into a temporary DESTDIR, builds samples/embed against that copy
+# through pkg-config (static and shared), renders the man page, uninstalls
+# (tests/install.sh). Part of `make test`.
+test-install:
+	@CC='$(CC)' SAN='$(SAN)' SAN_ENV="$(SAN_ENV)" MAKE='$(MAKE)' VARIANT='$(VARIANT)' \
+	  VERSION='$(VERSION)' sh tests/install.sh
+
 $(B)/lungo: $(HOST_OBJ) $(B)/liblungo.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(HOST_OBJ) $(B)/liblungo.a $(LUA_LD) $(EDIT_LD) -lm -ldl
 
@@ -138,9 +206,14 @@ run: deps
 	./$(B)/lungo samples/showcase.lua
 
 # Tests find the binary and the samples relative to the project root.
+# (Built through a target of their own: `make x` with x up to date says so.)
+test-bins: $(B)/lungo-tests $(B)/lungo $(B)/embed-sample $(B)/udata-sample $(B)/$(SONAME_FULL)
+	@:
+
 test: deps
-	@$(MAKE) --no-print-directory $(B)/lungo-tests $(B)/lungo $(B)/embed-sample $(B)/udata-sample
+	@$(MAKE) --no-print-directory test-bins
 	LUNGO_BIN=$(CURDIR)/$(B)/lungo $(SAN_ENV) ./$(B)/lungo-tests $(TEST_ARGS)
+	@$(MAKE) --no-print-directory test-install SAN_ENV="$(SAN_ENV)"
 
 # Seeded: LUNGO_STRESS_SEED=N reruns a failure's workload (see tests/stress/test_stress.c).
 test-stress: deps
@@ -171,7 +244,7 @@ valgrind-run: all
 	$(VG) ./$(B)/lungo -W 2 samples/showcase.lua 2000 >/dev/null
 	$(VG) ./$(B)/lungo -W 2 -e 'local c = chan() for i = 1, 100 do go(function() c:recv() end) end chan():recv()' \
 	  >/dev/null 2>&1; test $$? -eq 2
-	$(VG) ./$(B)/embed-sample >/dev/null
+	$(VG) ./$(B)/embed-sample 2 2000 >/dev/null
 	$(VG) ./$(B)/udata-sample 2 >/dev/null
 	for s in $(VG_SCRIPTS); do $(VG) ./$(B)/lungo -W 2 $$s || exit 1; done
 	@echo "valgrind: $(words x x x x $(VG_SCRIPTS)) passed, 0 failed"
@@ -183,4 +256,4 @@ bench: all
 clean:
 	rm -rf build
 
--include $(patsubst %.o,%.d,$(LIB_OBJ) $(HOST_OBJ) $(TEST_OBJ) $(STRESS_OBJ) $(EMBED_OBJ) $(UDATA_OBJ))
+-include $(patsubst %.o,%.d,$(LIB_OBJ) $(PIC_OBJ) $(HOST_OBJ) $(TEST_OBJ) $(STRESS_OBJ) $(EMBED_OBJ) $(UDATA_OBJ))

@@ -125,7 +125,7 @@ static void usage(const char *badopt) {
           "  -v            show version information\n"
           "  -E            ignore environment variables\n"
           "  -W            turn warnings on (when no count follows)\n"
-          "  -W N, --workers N\n"
+          "  -W N, --workers N, --workers=N\n"
           "                run N worker threads (default: $LUNGO_WORKERS, else one per CPU)\n"
           "  --            stop handling options\n"
           "  -             stop handling options and execute stdin\n",
@@ -192,9 +192,10 @@ int main(int argc, char **argv) {
         else fprintf(stderr, "%s: bad worker count '%s'\n", progname, argv[i]);
         return 1;
       }
-    } else if (strncmp(a, "-W", 2) == 0) {
-      if (parse_workers(a + 2, &workers) != 0) {
-        fprintf(stderr, "%s: bad worker count '%s'\n", progname, a + 2);
+    } else if (strncmp(a, "-W", 2) == 0 || strncmp(a, "--workers=", 10) == 0) {
+      const char *n = a[1] == 'W' ? a + 2 : a + 10;     /* -WN, --workers=N */
+      if (parse_workers(n, &workers) != 0) {
+        fprintf(stderr, "%s: bad worker count '%s'\n", progname, n);
         return 1;
       }
     } else if (strcmp(a, "-v") == 0) {

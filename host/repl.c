@@ -9,8 +9,11 @@
  *
  *   reader -> Lua  "L<seq>:<line>"  a line     "C<seq>:"  cancel the pending statement
  *                  "E<seq>:"        end of input inside a statement
+ *                  "T<seq>:<word>"  Tab: complete word (only at the prompt, while
+ *                                   the loop waits for a line)
  *   Lua -> reader  "<n>:<prompt>"  n = 0 ready (after the script of -i), +seq done,
  *                  -seq more input needed; the prompt to show next (_PROMPT, _PROMPT2)
+ *                  "<seq>:<names>"  the completions of a T request, one a line
  *   reader -> Lua  "deadlock" on the note channel, before interrupting a
  *                  deadlocked statement
  *
@@ -22,6 +25,14 @@
  *
  * Terminal signals are blocked in every thread but the reader, so their
  * handlers (and libedit) only ever run there.
+ *
+ * On a terminal, what the program writes to standard output and error
+ * (goroutines print at any time) goes through pipes that a relay thread
+ * copies to the terminal: output arriving while a line is being typed
+ * clears that line first, and the reader then redraws the prompt and the
+ * input after it, so the two never mix. libedit writes to the terminal
+ * itself. Before each prompt the reader waits until the pipes are empty,
+ * so a statement's output comes before the next prompt.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,6 +85,16 @@ struct repl {
   size_t blen, bcap;
   int eof;
   char *prompt;               /* the next prompt, as the Lua side last said */
+  /* the relay of standard output and error (a terminal only) */
+  int relaying;
+  int termfd;                 /* the terminal's output: the reader's own writes */
+  int pipes[2];               /* read ends: stdout's, stderr's (-1: not relayed) */
+  int term[2];                /* the terminal's fds 1 and 2, before the pipes took them */
+  pthread_t relay;
+  pthread_mutex_t relaymu;    /* one chunk copied, or one redraw, at a time */
+  int cleared;                /* the typed line was cleared for output: redraw due */
+  int lastnl;                 /* the last output ended a line */
+  FILE *edit_out;             /* libedit's stream, to the terminal */
 };
 
 /* ---- signals ---- */
@@ -97,6 +119,8 @@ static void drain_pipe(void) {
   char b[64];
   while (read(sig_pipe[0], b, sizeof b) > 0) {}
 }
+
+static void redraw(repl *r);
 
 static int take_sigint(void) {
   if (!sig_int) return 0;
@@ -140,6 +164,7 @@ static int tty_byte(repl *r) {
         sig_winch = 0;
         rl_resize_terminal();
       }
+      redraw(r);
       if (sig_int) {
         sig_int = 0;
         r->cancelled = 1;
@@ -241,15 +266,142 @@ static void save_history(repl *r) {
   pthread_mutex_unlock(&r->histmu);
 }
 
+/* ---- the relay of the program's output (terminal only) ---- */
+
+static void *relay_main(void *arg) {
+  repl *r = arg;
+  struct pollfd p[2] = { { r->pipes[0], POLLIN, 0 }, { r->pipes[1], POLLIN, 0 } };
+  char buf[4096];
+  while (p[0].fd >= 0 || p[1].fd >= 0) {
+    if (poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; i++) {
+      if (p[i].fd < 0 || !p[i].revents) continue;
+      pthread_mutex_lock(&r->relaymu);
+      ssize_t got = read(p[i].fd, buf, sizeof buf);
+      if (got > 0) {
+        int typing = atomic_load(&r->at_prompt);
+        if (typing && !r->cleared) {
+          put(r->term[0], "\r\033[K");       /* the prompt and input, redrawn after */
+          r->cleared = 1;
+        }
+        for (ssize_t off = 0; off < got;) {
+          ssize_t w = write(r->term[i], buf + off, (size_t)(got - off));
+          if (w < 0 && errno == EINTR) continue;
+          if (w <= 0) break;
+          off += w;
+        }
+        r->lastnl = buf[got - 1] == '\n';
+        if (typing) {                        /* wake the reader to redraw */
+          char c = 1;
+          ssize_t n = write(sig_pipe[1], &c, 1);
+          (void)n;
+        }
+      } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+        close(p[i].fd);                      /* its write end is closed: done */
+        p[i].fd = -1;
+      }
+      pthread_mutex_unlock(&r->relaymu);
+    }
+  }
+  return NULL;
+}
+
+/* The reader, in libedit's read: output cleared the line being typed;
+   show the prompt and the input again below it. */
+static void redraw(repl *r) {
+  pthread_mutex_lock(&r->relaymu);
+  if (r->relaying && r->cleared) {
+    if (!r->lastnl) put(r->term[0], "\n");
+    r->cleared = 0;
+    rl_forced_update_display();
+  }
+  pthread_mutex_unlock(&r->relaymu);
+}
+
+/* Waits until what was written so far is on the terminal: both pipes
+   empty, and no chunk being copied (the relay holds the lock meanwhile). */
+static void relay_settle(repl *r) {
+  for (int tries = 0; tries < 2000; tries++) {
+    int pending = 0;
+    pthread_mutex_lock(&r->relaymu);
+    if (!r->relaying) {
+      pthread_mutex_unlock(&r->relaymu);
+      return;
+    }
+    for (int i = 0; i < 2; i++) {
+      int n = 0;
+      if (r->pipes[i] >= 0 && ioctl(r->pipes[i], FIONREAD, &n) == 0) pending += n;
+    }
+    r->cleared = 0;              /* a new prompt comes */
+    pthread_mutex_unlock(&r->relaymu);
+    if (!pending) return;
+    struct timespec ts = { 0, 1000000 };
+    nanosleep(&ts, NULL);
+  }
+}
+
+/* Fds 1 and 2, where they are the terminal, become pipes to the relay. */
+static int relay_begin(repl *r) {
+  r->pipes[0] = r->pipes[1] = r->term[0] = r->term[1] = -1;
+  r->termfd = STDOUT_FILENO;
+  if (!isatty(STDOUT_FILENO)) return 0;
+  fflush(stdout);
+  fflush(stderr);
+  for (int i = 0; i < 2; i++) {
+    int fd = i + 1, pp[2];
+    if (!isatty(fd)) continue;
+    if (pipe(pp) != 0) return -1;
+    r->term[i] = dup(fd);
+    fcntl(r->term[i], F_SETFD, FD_CLOEXEC);
+    fcntl(pp[0], F_SETFD, FD_CLOEXEC);
+    dup2(pp[1], fd);
+    close(pp[1]);
+    r->pipes[i] = pp[0];
+  }
+  if (r->term[1] < 0) r->term[1] = r->term[0];
+  setvbuf(stdout, NULL, _IOLBF, 0);      /* a pipe now: keep lines flowing */
+  r->termfd = r->term[0];
+  r->lastnl = 1;
+  if (pthread_create(&r->relay, NULL, relay_main, r) != 0) return -1;
+  r->relaying = 1;
+  return 0;
+}
+
+/* The terminal back on fds 1 and 2; the relay copies what is left and
+   ends. The reader may still run (the program ended under it): the fds it
+   writes to (termfd) stay open until free_repl. */
+static void relay_end(repl *r) {
+  pthread_mutex_lock(&r->relaymu);
+  int on = r->relaying;
+  pthread_mutex_unlock(&r->relaymu);
+  if (!on) return;
+  fflush(stdout);
+  fflush(stderr);
+  dup2(r->term[0], STDOUT_FILENO);       /* the pipes' last write ends close */
+  if (r->pipes[1] >= 0) dup2(r->term[1], STDERR_FILENO);
+  pthread_join(r->relay, NULL);
+  pthread_mutex_lock(&r->relaymu);      /* (the reader may be redrawing) */
+  r->relaying = 0;
+  pthread_mutex_unlock(&r->relaymu);
+}
+
 /* The next line, or NULL at the end of input; *cancelled when Ctrl-C
    dropped what was being typed. */
 static char *next_line(repl *r, const char *prompt, int *cancelled) {
   char *line;
   take_sigint();             /* a Ctrl-C from before the prompt is not for this line */
   r->cancelled = 0;
-  atomic_store(&r->at_prompt, 1);
   if (r->tty) {
     fflush(stdout);
+    fflush(stderr);
+    relay_settle(r);          /* what ran is shown before the prompt (not as
+                                 output that interrupts it: at_prompt after) */
+  }
+  atomic_store(&r->at_prompt, 1);
+  if (r->tty) {
     /* libedit prints the prompt first and makes the terminal raw only when
        it reads: a key typed in between would be taken by the terminal's own
        line discipline (Ctrl-D lost, text echoed twice). No line buffering
@@ -265,7 +417,7 @@ static char *next_line(repl *r, const char *prompt, int *cancelled) {
     if (r->cancelled) {
       free(line);
       line = NULL;
-      put(STDOUT_FILENO, "^C\n");
+      put(r->termfd, "^C\n");
     } else if (line) {
       remember(r, line);
     }
@@ -327,7 +479,7 @@ static int wait_answer(repl *r, long seq) {
                            "yields may hold its worker); leaving\n");
         return -2;
       }
-      if (r->tty) put(STDOUT_FILENO, "\n");
+      if (r->tty) put(r->termfd, "\n");
       lng_interrupt(r->rt);
       interrupted = now();
     } else if (interrupted >= 0 && now() - interrupted > RETRY) {
@@ -372,6 +524,70 @@ static int request(repl *r, char kind, const char *text) {
   return st == LNG_OK ? 0 : -1;
 }
 
+/* ---- Tab completion ----
+   libedit asks for the completions of the word before the cursor; the
+   REPL's globals live in the main goroutine, which is waiting for a line
+   (Tab is only read at the prompt), so it is asked over the channels. */
+
+static char **matches;        /* the last answer, NULL-terminated (reader thread only) */
+static size_t nmatches, nextmatch;
+
+static void free_matches(void) {
+  for (size_t i = 0; i < nmatches; i++) free(matches[i]);
+  free(matches);
+  matches = NULL;
+  nmatches = nextmatch = 0;
+}
+
+static int ask_completions(repl *r, const char *word) {
+  free_matches();
+  if (request(r, 'T', word) < 0) return -1;
+  long seq = r->seq;
+  for (;;) {
+    lng_value v;
+    int st = lng_recv(r->out, &v, SLICE);
+    if (st == LNG_TIMEOUT) {
+      if (atomic_load(&r->ended)) return -1;
+      continue;
+    }
+    if (st != LNG_OK) return -1;
+    char *end = NULL;
+    long n = v.type == LNG_TSTRING ? strtol(v.string, &end, 10) : 0;
+    if (n != seq || !end || *end != ':') {    /* a stale answer: not ours */
+      lng_value_free(&v);
+      continue;
+    }
+    for (const char *p = end + 1; *p;) {
+      const char *nl = strchr(p, '\n');
+      size_t len = nl ? (size_t)(nl - p) : strlen(p);
+      char **grown = realloc(matches, (nmatches + 2) * sizeof *matches);
+      if (!grown) break;
+      matches = grown;
+      if (!(matches[nmatches] = strndup(p, len))) break;
+      matches[++nmatches] = NULL;
+      p += len + (nl ? 1 : 0);
+    }
+    lng_value_free(&v);
+    return 0;
+  }
+}
+
+static char *next_match(const char *text, int state) {
+  (void)text;
+  if (state == 0) nextmatch = 0;
+  return nextmatch < nmatches ? strdup(matches[nextmatch++]) : NULL;
+}
+
+static char **edit_complete(const char *text, int start, int end) {
+  (void)start; (void)end;
+  rl_attempted_completion_over = 1;        /* never file names */
+  if (!the_repl || ask_completions(the_repl, text) < 0 || nmatches == 0) return NULL;
+  return rl_completion_matches(text, next_match);
+}
+
+/* What ends the word Tab completes: "go.sp" and "s:up" are one word. */
+static char word_breaks[] = " \t\n\"\\'`@$><=;|&{(,+-*/%^~#[]";
+
 static void *reader(void *arg) {
   repl *r = arg;
   pthread_sigmask(SIG_UNBLOCK, &r->sigs, NULL);
@@ -413,6 +629,12 @@ static void *reader(void *arg) {
 /* ---- life cycle ---- */
 
 static void free_repl(repl *r) {
+  free_matches();
+  relay_end(r);
+  if (r->term[1] >= 0 && r->term[1] != r->term[0]) close(r->term[1]);
+  if (r->term[0] >= 0) close(r->term[0]);
+  if (r->edit_out) fclose(r->edit_out);
+  pthread_mutex_destroy(&r->relaymu);
   lng_channel_release(r->in);
   lng_channel_release(r->out);
   lng_channel_release(r->note);
@@ -430,6 +652,9 @@ repl *repl_new(lng_runtime *rt) {
   if (!r) return NULL;
   r->rt = rt;
   pthread_mutex_init(&r->histmu, NULL);
+  pthread_mutex_init(&r->relaymu, NULL);
+  r->termfd = STDOUT_FILENO;
+  r->pipes[0] = r->pipes[1] = r->term[0] = r->term[1] = -1;
   r->tty = isatty(STDIN_FILENO);
   r->in = lng_channel_new(rt, 0);
   r->out = lng_channel_new(rt, 16);   /* answers never block the loop */
@@ -473,7 +698,16 @@ repl *repl_new(lng_runtime *rt) {
     rl_readline_name = "lungo";
     rl_catch_signals = 0;             /* ours: Ctrl-C cancels the line */
     rl_getc_function = edit_getc;
-    rl_inhibit_completion = 1;        /* Tab indents instead of completing file names */
+    rl_attempted_completion_function = edit_complete;   /* names, never file names */
+    rl_basic_word_break_characters = word_breaks;
+    rl_completer_word_break_characters = word_breaks;
+    rl_completion_append_character = '\0';
+    if (relay_begin(r) != 0) goto fail;
+    if (r->relaying) {                /* libedit writes to the terminal itself */
+      int fd = dup(r->term[0]);
+      r->edit_out = fd >= 0 ? fdopen(fd, "w") : NULL;
+      if (r->edit_out) rl_outstream = r->edit_out;
+    }
     rl_initialize();                  /* takes the terminal's cooked mode, before we change it */
     using_history();
     stifle_history(HISTORY_MAX);
@@ -501,9 +735,10 @@ int repl_end(repl *r) {
   atomic_store(&r->ended, 1);
   if (r->tty) {
     if (r->have_saved) tcsetattr(STDIN_FILENO, TCSADRAIN, &r->saved);
-    if (atomic_load(&r->at_prompt)) put(STDOUT_FILENO, "\n");
+    if (atomic_load(&r->at_prompt)) put(r->termfd, "\n");
     save_history(r);
   }
   fflush(stdout);
+  relay_end(r);               /* what the program wrote, then the host's report */
   return 0;
 }

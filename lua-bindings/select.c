@@ -237,7 +237,7 @@ static int wait_on(lua_State *L, selstate *st) {
   lng_shard *sh = lng_shard_of(L);
   int n = st->n, res;
   lng_block_bind(L, st->ws, n);
-  int i = lng_select(st->cs, n, st->order, st->locks, &st->out, st->ws, &st->grp, sh->index, &res);
+  int i = lng_select_run(st->cs, n, st->order, st->locks, &st->out, st->ws, &st->grp, sh->index, &res);
   if (i >= 0) return result(L, st, i, res);
   int any = 0;
   for (int k = 0; k < n; k++) any |= st->cs[k].c != NULL;
@@ -254,7 +254,7 @@ static int go_select(lua_State *L) {
   if (ss->busy || !noalloc(L, n)) {   /* the general way: a state of its own from the start */
     selstate *st = newstate(L, n);
     int dflt = fill(L, ss, st, n);
-    int i = lng_select(st->cs, n, st->order, st->locks, &st->out, NULL, &st->grp, sh->index, &res);
+    int i = lng_select_run(st->cs, n, st->order, st->locks, &st->out, NULL, &st->grp, sh->index, &res);
     if (i >= 0) return result(L, st, i, res);
     if (dflt >= 0) {
       lua_pushinteger(L, dflt + 1);
@@ -266,7 +266,7 @@ static int go_select(lua_State *L) {
   /* Most selects: a poll on the shard's scratch state. */
   selstate *st = scratch(L, ss, n);
   int dflt = fill(L, ss, st, n);
-  int i = lng_select(st->cs, n, st->order, st->locks, &st->out, NULL, &st->grp, sh->index, &res);
+  int i = lng_select_run(st->cs, n, st->order, st->locks, &st->out, NULL, &st->grp, sh->index, &res);
   if (i >= 0) return scratch_result(L, st, i, res);
   if (dflt >= 0 || !lng_block_possible(L)) {
     freemsgs(st);

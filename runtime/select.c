@@ -1,6 +1,7 @@
 /* select; see select.h. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include "select.h"
 
 static int byaddr(const void *a, const void *b) {
@@ -31,7 +32,7 @@ static void unlock_all(lng_chan **locks, int k) {
   for (int i = k - 1; i >= 0; i--) lng_waitable_unlock(&locks[i]->wait);
 }
 
-int lng_select(lng_selcase *cs, int n, const int *order, lng_chan **locks,
+int lng_select_run(lng_selcase *cs, int n, const int *order, lng_chan **locks,
                lng_msg *out, lng_waiter *ws, lng_selgroup *grp, int self, int *res) {
   int k = lockset(cs, n, locks);
   for (int i = 0; i < k; i++) lng_waitable_lock(&locks[i]->wait);
@@ -84,4 +85,25 @@ int lng_select_finish(lng_selcase *cs, int n, lng_waiter *ws, lng_selgroup *grp,
   int won = fired - 1;
   *res = won >= 0 && ws[won].result == LNG_RES_CLOSED ? LNG_RES_CLOSED : LNG_RES_OK;
   return won;
+}
+
+int lng_select_cwait(lng_selcase *cs, int n, const int *order, lng_chan **locks,
+                     lng_msg *out, lng_waiter *ws, double timeout, int *res) {
+  lng_selgroup grp;
+  if (timeout == 0) return lng_select_run(cs, n, order, locks, out, NULL, &grp, -1, res);
+  lng_cwait cw;
+  lng_cwait_init(&cw);
+  memset(ws, 0, (size_t)n * sizeof *ws);
+  for (int i = 0; i < n; i++) ws[i].cw = &cw;   /* ready before queued: a completer signals it */
+  int i = lng_select_run(cs, n, order, locks, out, ws, &grp, -1, res);
+  if (i < 0 && *res == LNG_RES_PARKED) {
+    int done = lng_cwait_sleep(&cw, timeout);
+    /* Out of time: claim the select first. Failing that, a completer won
+       the claim and is handing its value over: wait for its signal. */
+    if (!done && !lng_select_abort(&grp)) lng_cwait_sleep(&cw, -1);
+    i = lng_select_finish(cs, n, ws, &grp, res);
+    if (i < 0) *res = LNG_RES_WOULDBLOCK;
+  }
+  lng_cwait_destroy(&cw);
+  return i;
 }

@@ -10,7 +10,9 @@ every worker while the prompt waits.
 
 Messages from the host (strings): "L<seq>:<line>" a line typed,
 "C<seq>:" cancel the pending (incomplete) statement, "E<seq>:" end of
-input in the middle of a statement (report it as lua does). Answers
+input in the middle of a statement (report it as lua does), "T<seq>:<word>"
+Tab pressed after <word> (answered "<seq>:" and the completions, one a
+line, at once: the prompt stays). Answers
 (strings "<n>:<prompt>"): n = 0 once when ready, then +seq when the request
 is done, -seq when the statement is incomplete and the continuation prompt
 is due; <prompt> is the prompt to show next (_PROMPT or _PROMPT2 of the
@@ -167,6 +169,145 @@ M.rewrite = rewrite   -- for tests and the curious
 
 local CHUNK = "=stdin"
 
+-- ---- Showing values ----
+-- A table printed at the prompt shows its contents: the array part in
+-- order, then the other keys sorted (numbers, then strings, then the rest
+-- by their text); a table met again on the way is marked <cycle>; nesting
+-- is cut at SHOW_DEPTH and each table at SHOW_WIDTH entries. One line when
+-- it fits in SHOW_LINE columns, else one entry a line, indented. A table
+-- with __tostring or __name prints as tostring says, as in lua.
+local SHOW_DEPTH, SHOW_WIDTH, SHOW_LINE = 4, 40, 78
+
+local function plain_table(v)
+  if type(v) ~= "table" then return false end
+  local mt = getmetatable(v)
+  return not (type(mt) == "table" and (rawget(mt, "__tostring") or rawget(mt, "__name")))
+end
+
+local KEYRANK = { number = 1, string = 2, boolean = 3 }
+
+local function keyless(a, b)
+  local ta, tb = type(a), type(b)
+  local ra, rb = KEYRANK[ta] or 4, KEYRANK[tb] or 4
+  if ra ~= rb then return ra < rb end
+  if ra <= 2 then return a < b end
+  return tostring(a) < tostring(b)
+end
+
+local function scalar(v)
+  if type(v) == "string" then return string.format("%q", v):gsub("\\\n", "\\n") end
+  local ok, s = pcall(tostring, v)
+  return ok and tostring(s) or "?"
+end
+
+local function show(v, depth, seen, indent)
+  if not plain_table(v) then return scalar(v) end
+  if seen[v] then return "<cycle>" end
+  if depth >= SHOW_DEPTH then return next(v) == nil and "{}" or "{...}" end
+  seen[v] = true
+  local items, n = {}, rawlen(v)
+  local count, more = 0, 0
+  local function add(s)
+    if count < SHOW_WIDTH then items[#items + 1] = s; count = count + 1
+    else more = more + 1 end
+  end
+  for i = 1, n do add(show(rawget(v, i), depth + 1, seen, indent .. "  ")) end
+  local keys = {}
+  for k in next, v do
+    if not (math.type(k) == "integer" and k >= 1 and k <= n) then keys[#keys + 1] = k end
+  end
+  table.sort(keys, keyless)
+  for _, k in ipairs(keys) do
+    if count >= SHOW_WIDTH then more = more + 1 else
+      local name = type(k) == "string" and k:match("^[%a_][%w_]*$") and not KEYWORDS[k] and k
+                   or "[" .. show(k, SHOW_DEPTH, seen, "") .. "]"
+      add(name .. " = " .. show(rawget(v, k), depth + 1, seen, indent .. "  "))
+    end
+  end
+  seen[v] = nil
+  if more > 0 then items[#items + 1] = string.format("...(%d more)", more) end
+  if #items == 0 then return "{}" end
+  local line = "{" .. table.concat(items, ", ") .. "}"
+  if #line + #indent <= SHOW_LINE and not line:find("\n", 1, true) then return line end
+  -- Too long for one line: entries packed into lines of SHOW_LINE columns,
+  -- a nested table shown over several lines on lines of its own.
+  local inner = indent .. "  "
+  local lines, cur = {}, nil
+  for i, it in ipairs(items) do
+    local piece = it .. (i < #items and "," or "")
+    if it:find("\n", 1, true) then
+      if cur then lines[#lines + 1] = cur; cur = nil end
+      lines[#lines + 1] = inner .. piece
+    elseif cur and #cur + 1 + #piece <= SHOW_LINE then
+      cur = cur .. " " .. piece
+    else
+      if cur then lines[#lines + 1] = cur end
+      cur = inner .. piece
+    end
+  end
+  if cur then lines[#lines + 1] = cur end
+  return "{\n" .. table.concat(lines, "\n") .. "\n" .. indent .. "}"
+end
+
+function M.show(v) return show(v, 0, {}, "") end
+
+-- ---- Completion (Tab at the prompt) ----
+-- The names that may complete `word`: a global or a local kept by the
+-- REPL, or a field of what the part before the last "." or ":" names
+-- (its keys, then those of its metatable's __index tables; for a string,
+-- the string library's). Read under pcall: a metamethod may raise.
+local function fields(v, prefix, methods, out, seen)
+  for _ = 1, 8 do
+    if type(v) == "string" then v = string end
+    if type(v) ~= "table" or seen[v] then return end
+    seen[v] = true
+    pcall(function()
+      for k, x in next, v do
+        if type(k) == "string" and k:match("^[%a_][%w_]*$") and k:sub(1, #prefix) == prefix and
+           (not methods or type(x) == "function") then
+          out[k] = true
+        end
+      end
+    end)
+    local mt = getmetatable(v)
+    v = type(mt) == "table" and rawget(mt, "__index") or nil
+  end
+end
+
+function M.complete(env, cells, word)
+  local path, sep, last = word:match("^(.-)([.:]?)([%w_]*)$")
+  if not path then return {} end
+  local found = {}
+  if sep == "" then
+    fields(env, last, false, found, {})
+    for name in pairs(cells) do
+      if name:sub(1, #last) == last then found[name] = true end
+    end
+  else
+    local ok, v = pcall(function()
+      local v
+      for name in (path .. "."):gmatch("([^.]*)%.") do
+        if not name:match("^[%a_][%w_]*$") then return nil end
+        if v == nil and cells[name] then v = cells[name]()
+        elseif v == nil then v = env[name]
+        else v = v[name] end
+        if v == nil then return nil end
+      end
+      return v
+    end)
+    if ok and v ~= nil then fields(v, last, sep == ":", found, {}) end
+  end
+  local list = {}
+  for k in pairs(found) do list[#list + 1] = path .. sep .. k end
+  table.sort(list)
+  return list
+end
+
+-- An expression's values go through this, so that a call typed at the
+-- prompt is not a tail call: its traceback keeps the line's frame ("in
+-- main chunk") and names the function called.
+local function pass(...) return ... end
+
 -- A variable that outlives the line that declared it: upvalue 1 of a closure.
 local function newcell()
   local v
@@ -186,9 +327,10 @@ local function compiler(env, cells)
     end
     table.sort(list)
     local head = #list > 0 and ("local " .. table.concat(list, ", ") .. "; ") or ""
+    head = "local __lungo_pass = ...; " .. head
     local outer = load(head .. "return function(...) " .. body .. "\nend", CHUNK, "t", env)
     if not outer then return nil end
-    local fn = outer()
+    local fn = outer(pass)
     for i = 1, math.huge do
       local nm = debug.getupvalue(fn, i)
       if not nm then break end
@@ -206,7 +348,7 @@ local function compiler(env, cells)
       for _, t in ipairs(scan(src)) do
         if t.kind == "name" and cells[t.text] then names[t.text] = true end
       end
-      local fn = wrap("return " .. src, names)
+      local fn = wrap("return __lungo_pass(" .. src .. "\n)", names)
       if fn then return fn end
       return load("return " .. src, CHUNK, "t", env)
     end
@@ -279,13 +421,19 @@ function M.goproxy(raw, guard)
   return setmetatable({}, {
     __index = raw,
     __call = function(_, f, ...)
-      if type(f) ~= "function" then return raw(f, ...) end
-      local ok, id = pcall(raw, guard, f, ...)
+      local direct = type(f) ~= "function"       -- raw's own argument error
+      local ok, id
+      if direct then ok, id = pcall(raw, f, ...) else ok, id = pcall(raw, guard, f, ...) end
       if not ok then
+        -- raised again from the line that called go(), with its position,
+        -- as in a script; not from here
         if type(id) == "string" then
-          id = id:gsub("at argument (%d+)", function(n) return "at argument " .. (tonumber(n) - 1) end)
+          id = id:gsub("^%[lungo%]/lungo%.repl%.lua:%d+: ", "")
+          if not direct then
+            id = id:gsub("at argument (%d+)", function(n) return "at argument " .. (tonumber(n) - 1) end)
+          end
         end
-        error(id, 0)
+        error(id, 2)
       end
       return id
     end,
@@ -354,6 +502,9 @@ function M.run(input, reply, note)
       report(msg)
     elseif r.n > 1 then
       local p = env.print           -- the program's own print, as lua.c does
+      for i = 2, r.n do
+        if plain_table(r[i]) then r[i] = M.show(r[i]) end
+      end
       local ok, err = pcall(p, table.unpack(r, 2, r.n))
       if not ok then report("error calling 'print' (" .. tostring(err) .. ")") end
     end
@@ -375,7 +526,11 @@ function M.run(input, reply, note)
     local kind, seq, text = msg:match("^(%a)(%d+):(.*)$")
     seq = tonumber(seq)
     answer = seq
-    if kind == "C" then
+    if kind == "T" then             -- Tab: the completions, one a line
+      answer = nil
+      local ok, list = pcall(M.complete, env, cells, text)
+      reply:send(seq .. ":" .. (ok and table.concat(list, "\n") or ""))
+    elseif kind == "C" then
       buffer = nil
     elseif kind == "E" then
       if buffer then

@@ -45,7 +45,7 @@ int l_send(lua_State *L) {
   return 1;
 }
 
-/* c_spawn(name, n) -> status: lng_spawn(rt, name, held, n) from a worker. */
+/* c_spawn(name, n) -> id or -status: lng_spawn(rt, name, held, n) from a worker. */
 int l_spawn(lua_State *L) {
   ctx *c = ctx_of(L);
   lng_value args[2] = { lng_chanvalue(c->held), lng_integer(luaL_checkinteger(L, 2)) };
@@ -103,7 +103,7 @@ void hook(lua_State *L, int worker, void *ud) {
   ctx *c = ud;
   if (!c) return;
   atomic_fetch_add(&c->calls, 1);
-  if (worker >= 0 && worker < 8) atomic_fetch_add(&c->seen[worker], 1);
+  if (worker >= 1 && worker <= 8) atomic_fetch_add(&c->seen[worker - 1], 1);
   if (!pthread_equal(pthread_self(), c->creator)) atomic_store(&c->wrong_thread, 1);
   lua_register(L, "c_square", l_square);
   lua_pushlightuserdata(L, c);

@@ -35,7 +35,7 @@ Test(capi, values_c_to_lua_and_back, .timeout = T_TIMEOUT) {
     lng_channel *other = lng_channel_new(rt, 1);
     cr_assert_eq(lng_start(rt), LNG_OK);
     lng_value args[2] = { lng_chanvalue(inp), lng_chanvalue(out) };
-    cr_assert_eq(lng_spawn_string(rt, ECHO, sizeof ECHO - 1, "=echo", args, 2), LNG_OK);
+    cr_assert_gt(lng_spawn_string(rt, ECHO, sizeof ECHO - 1, "=echo", args, 2), 0);
 
     static const char bin[] = "a\0b\0\xff";
     char *big = malloc(100001);
@@ -284,13 +284,13 @@ Test(capi, nonblocking, .timeout = T_TIMEOUT) {
   /* a goroutine waiting to receive: a non-blocking send completes */
   static const char code[] = "local un, buf = ...\nbuf:send(un:recv() * 2)\n";
   lng_value args[2] = { lng_chanvalue(un), lng_chanvalue(buf) };
-  cr_assert_eq(lng_spawn_string(rt, code, sizeof code - 1, "=nb", args, 2), LNG_OK);
+  cr_assert_gt(lng_spawn_string(rt, code, sizeof code - 1, "=nb", args, 2), 0);
   x = lng_integer(21);
   cr_assert_eq(poll_send(un, &x), LNG_OK);
   cr_assert_eq(recv_int(buf), 42);
   /* a goroutine waiting to send: a non-blocking receive completes */
   static const char code2[] = "local un = ...\nun:send('ready')\n";
-  cr_assert_eq(lng_spawn_string(rt, code2, sizeof code2 - 1, "=nb2", args, 1), LNG_OK);
+  cr_assert_gt(lng_spawn_string(rt, code2, sizeof code2 - 1, "=nb2", args, 1), 0);
   cr_assert_eq(poll_recv(un, &v), LNG_OK);
   cr_assert_str_eq(v.string, "ready");
   lng_value_free(&v);
@@ -326,7 +326,7 @@ Test(capi, timed, .timeout = T_TIMEOUT) {
                              "buf:send('receiver up')\n"
                              "buf:send(un:recv())\n";
   lng_value args[2] = { lng_chanvalue(un), lng_chanvalue(buf) };
-  cr_assert_eq(lng_spawn_string(rt, code, sizeof code - 1, "=t", args, 2), LNG_OK);
+  cr_assert_gt(lng_spawn_string(rt, code, sizeof code - 1, "=t", args, 2), 0);
   char got[64];
   recv_str(buf, got, sizeof got);
   cr_assert_str_eq(got, "receiver up");
@@ -335,7 +335,7 @@ Test(capi, timed, .timeout = T_TIMEOUT) {
   cr_assert_eq(lng_send(un, &x, 5.0), LNG_OK);
   cr_assert_eq(recv_int(buf), 10);
   static const char code2[] = "local un = ...\ngo.sleep(0.05)\nun:send(11)\n";
-  cr_assert_eq(lng_spawn_string(rt, code2, sizeof code2 - 1, "=t2", args, 1), LNG_OK);
+  cr_assert_gt(lng_spawn_string(rt, code2, sizeof code2 - 1, "=t2", args, 1), 0);
   cr_assert_eq(lng_recv(un, &v, 5.0), LNG_OK);
   cr_assert_eq(v.integer, 11);
   cr_assert_eq(lng_stop(rt), LNG_OK);
@@ -413,7 +413,7 @@ Test(capi, close, .timeout = T_TIMEOUT) {
     "local ok3, err3 = pcall(b.close, b)\n"
     "rep:send(tostring(err3))\n";
   lng_value args[3] = { lng_chanvalue(a), lng_chanvalue(b), lng_chanvalue(rep) };
-  cr_assert_eq(lng_spawn_string(rt, code, sizeof code - 1, "=close", args, 3), LNG_OK);
+  cr_assert_gt(lng_spawn_string(rt, code, sizeof code - 1, "=close", args, 3), 0);
   cr_assert_eq(lng_recv(a, &v, WAIT_SECS), LNG_OK);
   lng_value_free(&v);
   cr_assert_eq(lng_recv(a, &v, WAIT_SECS), LNG_CLOSED);
@@ -432,7 +432,7 @@ Test(capi, close, .timeout = T_TIMEOUT) {
     "rep:send(select(2, pcall(a.send, a, 'x')))\n";
   lng_channel *d = lng_channel_new(rt, 0);
   lng_value args2[2] = { lng_chanvalue(d), lng_chanvalue(rep) };
-  cr_assert_eq(lng_spawn_string(rt, code2, sizeof code2 - 1, "=close2", args2, 2), LNG_OK);
+  cr_assert_gt(lng_spawn_string(rt, code2, sizeof code2 - 1, "=close2", args2, 2), 0);
   sleep_ms(20);                                           /* most likely in a:send() by now */
   cr_assert_eq(lng_close(d), LNG_OK);
   recv_str(rep, got, sizeof got);
@@ -446,37 +446,7 @@ Test(capi, close, .timeout = T_TIMEOUT) {
   lng_destroy(rt);
 }
 
-Test(capi, errtype_table_dropped, .timeout = T_TIMEOUT) {
-  for (int cap = 0; cap <= 4; cap += 4) {
-    ctx c;
-    lng_runtime *rt = new_rt(2, 0, &c);
-    lng_channel *ch = lng_channel_new(rt, (size_t)cap);
-    cr_assert_eq(set_chan(rt, "ch", ch), LNG_OK);
-    cr_assert_eq(add_code(rt,
-                          "ch:send({1, 2, x = 'y'})\n"
-                          "ch:send(function() return 1 end)\n"
-                          "ch:send(go.mutex())\n"
-                          "ch:send(7)\n"
-                          "ch:send({})\n"
-                          "ch:send('after')\n", "=main"), LNG_OK);
-    cr_assert_eq(lng_start(rt), LNG_OK);
-    lng_value v;
-    cr_assert_eq(lng_recv(ch, &v, WAIT_SECS), LNG_ERRTYPE);
-    cr_assert_eq(v.type, LNG_TNIL);
-    cr_assert_eq(lng_recv(ch, &v, WAIT_SECS), LNG_ERRTYPE);
-    cr_assert_eq(v.type, LNG_TNIL);
-    cr_assert_eq(lng_recv(ch, &v, WAIT_SECS), LNG_ERRTYPE);
-    cr_assert_eq(v.type, LNG_TNIL);
-    cr_assert_eq(recv_int(ch), 7);
-    cr_assert_eq(lng_recv(ch, &v, WAIT_SECS), LNG_ERRTYPE);
-    char got[32];
-    recv_str(ch, got, sizeof got);
-    cr_assert_str_eq(got, "after");
-    cr_assert_eq(wait_for(rt, WAIT_SECS), LNG_OK, "%s", lng_message(rt));
-    lng_channel_release(ch);
-    lng_destroy(rt);
-  }
-}
+/* (tables and functions from Lua: test_capi_contract.c, encoded values) */
 
 /* ------------------------------------------------------------------ */
 /* several C threads at once                                           */

@@ -598,6 +598,22 @@ Test(host, arg_table_counts_worker_and_lib_options, .timeout = T_TIMEOUT) {
   free_proc(&q);
 }
 
+/* --workers=N as well as --workers N; a bad count is refused either way */
+Test(host, workers_option_with_equals, .timeout = T_TIMEOUT) {
+  proc p, q, r;
+  run_in(&p, NULL, NULL, NULL, ARGS("--workers=3", "-e", "print(go.workers())"));
+  ASSERT_EXIT(p, 0);
+  ASSERT_OUT(p, "3\n");
+  run_in(&q, NULL, NULL, NULL, ARGS("--workers=x", "-e", "print(1)"));
+  ASSERT_EXIT(q, 1);
+  cr_assert(strstr(q.err.p, "bad worker count 'x'"), "%s", q.err.p);
+  run_in(&r, NULL, NULL, NULL, ARGS("--workers", "2", "-e", "print(go.workers())"));
+  ASSERT_OUT(r, "2\n");
+  free_proc(&p);
+  free_proc(&q);
+  free_proc(&r);
+}
+
 Test(host, double_dash_ends_options, .timeout = T_TIMEOUT) {
   tmpdir t;
   tmp_make(&t);

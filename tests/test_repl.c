@@ -449,3 +449,97 @@ Test(repl, without_terminal_prompt_globals, .timeout = T_TIMEOUT) {
                    "P$ x = (\nP2$ 1)\nP$ _PROMPT = setmetatable({}, {__tostring = function() "
                    "return 'T> ' end})\nT> x\n1\nT> \n");
 }
+
+/* ---- what the REPL shows ---- */
+
+/* A table prints its contents: keys sorted, nesting, cycles marked; a
+   long one over several lines; go.stats() shows its fields. */
+Test(repl, tables_print_their_contents, .timeout = T_TIMEOUT) {
+  char got[4096];
+  run_piped((const char *const[]){"lungo", "-i", NULL},
+            "t = {'x', b = 2, a = {1, 2}, [10] = true, ['a b'] = 's'}\nt\nt.self = t\nt\n"
+            "setmetatable({}, {__tostring = function() return 'T!' end})\n"
+            "{{{{{{1}}}}}}\n{}\n",
+            got, sizeof got);
+  cr_assert_str_eq(after_banner(got),
+                   "> t = {'x', b = 2, a = {1, 2}, [10] = true, ['a b'] = 's'}\n"
+                   "> t\n{\"x\", [10] = true, a = {1, 2}, [\"a b\"] = \"s\", b = 2}\n"
+                   "> t.self = t\n"
+                   "> t\n{\"x\", [10] = true, a = {1, 2}, [\"a b\"] = \"s\", b = 2, self = <cycle>}\n"
+                   "> setmetatable({}, {__tostring = function() return 'T!' end})\nT!\n"
+                   "> {{{{{{1}}}}}}\n{{{{{...}}}}}\n"
+                   "> {}\n{}\n> \n");
+  run_piped((const char *const[]){"lungo", "-W", "2", "-i", NULL},
+            "go.stats()\nt = {} for i = 1, 100 do t[i] = i end\nt\n", got, sizeof got);
+  const char *s = after_banner(got);
+  cr_assert(strstr(s, "> go.stats()\n{\n  goroutines = 1, memory = "), "%s", s);
+  cr_assert(strstr(s, "per_worker = {"), "%s", s);
+  cr_assert(strstr(s, "workers = 2\n}\n"), "%s", s);
+  cr_assert(strstr(s, "{\n  1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,\n"
+                      "  22, 23,"), "%s", s);
+  cr_assert(strstr(s, "  ...(60 more)\n}\n"), "%s", s);
+}
+
+/* A traceback shows the user's frames: the function called and the line
+   ("in main chunk"), no tail call, none of the REPL's own (xpcall). */
+Test(repl, traceback_shows_user_frames, .timeout = T_TIMEOUT) {
+  char got[4096];
+  run_piped((const char *const[]){"lungo", "-i", NULL},
+            "function f() error('boom') end\nf()\nfunction g() local x = f() end\ng()\ngo(42)\n",
+            got, sizeof got);
+  cr_assert_str_eq(after_banner(got),
+                   "> function f() error('boom') end\n"
+                   "> f()\nstdin:1: boom\nstack traceback:\n\t[C]: in function 'error'\n"
+                   "\tstdin:1: in global 'f'\n\tstdin:1: in main chunk\n"
+                   "> function g() local x = f() end\n"
+                   "> g()\nstdin:1: boom\nstack traceback:\n\t[C]: in function 'error'\n"
+                   "\tstdin:1: in global 'f'\n\tstdin:1: in global 'g'\n\tstdin:1: in main chunk\n"
+                   /* go() at the prompt is the REPL's wrapper: its errors
+                      come from the line, as in a script */
+                   "> go(42)\nstdin:1: bad argument #1 to 'go' (function expected, got number)\n"
+                   "stack traceback:\n\tstdin:1: in main chunk\n"
+                   "> \n");
+}
+
+/* Tab completes globals, library fields, a table's keys and the REPL's
+   locals; several candidates complete their common part. */
+Test(repl, tab_completes_names, .timeout = T_TIMEOUT) {
+  term t;
+  repl_open(&t);
+  term_type(&t, "string.form\t");
+  EXPECT(&t, "string.format");
+  term_type(&t, "('<%d>', 7)\r");
+  EXPECT(&t, "\n<7>\n> ");
+  term_type(&t, "go.wor\t");
+  EXPECT(&t, "go.worker");
+  term_type(&t, "s()\r");
+  EXPECT(&t, "s()\n2\n> ");
+  term_line(&t, "tbl = {alpha = 1, beta = 2}");
+  EXPECT(&t, "> ");
+  term_type(&t, "tbl.al\t");
+  EXPECT(&t, "tbl.alpha");
+  term_type(&t, "\r");
+  EXPECT(&t, "\n1\n> ");
+  term_line(&t, "local zeta_val = 5");
+  EXPECT(&t, "> ");
+  term_type(&t, "zeta_v\t");
+  EXPECT(&t, "zeta_val");
+  term_type(&t, "\r");
+  EXPECT(&t, "\n5\n> ");
+  term_stop(&t);
+}
+
+/* Output from a goroutine while a line is being typed comes above it: the
+   prompt and what was typed are drawn again after it, and the line still
+   runs as typed. */
+Test(repl, background_output_redraws_the_line, .timeout = T_TIMEOUT) {
+  term t;
+  repl_open(&t);
+  term_line(&t, "go(function() go.sleep(0.3) print('from goroutine') end)");
+  EXPECT(&t, "> ");
+  term_type(&t, "1+2");
+  EXPECT(&t, "from goroutine\n> 1+2");
+  term_type(&t, "\r");
+  EXPECT(&t, "\n3\n> ");
+  term_stop(&t);
+}

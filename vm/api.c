@@ -12,6 +12,10 @@ const char *lng_version(void) {
   return LUNGO_VERSION ", " LUA_COPYRIGHT;
 }
 
+int lng_version_num(void) {
+  return LUNGO_VERSION_NUM;
+}
+
 int lng_cpu_count(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? (int)n : 1;
@@ -50,7 +54,8 @@ lng_runtime *lng_vm_new(const lng_config *cfg, void (*openlibs)(lua_State *L)) {
   pthread_mutex_init(&rt->sitemu, NULL);
   for (int i = 0; i < rt->nworkers; i++) {
     if (lng_shard_open(rt, &rt->shards[i], i) != 0) goto fail;
-    if (cfg->on_shard) cfg->on_shard(rt->shards[i].L, i, cfg->ud);
+    /* numbered as go.worker() numbers them */
+    if (cfg->on_shard) cfg->on_shard(rt->shards[i].L, i + 1, cfg->ud);
   }
   return rt;
 fail:

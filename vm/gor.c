@@ -354,9 +354,15 @@ static const char *runerr_msg(lua_State *L, lua_State *co) {
   return lua_tostring(L, -1);
 }
 
+/* A goroutine failed: the program ends with its error, unless it is not
+   main and the embedder's on_error hook says to go on. */
 static void fail(lng_shard *sh, lng_g *g, int status, const char *msg) {
-  lng_sched_fail(sh->rt->sched, status, 1, msg);
-  (void)g;
+  lng_runtime *rt = sh->rt;
+  if (rt->cfg.on_error && !(g->flags & LNG_G_MAIN) &&
+      (status == LNG_ERRRUN || status == LNG_ERRMEM) && !lng_sched_stopping(rt->sched) &&
+      rt->cfg.on_error(rt, (long long)g->id, status, msg ? msg : "", rt->cfg.ud) == 0)
+    return;
+  lng_sched_fail(rt->sched, status, 1, msg);
 }
 
 /* Builds the report of a failed goroutine (protected: memory may be what

@@ -280,6 +280,16 @@ static int shard_panic(lua_State *L) {
 
 static int setup(lua_State *L);
 
+/* Its address is the registry key naming a shard's state as one. */
+static const char shard_key = 0;
+
+lng_shard *lng_shard_check(lua_State *L) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &shard_key);
+  lng_shard *sh = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  return sh && sh == lng_shard_of(L) ? sh : NULL;
+}
+
 int lng_shard_open(lng_runtime *rt, lng_shard *sh, int index) {
   sh->rt = rt;
   sh->index = index;
@@ -307,6 +317,8 @@ int lng_shard_open(lng_runtime *rt, lng_shard *sh, int index) {
 static int setup(lua_State *L) {
   lng_shard *sh = lng_shard_of(L);
   lng_runtime *rt = sh->rt;
+  lua_pushlightuserdata(L, sh);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &shard_key);
   if (rt->cfg.ignore_env) {     /* what lua -E does: package sees no LUA_PATH */
     lua_pushboolean(L, 1);
     lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");

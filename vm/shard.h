@@ -49,6 +49,10 @@ static inline lng_shard *lng_shard_of(lua_State *L) {
   return *(lng_shard **)lua_getextraspace(L);
 }
 
+/* The shard of L, or NULL when L is a state lungo did not make (the C
+   API's lng_runtime_of): the registry says, which any state can be asked. */
+lng_shard *lng_shard_check(lua_State *L);
+
 /* Fills the shard's state: the standard libraries, then `openlibs` (the
    runtime's: lungo's API) with the global table on top. */
 int lng_shard_open(lng_runtime *rt, lng_shard *sh, int index);
