@@ -273,7 +273,7 @@ long long lng_spawn_string(lng_runtime *rt, const char *code, size_t len, const 
      userdata for that object and pushes it, taking a reference of its own
      (lng_shared_ref) if the userdata keeps it (its __gc then calls
      lng_shared_unref).
-   The callbacks run on the sending or the receiving worker, in a
+   The callbacks are hooks: they run on the sending or the receiving worker, in a
    protected call: an error they raise becomes the copy's error. encode
    and share must check the userdata themselves (luaL_testudata): they are
    called for any userdata whose metatable carries the field.
@@ -295,7 +295,8 @@ typedef struct lng_udtype {
 
 /* A reference-counted C object shared by every userdata that stands for
    it, on any worker: release(ptr) runs once, on whichever thread drops
-   the last reference. NULL when out of memory. The creator holds one. */
+   the last reference. NULL when out of memory. The creator holds one.
+   Any thread, any time (before lng_start, after lng_destroy too). */
 lng_shared *lng_shared_new(void *ptr, void (*release)(void *ptr));
 void *lng_shared_ptr(const lng_shared *obj);
 lng_shared *lng_shared_ref(lng_shared *obj);
