@@ -6,8 +6,11 @@
 -- returned (1 worker) or took over a second (2 workers). Spinners stop on
 -- their own after SPIN seconds, so a broken runtime fails this test
 -- instead of hanging it.
-local SPIN = 3          -- seconds a spinner runs at most
-local BOUND = 0.5       -- seconds a 50 ms sleep may take
+-- Under a sanitizer (LUNGO_TEST_SLOW, set by tests/test_lua.c) every step
+-- is several times slower: both scale.
+local SLOW = tonumber(os.getenv("LUNGO_TEST_SLOW")) or 1
+local SPIN = 3 * SLOW   -- seconds a spinner runs at most
+local BOUND = 0.5 * SLOW  -- seconds a 50 ms sleep may take
 
 local function spinner(stop, started)
   local deadline = go.now() + SPIN
