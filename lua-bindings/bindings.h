@@ -14,6 +14,7 @@ void lng_open_chan(lua_State *L);              /* chan, go.chan */
 void lng_open_sync(lua_State *L);              /* go.waitgroup, go.mutex, go.semaphore */
 void lng_open_select(lua_State *L);            /* go.select, go.default */
 void lng_open_time(lua_State *L);              /* go.sleep, after, ticker, now */
+void lng_open_net(lua_State *L);               /* go.net, require "lungo.net": sockets */
 void lng_open_stats(lua_State *L);             /* go.stats */
 void lng_open_base(lua_State *L);              /* load, loadfile, dofile, print, os.exit */
 void lng_open_coroutine(lua_State *L);         /* coroutine.resume, wrap, ... for goroutines */
