@@ -876,6 +876,17 @@ static int sock_tostring(lua_State *L) {
   return 1;
 }
 
+/* ---- streams for other bindings ---- */
+
+int lng_net_pushstream(lua_State *L, int fd, int issock) {
+  lng_netpoll *np = netpoll(L);
+  if (!np) return 0;
+  lng_sock *sk = lng_sock_new(np, fd, LNG_OBJ_CONN, AF_UNSPEC, issock);
+  if (!sk) return 0;
+  push_sock(L, sk);
+  return 1;
+}
+
 /* ---- opening ---- */
 
 static void register_kind(lua_State *L, int kind, const char *prefix, const luaL_Reg *methods) {
