@@ -122,8 +122,35 @@ static int poll_sleep(worker *w, lng_netpoll *np) {
     lng_netpoll_poll(np, timeout, w->index);
   }
   atomic_store(&w->polling, 0);
+  /* asked to leave the poll to another worker: wake it to take it (not
+     under w->mu: no two workers' mutexes are held at once) */
+  int ho = lng_netpoll_handoff(np);
+  if (ho >= 0 && ho != w->index) lng_worker_wake(&s->w[ho]);
   pthread_mutex_lock(&w->mu);
   return w->runq.head != NULL;
+}
+
+/* Whether w may own the poll now: nobody does, and it is not being left
+   to another worker. */
+static int may_poll(worker *w, lng_netpoll *np) {
+  if (lng_netpoll_polling(np)) return 0;
+  int ho = lng_netpoll_handoff(np);
+  return ho < 0 || ho == w->index;
+}
+
+/* w is about to sleep while another worker owns the poll. Goroutines stay
+   on their worker, so events for w's goroutines that the owner takes cost
+   two wake-ups (the owner's, then w's): if w's goroutines wait for I/O and
+   the owner's do not, the owner is asked to leave the poll to w (broken
+   out of epoll_wait, it sees the request, wakes w and sleeps). */
+static void ask_handoff(worker *w, lng_netpoll *np) {
+  lng_sched *s = w->s;
+  int owner = lng_netpoll_owner(np);
+  if (owner < 0 || owner == w->index || lng_netpoll_handoff(np) >= 0) return;
+  if (atomic_load_explicit(&w->niowait, memory_order_relaxed) == 0 ||
+      atomic_load_explicit(&s->w[owner].niowait, memory_order_relaxed) > 0) return;
+  lng_netpoll_set_handoff(np, w->index, -1);
+  lng_netpoll_break(np);
 }
 
 /* Polls without waiting, then spins briefly, then sleeps until woken or
@@ -143,9 +170,12 @@ void lng_worker_idle(worker *w) {
   pthread_mutex_lock(&w->mu);
   atomic_store(&w->sleeping, 1);
   while (!has_work(w) && !timer_due(s)) {
-    if ((np = active_netpoll(s)) && !lng_netpoll_polling(np)) {
-      if (poll_sleep(w, np)) break;
-      continue;
+    if ((np = active_netpoll(s))) {
+      if (may_poll(w, np)) {
+        if (poll_sleep(w, np)) break;
+        continue;
+      }
+      ask_handoff(w, np);
     }
     int64_t next = atomic_load(&s->timers.next);
     if (next == INT64_MAX) {
@@ -157,6 +187,12 @@ void lng_worker_idle(worker *w) {
   }
   atomic_store(&w->sleeping, 0);
   pthread_mutex_unlock(&w->mu);
+  /* a poll left to w that w did not take: withdrawn, and whoever sleeps
+     may poll again */
+  if ((np = atomic_load(&s->np)) && lng_netpoll_handoff(np) == w->index) {
+    lng_netpoll_set_handoff(np, -1, w->index);
+    lng_sched_netpoll_started(s);
+  }
 }
 
 int lng_sched_timer_add(lng_sched *s, lng_timer *t) {
