@@ -19,10 +19,10 @@
 #include "cond.h"
 
 #define SPIN_ROUNDS 200    /* idle polls before sleeping */
-/* With fds to poll, a shorter spin: a worker that burns its CPU share
-   spinning is the one the kernel makes wait when its reply comes in
-   (measured: no spin at all, 40 rounds and 200 are alike in throughput
-   under load, the long spin costs CPU) */
+/* With fds to poll, a short spin (cross-worker wake-ups only): a worker
+   that burns its CPU share spinning is the one the kernel makes wait
+   when its reply comes in (measured: no spin at all, 40 rounds and 200
+   are alike in throughput under load, the long spin costs CPU) */
 #define NET_SPIN_ROUNDS 40
 
 /* w sleeps in the poller: break it (after the waker's own store, which
@@ -168,12 +168,13 @@ void lng_worker_idle(worker *w) {
   for (int i = 0; i < (np ? NET_SPIN_ROUNDS : SPIN_ROUNDS); i++) {
     if (has_work(w) || timer_due(s)) return;
     if (np) {
-      /* With fds to poll the spin polls them instead of yielding its
-         CPU: on a loaded machine sched_yield hands the CPU to other
-         processes for whole time slices (p99 of a 16-connection HTTP
-         load at 1 worker: about 190 ms with sched_yield, 17 ms without),
-         and the reply this worker waits for would wait with it. */
-      if ((i & 3) == 0 && lng_netpoll_poll(np, 0, w->index) > 0 && w->runq.head) return;
+      /* With fds to poll the spin pauses instead of yielding its CPU: on
+         a loaded machine sched_yield hands the CPU to other processes for
+         whole time slices (p99 of a 16-connection HTTP load at 1 worker:
+         about 190 ms with sched_yield, 17 ms without), and the reply this
+         worker waits for would wait with it. It does not poll either:
+         the poll it goes to next returns at once if an event is there,
+         and every poll is a system call. */
 #if defined(__x86_64__) || defined(__i386__)
       __builtin_ia32_pause();
 #endif
