@@ -94,12 +94,10 @@ fail: {
   }
 }
 
-/* The scheduler lets go (workers stopped): records still in use keep the
-   poller until they are freed. */
+void lng_netpoll_stop(lng_netpoll *np) { np->s = NULL; }
+
 void lng_netpoll_free(lng_netpoll *np) {
-  if (!np) return;
-  np->s = NULL;
-  np_unref(np);
+  if (np) np_unref(np);
 }
 
 static void np_unref(lng_netpoll *np) {
@@ -147,12 +145,15 @@ static void worker_add(lng_netpoll *np, lng_waiter *w, int delta) {
 }
 
 /* Wakes a list of completed waits (lng_wakes_wake, counting each out of
-   its worker before the wake: the waiter may be reused at once). */
+   its worker before the wake: the waiter may be reused at once). Once
+   the scheduler has stopped, the goroutines behind them are gone: nobody
+   is woken. */
 static void wake_list(lng_netpoll *np, lng_waitq *list, int self) {
   lng_waiter *w;
   while ((w = list->head) != NULL) {
     list->head = w->next;
     w->next = NULL;
+    if (!np->s) continue;
     worker_add(np, w, -1);
     lng_waiter_wake(w, self);
   }
@@ -391,8 +392,10 @@ int lng_pollfd_acquire(lng_pollfd *pd, int dir, lng_iowait *iw) {
 void lng_pollfd_release(lng_pollfd *pd, int dir, int self) {
   int fd = -1;
   lng_waitable_lock(&pd->wait);
-  /* hand the turn over: the user count goes with it */
-  lng_waiter *w = pd->closing ? NULL : lng_waitq_take(&pd->wait.q[dir]);
+  /* hand the turn over: the user count goes with it (not once the
+     scheduler has stopped: see lng_pollfd_close) */
+  lng_netpoll *np = pd->np;
+  lng_waiter *w = pd->closing || !np->s ? NULL : lng_waitq_take(&pd->wait.q[dir]);
   if (w) {
     w->result = LNG_RES_OK;
   } else {
@@ -402,7 +405,6 @@ void lng_pollfd_release(lng_pollfd *pd, int dir, int self) {
       fd = pd->fd;
     }
   }
-  lng_netpoll *np = pd->np;
   lng_waitable_unlock(&pd->wait);
   if (fd >= 0) close_fd(pd, fd);
   if (w) {
@@ -475,6 +477,12 @@ void lng_pollfd_close(lng_pollfd *pd, int self) {
   lng_netpoll *np = pd->np;
   for (int d = 0; d < 2; d++) {
     lng_waiter *w;
+    if (!np->s) {
+      /* the scheduler has stopped: the waits queued belong to dropped
+         goroutines, whose memory (a turn wait lives on a goroutine's
+         stack) may be gone; forget them without a look */
+      pd->wait.q[d] = pd->ready[d] = (lng_waitq){ NULL, NULL };
+    }
     while ((w = lng_waitable_take(&pd->wait, d, LNG_RES_CLOSED))) { lng_wakes_add(&wakes, w); n++; }
     while ((w = lng_waitq_take(&pd->ready[d]))) {
       w->result = LNG_RES_CLOSED;

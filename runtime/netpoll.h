@@ -77,9 +77,12 @@ typedef struct lng_iowait {
    cannot be made (errno tells). */
 lng_netpoll *lng_sched_netpoll(lng_sched *s);
 
-/* For the scheduler: made by lng_sched_netpoll, freed with the scheduler
-   (workers stopped; open pollfds are closed). */
+/* For the scheduler: made by lng_sched_netpoll. Stopped once the workers
+   are (from then on nothing is woken or timed: the goroutines are being
+   dropped), then freed with the scheduler; records still in use (sockets
+   held by a shard's garbage) keep it until they are freed. */
 lng_netpoll *lng_netpoll_new(lng_sched *s);
+void lng_netpoll_stop(lng_netpoll *np);
 void lng_netpoll_free(lng_netpoll *np);
 /* Whether any fd is registered: nothing to poll otherwise. */
 int lng_netpoll_active(lng_netpoll *np);
