@@ -44,6 +44,7 @@ variants() {
     copy)      echo "copy|copy|50000 2000 20|table_us:us table_mb_s:MB/s string_us:us string_mb_s:MB/s array_ns_per_elem:ns" ;;
     records)   echo "records|records|200000|ns_per_record:ns records_per_s:1/s" ;;
     split)     echo "split|split|1000000 16 10|round_ms:ms ns_per_element:ns serial_ms:ms" ;;
+    echo_server|http_server) ;;   # servers for ../shared/bench-ref/netcompare.sh, not run here
     *)         echo "$1|$1||" ;;   # a new script: every *_ms/_us/_ns/ns_* field
   esac
 }
