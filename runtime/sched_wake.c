@@ -130,7 +130,22 @@ static int poll_sleep(worker *w, lng_netpoll *np) {
   /* asked to leave the poll to another worker: wake it to take it (not
      under w->mu: no two workers' mutexes are held at once) */
   int ho = lng_netpoll_handoff(np);
-  if (ho >= 0 && ho != w->index) lng_worker_wake(&s->w[ho]);
+  if (ho >= 0 && ho != w->index) {
+    lng_worker_wake(&s->w[ho]);
+  } else if (w->runq.head) {
+    /* leaving the poll for work: a worker asleep on its condition
+       variable whose goroutines wait for I/O takes it up, or their
+       events would wait for a busy worker's next look (Go wakes a
+       spinning thread for the same reason) */
+    for (int i = 1; i < s->n; i++) {
+      worker *v = &s->w[(w->index + i) % s->n];
+      if (atomic_load_explicit(&v->niowait, memory_order_relaxed) > 0 &&
+          atomic_load(&v->sleeping) && !atomic_load(&v->polling)) {
+        lng_worker_wake(v);
+        break;
+      }
+    }
+  }
   pthread_mutex_lock(&w->mu);
   return w->runq.head != NULL;
 }
