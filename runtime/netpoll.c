@@ -25,6 +25,26 @@
 #include "netpoll.h"
 #include "sched_int.h"
 
+/* ThreadSanitizer does not see that an event returned by epoll_wait was
+   registered by epoll_ctl on another thread before: the registration
+   publishes the record (release), the event consumes it (acquire). */
+#if defined(__SANITIZE_THREAD__)
+#define NP_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define NP_TSAN 1
+#endif
+#endif
+#ifdef NP_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define PUBLISH(p) __tsan_release(p)
+#define CONSUME(p) __tsan_acquire(p)
+#else
+#define PUBLISH(p) ((void)(p))
+#define CONSUME(p) ((void)(p))
+#endif
+
 #define NEVENTS 128        /* events taken per epoll_wait */
 #define PD_BLOCK 64        /* records allocated at once */
 #define TAG_SHIFT 48       /* user-space addresses fit below (x86-64, arm64) */
@@ -221,6 +241,7 @@ lng_pollfd *lng_pollfd_open(lng_netpoll *np, int fd) {
   uint32_t seq = pd->seq;
   lng_waitable_unlock(&pd->wait);
   atomic_fetch_add(&np->refs, 1);
+  PUBLISH(pd);
   struct epoll_event ev = {
     .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
     .data.u64 = (uint64_t)(uintptr_t)pd | ((uint64_t)(seq & 0xffff) << TAG_SHIFT)
@@ -528,6 +549,7 @@ static int deliver(struct epoll_event *ev, int self) {
   };
   lng_waitq wakes = { NULL, NULL };
   int n = 0;
+  CONSUME(pd);
   lng_waitable_lock(&pd->wait);
   if ((pd->seq & 0xffff) == tag && !pd->closing) {
     for (int d = 0; d < 2; d++) {
