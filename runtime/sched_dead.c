@@ -53,6 +53,7 @@ void lng_sched_iowait(lng_sched *s, int delta, int check) {
 
 void lng_sched_iowait_worker(lng_sched *s, int worker, int delta) {
   atomic_fetch_add_explicit(&s->w[worker].niowait, delta, memory_order_relaxed);
+  if (delta < 0) atomic_store_explicit(&s->w[worker].iolast, lng_now_ns(), memory_order_relaxed);
 }
 
 void lng_sched_hold(lng_sched *s, int delta) {

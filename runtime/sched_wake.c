@@ -19,6 +19,7 @@
 #include "cond.h"
 
 #define SPIN_ROUNDS 200    /* idle polls before sleeping */
+#define IO_RECENT_NS 2000000   /* goroutines woken by I/O this recently: an I/O-active worker */
 /* With fds to poll, a short spin (cross-worker wake-ups only): a worker
    that burns its CPU share spinning is the one the kernel makes wait
    when its reply comes in (measured: no spin at all, 40 rounds and 200
@@ -134,12 +135,16 @@ static int poll_sleep(worker *w, lng_netpoll *np) {
     lng_worker_wake(&s->w[ho]);
   } else if (w->runq.head) {
     /* leaving the poll for work: a worker asleep on its condition
-       variable whose goroutines wait for I/O takes it up, or their
-       events would wait for a busy worker's next look (Go wakes a
-       spinning thread for the same reason) */
+       variable whose goroutines wait for I/O, and had I/O lately, takes
+       it up, or their events would wait for a busy worker's next look
+       (Go wakes a spinning thread for the same reason). Not one whose
+       goroutines wait but see nothing (a server's accept loop): the
+       events would then all go through it, two wake-ups each. */
+    int64_t now = lng_now_ns();
     for (int i = 1; i < s->n; i++) {
       worker *v = &s->w[(w->index + i) % s->n];
       if (atomic_load_explicit(&v->niowait, memory_order_relaxed) > 0 &&
+          now - atomic_load_explicit(&v->iolast, memory_order_relaxed) < IO_RECENT_NS &&
           atomic_load(&v->sleeping) && !atomic_load(&v->polling)) {
         lng_worker_wake(v);
         break;
@@ -160,15 +165,21 @@ static int may_poll(worker *w, lng_netpoll *np) {
 
 /* w is about to sleep while another worker owns the poll. Goroutines stay
    on their worker, so events for w's goroutines that the owner takes cost
-   two wake-ups (the owner's, then w's): if w's goroutines wait for I/O and
-   the owner's do not, the owner is asked to leave the poll to w (broken
-   out of epoll_wait, it sees the request, wakes w and sleeps). */
+   two wake-ups (the owner's, then w's): if w's goroutines wait for I/O
+   and had some lately, and the owner's do not, the owner is asked to
+   leave the poll to w (broken out of epoll_wait, it sees the request,
+   wakes w and sleeps). */
 static void ask_handoff(worker *w, lng_netpoll *np) {
   lng_sched *s = w->s;
   int owner = lng_netpoll_owner(np);
   if (owner < 0 || owner == w->index || lng_netpoll_handoff(np) >= 0) return;
+  /* (an owner whose goroutines wait without I/O lately, as a server's
+     accept loop does, counts as having none) */
+  int64_t now = lng_now_ns();
   if (atomic_load_explicit(&w->niowait, memory_order_relaxed) == 0 ||
-      atomic_load_explicit(&s->w[owner].niowait, memory_order_relaxed) > 0) return;
+      now - atomic_load_explicit(&w->iolast, memory_order_relaxed) >= IO_RECENT_NS) return;
+  if (atomic_load_explicit(&s->w[owner].niowait, memory_order_relaxed) > 0 &&
+      now - atomic_load_explicit(&s->w[owner].iolast, memory_order_relaxed) < IO_RECENT_NS) return;
   lng_netpoll_set_handoff(np, w->index, -1);
   lng_netpoll_break(np);
 }
