@@ -46,6 +46,7 @@ variants() {
     split)     echo "split|split|1000000 16 10|round_ms:ms ns_per_element:ns serial_ms:ms" ;;
     mutex)     echo "mutex|mutex|200000 4|ns_per_pair:ns" ;;
     dict)      echo "dict|dict|1000000 200000|fill_ns_per_op:ns mixed_ns_per_op:ns bytes_per_entry:B atomic_ns_per_op:ns" ;;
+    echo_server|http_server) ;;   # servers for ../shared/bench-ref/netcompare.sh, not run here
     *)         echo "$1|$1||" ;;   # a new script: every *_ms/_us/_ns/ns_* field
   esac
 }

@@ -15,6 +15,7 @@ void lng_openlibs(lua_State *L) {
   lng_open_time(L);
   lng_open_shared(L);
   lng_open_timer(L);
+  lng_open_net(L);
   lng_open_stats(L);
   lng_open_base(L);
   lng_open_coroutine(L);

@@ -1,6 +1,6 @@
 /*
- * Reference-counted runtime objects: channels, sync objects and the code of
- * functions. They are the only things that cross shards by reference; every
+ * Reference-counted runtime objects: channels, sync objects, sockets and
+ * the code of functions. They are the only things that cross shards by reference; every
  * shard proxy and every message in flight that names one holds a reference.
  */
 #ifndef LNG_OBJ_H
@@ -17,7 +17,10 @@ typedef enum lng_objkind {
   LNG_OBJ_ATOMIC,                /* go.atomic (runtime/dict.h) */
   LNG_OBJ_DICT,                  /* go.dict (runtime/dict.h) */
   LNG_OBJ_TIMER,                 /* go.timer, go.afterfunc (lua-bindings/timer.c) */
-  LNG_OBJ_SHARED                 /* a C object shared by userdata of a registered type (vm/udtype.c) */
+  LNG_OBJ_SHARED,                /* a C object shared by userdata of a registered type (vm/udtype.c) */
+  LNG_OBJ_LISTENER,              /* sockets (sock.h): a listening socket, */
+  LNG_OBJ_CONN,                  /* a stream (a connection, or a pipe), */
+  LNG_OBJ_PACKET                 /* a datagram socket */
 } lng_objkind;
 
 typedef struct lng_obj lng_obj;

@@ -1,6 +1,6 @@
 /*
  * The result codes of runtime/: one vocabulary for every operation on a
- * waitable object (channels, select, wait groups, mutexes, semaphores)
+ * waitable object (channels, select, wait groups, mutexes, semaphores, polled fds)
  * and for the result a completer leaves in a waiter. The VM maps them to
  * Lua errors or the public LNG_* status codes at its edge.
  */
@@ -18,8 +18,9 @@ typedef enum lng_res {
   LNG_RES_OVERFLOW,     /* waitgroup add: the counter would overflow */
   LNG_RES_UNLOCKED,     /* mutex unlock: it was not locked */
   LNG_RES_OVERRELEASE,  /* semaphore release: more units than it was made with */
-  LNG_RES_RETRY         /* mutex lock: woken because the lock was freed, not
+  LNG_RES_RETRY,        /* mutex lock: woken because the lock was freed, not
                            handed over: try again (lng_mutex_relock) */
+  LNG_RES_TIMEOUT       /* an I/O wait (netpoll.h): its deadline passed */
 } lng_res;
 
 #endif

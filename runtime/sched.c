@@ -55,6 +55,7 @@ lng_sched *lng_sched_new(int nworkers, const lng_vmops *ops, void *ud) {
   pthread_cond_init(&s->gatecv, NULL);
   pthread_mutex_init(&s->monmu, NULL);
   lng_cond_init_mono(&s->moncv);
+  pthread_mutex_init(&s->npmu, NULL);
   for (int i = 0; i < nworkers; i++) {
     worker *w = &s->w[i];
     w->s = s;
@@ -173,6 +174,10 @@ int64_t lng_sched_stats(lng_sched *s, int64_t *per_worker) {
 void lng_sched_free(lng_sched *s) {
   if (!s) return;
   join_all(s);
+  /* The poller stops waking anyone before goroutine records go: a socket
+     a dropped goroutine held may close meanwhile (its shard's garbage). */
+  lng_netpoll *np = atomic_load(&s->np);
+  if (np) lng_netpoll_stop(np);
   for (int i = 0; i < s->n; i++) {
     worker *w = &s->w[i];
     lng_worker_free_gs(w);
@@ -186,6 +191,10 @@ void lng_sched_free(lng_sched *s) {
   }
   pthread_mutex_destroy(&s->gmu);
   lng_timers_free(&s->timers);
+  /* (after the timers: a polled fd's pending deadline, forgotten there,
+     lives in the poller's records) */
+  lng_netpoll_free(np);
+  pthread_mutex_destroy(&s->npmu);
   pthread_mutex_destroy(&s->gatemu);
   pthread_cond_destroy(&s->gatecv);
   pthread_mutex_destroy(&s->monmu);
