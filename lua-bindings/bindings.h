@@ -17,5 +17,7 @@ void lng_open_time(lua_State *L);              /* go.sleep, after, ticker, now *
 void lng_open_stats(lua_State *L);             /* go.stats */
 void lng_open_base(lua_State *L);              /* load, loadfile, dofile, print, os.exit */
 void lng_open_coroutine(lua_State *L);         /* coroutine.resume, wrap, ... for goroutines */
+void lng_open_stdio(lua_State *L);             /* io.read, io.lines, file:read/lines that park */
+void lng_open_process(lua_State *L);           /* os.execute, io.popen that park; go.exec */
 
 #endif
