@@ -1,6 +1,6 @@
 /*
  * The result codes of runtime/: one vocabulary for every operation on a
- * waitable object (channels, select, wait groups, mutexes, semaphores)
+ * waitable object (channels, select, wait groups, mutexes, semaphores, polled fds)
  * and for the result a completer leaves in a waiter. The VM maps them to
  * Lua errors or the public LNG_* status codes at its edge.
  */
@@ -17,7 +17,8 @@ typedef enum lng_res {
   LNG_RES_NEGATIVE,     /* waitgroup add: the counter would drop below zero */
   LNG_RES_OVERFLOW,     /* waitgroup add: the counter would overflow */
   LNG_RES_UNLOCKED,     /* mutex unlock: it was not locked */
-  LNG_RES_OVERRELEASE   /* semaphore release: more units than it was made with */
+  LNG_RES_OVERRELEASE,  /* semaphore release: more units than it was made with */
+  LNG_RES_TIMEOUT       /* an I/O wait (netpoll.h): its deadline passed */
 } lng_res;
 
 #endif

@@ -55,6 +55,7 @@ lng_sched *lng_sched_new(int nworkers, const lng_vmops *ops, void *ud) {
   pthread_cond_init(&s->gatecv, NULL);
   pthread_mutex_init(&s->monmu, NULL);
   lng_cond_init_mono(&s->moncv);
+  pthread_mutex_init(&s->npmu, NULL);
   for (int i = 0; i < nworkers; i++) {
     worker *w = &s->w[i];
     w->s = s;
@@ -185,6 +186,9 @@ void lng_sched_free(lng_sched *s) {
     free(g);
   }
   pthread_mutex_destroy(&s->gmu);
+  /* (before the timers: a record's pending deadline is forgotten there) */
+  lng_netpoll_free(atomic_load(&s->np));
+  pthread_mutex_destroy(&s->npmu);
   lng_timers_free(&s->timers);
   pthread_mutex_destroy(&s->gatemu);
   pthread_cond_destroy(&s->gatecv);

@@ -89,6 +89,15 @@ void lng_sched_ready(lng_sched *s, lng_g *g, int self);
 int lng_sched_timer_add(lng_sched *s, lng_timer *t);
 int lng_sched_timer_del(lng_sched *s, lng_timer *t);
 
+/* The poller (netpoll.h): lng_sched_netpoll makes it on first use. Called
+   by the poller: an fd was registered (an idle worker takes up polling),
+   and goroutines started or stopped waiting for I/O (possible wakers, like
+   pending timers; check: whether a drop to zero checks for a deadlock). */
+typedef struct lng_netpoll lng_netpoll;
+lng_netpoll *lng_sched_netpoll(lng_sched *s);
+void lng_sched_netpoll_started(lng_sched *s);
+void lng_sched_iowait(lng_sched *s, int delta, int check);
+
 /* Possible wakers outside the scheduler's sight (channels held by C):
    while any is held, blocked goroutines are not a deadlock. */
 void lng_sched_hold(lng_sched *s, int delta);

@@ -21,11 +21,12 @@
 #include "sched_int.h"
 
 /* Called when `active` reached zero while goroutines are alive, and when
-   the last pending timer went. A pending timer may still wake someone; the
+   the last pending timer or I/O wait went. A pending timer may still wake someone; the
    two checks pair up (each side updates its counter, then reads the other)
    so that the last of them to happen sees both at zero. */
 void lng_sched_check_dead(lng_sched *s) {
-  if (atomic_load(&s->timers.count) > 0 || atomic_load(&s->holds) > 0) return;
+  if (atomic_load(&s->timers.count) > 0 || atomic_load(&s->holds) > 0 ||
+      atomic_load(&s->iowait) > 0) return;
   if (atomic_load(&s->active) > 0 || atomic_load(&s->live) == 0) return;
   lng_sched_fail(s, LNG_DEADLOCK, 2, NULL);
 }
@@ -41,7 +42,13 @@ void lng_sched_park(lng_sched *s, lng_g *g, const char *reason) {
 }
 
 int lng_sched_quiet(lng_sched *s) {
-  return atomic_load(&s->active) == 0 && atomic_load(&s->timers.count) == 0;
+  return atomic_load(&s->active) == 0 && atomic_load(&s->timers.count) == 0 &&
+         atomic_load(&s->iowait) == 0;
+}
+
+void lng_sched_iowait(lng_sched *s, int delta, int check) {
+  if (atomic_fetch_add(&s->iowait, delta) + delta == 0 && delta < 0 && check)
+    lng_sched_check_dead(s);
 }
 
 void lng_sched_hold(lng_sched *s, int delta) {

@@ -5,7 +5,10 @@
  *                    the worker loop
  *   sched_wake.c     idling and sleeping, wake-ups, aborting a wait
  *   sched_dead.c     counting runnable goroutines, deadlock detection
- *   sched_monitor.c  the preemption monitor
+ *   sched_monitor.c  the preemption monitor, which also polls the network
+ *                    when no worker has for a while
+ *   netpoll.c        the network poller, whose blocking poll is an idle
+ *                    worker's sleep (sched_wake.c)
  *
  * Each worker owns: a run queue only it touches; an inbox, under its mutex,
  * where other threads put the goroutines they wake (and the share of a
@@ -25,6 +28,7 @@
 #include "sched.h"
 #include "timer.h"
 #include "bigbuf.h"
+#include "netpoll.h"
 
 #define STEAL_MAX 256      /* goroutines taken at once at most */
 
@@ -47,6 +51,7 @@ typedef struct worker {
   gqueue inbox;
   atomic_int hasinbox;
   atomic_int sleeping;
+  atomic_int polling;        /* blocked in the poller, not on cv: a wake breaks the poll */
   gqueue runq;               /* owner only */
   /* Owner only: goroutines that gave up their turn (go.yield, or
      preempted). They go after those woken meanwhile, which a spinner
@@ -87,6 +92,9 @@ struct lng_sched {
   atomic_llong nextid, live, active, spawned, nfresh;
   atomic_int stopping;
   atomic_llong holds;          /* C-held channels and the like: possible wakers */
+  atomic_llong iowait;         /* goroutines waiting in the poller: possible wakers */
+  _Atomic(lng_netpoll *) np;   /* the poller, once made (netpoll.h) */
+  pthread_mutex_t npmu;        /* making it */
   lng_bigpool *bigpool;        /* big message buffers made by the workers */
   int service;                 /* the end of every goroutine does not end the program */
   int mainreturned;            /* the main goroutine ended (set by its worker; read once they stop) */
@@ -149,6 +157,12 @@ static inline void owner_bump(atomic_ullong *c) {
 static inline int timer_due(lng_sched *s) {
   int64_t next = atomic_load(&s->timers.next);
   return next != INT64_MAX && next <= lng_now_ns();
+}
+
+/* The runtime's poller if it has fds to poll, else NULL. */
+static inline lng_netpoll *active_netpoll(lng_sched *s) {
+  lng_netpoll *np = atomic_load_explicit(&s->np, memory_order_acquire);
+  return np && lng_netpoll_active(np) ? np : NULL;
 }
 
 /* sched_run.c: the body of a worker thread */

@@ -7,11 +7,16 @@
  * waiting, and asks the VM to preempt it (a yield at the next Lua
  * instruction). With no goroutine running it sleeps, so an idle runtime
  * costs nothing.
+ *
+ * Like Go's sysmon it also polls the network (without waiting) when no
+ * worker has for POLL_SECONDS: workers busy with long computations would
+ * otherwise leave I/O waiters of other workers asleep.
  */
 #include "sched_int.h"
 #include "cond.h"
 
 #define PREEMPT_SECONDS 0.01
+#define POLL_NS 10000000
 
 void lng_monitor_wake(lng_sched *s) { lng_cond_signal(&s->monmu, &s->moncv); }
 
@@ -36,6 +41,8 @@ void *lng_monitor_main(void *arg) {
     struct timespec ts = lng_deadline(CLOCK_MONOTONIC, PREEMPT_SECONDS);
     pthread_cond_timedwait(&s->moncv, &s->monmu, &ts);
     if (atomic_load(&s->stopping)) break;
+    lng_netpoll *np = active_netpoll(s);
+    if (np && lng_now_ns() - lng_netpoll_lastpoll(np) > POLL_NS) lng_netpoll_poll(np, 0, -1);
     /* Work waits: runnable goroutines beyond those running (counting
        those woken during a run, see `owed`), or a timer due that no idle
        worker has fired, since a worker fires timers only between

@@ -325,6 +325,7 @@ static void share(worker *w) {
     atomic_store(&v->hasinbox, 1);
     if (atomic_load(&v->sleeping)) pthread_cond_signal(&v->cv);
     pthread_mutex_unlock(&v->mu);
+    if (atomic_load(&v->polling)) lng_netpoll_break(atomic_load(&s->np));
   }
 }
 
@@ -345,6 +346,10 @@ static lng_g *pick(worker *w) {
      picks. */
   unsigned t = ++w->tick % FAIR_TICKS;
   if (t == 0) {
+    /* a busy worker looks at the network now and then, if nobody is
+       polling (what it makes ready on this worker is in runq now) */
+    lng_netpoll *np = active_netpoll(w->s);
+    if (np) lng_netpoll_poll(np, 0, w->index);
     if ((g = pop_oldest(w))) return g;
   } else if (t == FAIR_TICKS / 2 && (g = gq_pop(&w->yieldq))) {
     return g;

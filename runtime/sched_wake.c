@@ -1,9 +1,18 @@
 /*
  * Idling and waking: a worker with nothing to do spins briefly, then
- * sleeps on its condition variable until a goroutine is put in its inbox,
- * one is spawned for anyone to take, or the earliest timer is due; and
- * the ways back: making a parked goroutine runnable, waking a waiter (a
- * goroutine or a C thread), aborting a wait. See sched_int.h.
+ * sleeps until a goroutine is put in its inbox, one is spawned for anyone
+ * to take, or the earliest timer is due; and the ways back: making a
+ * parked goroutine runnable, waking a waiter (a goroutine or a C thread),
+ * aborting a wait. See sched_int.h.
+ *
+ * With fds registered in the poller (netpoll.h) one idle worker at a time
+ * sleeps in epoll_wait instead of on its condition variable, as Go's
+ * scheduler does: it wakes for I/O, for its next timer, or when a waker
+ * breaks the poll through the eventfd (a worker's `polling` flag says
+ * which way to wake it). The others sleep on their condition variables;
+ * goroutines the poll makes ready on their workers reach them through
+ * their inboxes. Busy workers poll without waiting every so many picks
+ * (sched_run.c), and the monitor does when nobody has for a while.
  */
 #include <sched.h>
 #include "sched_int.h"
@@ -11,7 +20,20 @@
 
 #define SPIN_ROUNDS 200    /* idle polls before sleeping */
 
-void lng_worker_wake(worker *w) { lng_cond_signal(&w->mu, &w->cv); }
+/* w sleeps in the poller: break it (after the waker's own store, which
+   the worker reads after setting `polling`, so one of the two sees the
+   other). */
+static void kick(worker *w) {
+  if (atomic_load(&w->polling)) {
+    lng_netpoll *np = atomic_load(&w->s->np);
+    if (np) lng_netpoll_break(np);
+  }
+}
+
+void lng_worker_wake(worker *w) {
+  lng_cond_signal(&w->mu, &w->cv);
+  kick(w);
+}
 
 /* Puts g where w's owner finds it, waking the owner if it sleeps. */
 void lng_worker_inbox_push(worker *w, lng_g *g) {
@@ -20,6 +42,7 @@ void lng_worker_inbox_push(worker *w, lng_g *g) {
   atomic_store(&w->hasinbox, 1);
   if (atomic_load(&w->sleeping)) pthread_cond_signal(&w->cv);
   pthread_mutex_unlock(&w->mu);
+  kick(w);
 }
 
 void lng_sched_ready(lng_sched *s, lng_g *g, int self) {
@@ -84,9 +107,32 @@ static int has_work(worker *w) {
          atomic_load(&w->s->stopping);
 }
 
-/* Spins briefly, then sleeps until woken or the earliest timer is due. */
+/* Sleeps in the poller (w->mu released meanwhile) until an event, a
+   break or the next timer; 1 if it made goroutines of w runnable. */
+static int poll_sleep(worker *w, lng_netpoll *np) {
+  lng_sched *s = w->s;
+  atomic_store(&w->polling, 1);
+  pthread_mutex_unlock(&w->mu);
+  if (!has_work(w) && !timer_due(s)) {
+    int64_t next = atomic_load(&s->timers.next), timeout = -1;
+    if (next != INT64_MAX) {
+      timeout = next - lng_now_ns();
+      if (timeout < 0) timeout = 0;
+    }
+    lng_netpoll_poll(np, timeout, w->index);
+  }
+  atomic_store(&w->polling, 0);
+  pthread_mutex_lock(&w->mu);
+  return w->runq.head != NULL;
+}
+
+/* Polls without waiting, then spins briefly, then sleeps until woken or
+   the earliest timer is due: in the poller if nobody else is, else on the
+   condition variable. */
 void lng_worker_idle(worker *w) {
   lng_sched *s = w->s;
+  lng_netpoll *np = active_netpoll(s);
+  if (np && lng_netpoll_poll(np, 0, w->index) >= 0 && w->runq.head) return;
   for (int i = 0; i < SPIN_ROUNDS; i++) {
     if (has_work(w) || timer_due(s)) return;
     if (i & 7) sched_yield();
@@ -94,6 +140,10 @@ void lng_worker_idle(worker *w) {
   pthread_mutex_lock(&w->mu);
   atomic_store(&w->sleeping, 1);
   while (!has_work(w) && !timer_due(s)) {
+    if ((np = active_netpoll(s)) && !lng_netpoll_polling(np)) {
+      if (poll_sleep(w, np)) break;
+      continue;
+    }
     int64_t next = atomic_load(&s->timers.next);
     if (next == INT64_MAX) {
       pthread_cond_wait(&w->cv, &w->mu);
@@ -120,4 +170,23 @@ int lng_sched_timer_add(lng_sched *s, lng_timer *t) {
 
 int lng_sched_timer_del(lng_sched *s, lng_timer *t) {
   return lng_timers_del(&s->timers, t);
+}
+
+/* ---- the poller ---- */
+
+lng_netpoll *lng_sched_netpoll(lng_sched *s) {
+  lng_netpoll *np = atomic_load_explicit(&s->np, memory_order_acquire);
+  if (np) return np;
+  pthread_mutex_lock(&s->npmu);
+  if (!(np = atomic_load(&s->np)) && (np = lng_netpoll_new(s))) atomic_store(&s->np, np);
+  pthread_mutex_unlock(&s->npmu);
+  return np;
+}
+
+/* A sleeper on its condition variable takes up polling, if nobody polls. */
+void lng_sched_netpoll_started(lng_sched *s) {
+  lng_netpoll *np = atomic_load(&s->np);
+  if (!np || lng_netpoll_polling(np)) return;
+  for (int i = 0; i < s->n; i++)
+    if (atomic_load(&s->w[i].sleeping)) { lng_worker_wake(&s->w[i]); break; }
 }
