@@ -19,5 +19,6 @@ void lng_open_base(lua_State *L);              /* load, loadfile, dofile, print,
 void lng_open_coroutine(lua_State *L);         /* coroutine.resume, wrap, ... for goroutines */
 void lng_open_stdio(lua_State *L);             /* io.read, io.lines, file:read/lines that park */
 void lng_open_process(lua_State *L);           /* os.execute, io.popen that park; go.exec */
+void lng_open_stream(lua_State *L);            /* pipes' receive, send, close */
 
 #endif

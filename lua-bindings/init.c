@@ -18,6 +18,7 @@ void lng_openlibs(lua_State *L) {
   lng_open_coroutine(L);
   lng_open_stdio(L);
   lng_open_process(L);
+  lng_open_stream(L);
 }
 
 lng_runtime *lng_new(const lng_config *cfg) {

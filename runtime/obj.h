@@ -13,7 +13,9 @@ typedef enum lng_objkind {
   LNG_OBJ_WAITGROUP,
   LNG_OBJ_MUTEX,
   LNG_OBJ_SEMA,
-  LNG_OBJ_CODE                   /* a function's dumped code (vm/fcache.c) */
+  LNG_OBJ_CODE,                  /* a function's dumped code (vm/fcache.c) */
+  LNG_OBJ_PROC,                  /* a child process (proc.h) */
+  LNG_OBJ_PIPE                   /* a pipe to or from a child (pipe.h) */
 } lng_objkind;
 
 typedef struct lng_obj lng_obj;
