@@ -13,7 +13,8 @@
 typedef struct lng_pfile {
   luaL_Stream s;             /* first: the io library sees a plain stream */
   pid_t pid;
-  int busy;                  /* reads on the pool now (the shard's, no lock) */
+  int busy;                  /* reads or writes on the pool now (the shard's, no lock) */
+  int writing;               /* mode "w" */
 } lng_pfile;
 
 /* The close function of such files (luaL_Stream.closef). */

@@ -12,7 +12,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,7 +174,20 @@ int lng_pfile_close(lua_State *L) {
     lua_pushliteral(L, "file is busy");
     return 2;
   }
-  fclose(pf->s.f);
+  if (pf->writing) {
+    /* flushing to a child that has gone: EPIPE, not lungo's death by
+       SIGPIPE (raised for this thread, blocked, then taken back) */
+    sigset_t pipeset, old;
+    sigemptyset(&pipeset);
+    sigaddset(&pipeset, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipeset, &old);
+    fclose(pf->s.f);
+    struct timespec zero = { 0, 0 };
+    while (sigtimedwait(&pipeset, NULL, &zero) > 0) {}
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+  } else {
+    fclose(pf->s.f);
+  }
   pf->s.f = NULL;
   return waitchild(L, pf->pid);
 }
@@ -185,6 +200,7 @@ static int io_popen(lua_State *L) {
   pf->s.f = NULL;
   pf->s.closef = NULL;                       /* a closed file until it is open */
   pf->busy = 0;
+  pf->writing = mode[0] == 'w';
   luaL_setmetatable(L, LUA_FILEHANDLE);
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return luaL_fileresult(L, 0, prog);

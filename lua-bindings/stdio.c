@@ -1,9 +1,10 @@
 /*
  * Reads that park instead of blocking a worker: io.read, io.lines() and
- * the read and lines methods of files, when the file is standard input
+ * the read and lines methods of files (and the write method of a popen
+ * pipe that writes), when the file is standard input
  * (a pipe, a terminal, a socket: not a regular file, whose reads never
  * wait) or a pipe of io.popen. The formats run on the pool
- * (runtime/readjob.h) on the same FILE, so results are the stock
+ * (runtime/filejob.h) on the same FILE, so results are the stock
  * functions' and a program may mix both. Everything else, and every call
  * where Lua cannot suspend (require, a metamethod, __gc, outside a
  * goroutine), is the stock function, which blocks as in Lua. A read the
@@ -16,7 +17,7 @@
 #include <lauxlib.h>
 #include "bindings.h"
 #include "pfile.h"
-#include "../runtime/readjob.h"
+#include "../runtime/filejob.h"
 #include "../vm/vm.h"
 #include "../vm/block.h"
 
@@ -27,7 +28,7 @@
    (which the pool may still run after an interrupt) and marks a popen
    file busy until it is collected or the read is over. */
 typedef struct jobref {
-  lng_readjob *j;
+  lng_bjob *job;                   /* an lng_readjob, or an lng_writejob */
   lng_pfile *pf;
   int first;                       /* the stack index of the first format */
   int lines;                       /* for a lines iterator: results as io_readline's */
@@ -35,7 +36,7 @@ typedef struct jobref {
 
 static void jobref_release(jobref *r) {
   if (r->pf) { r->pf->busy--; r->pf = NULL; }
-  if (r->j) { lng_bjob_unref(&r->j->job); r->j = NULL; }
+  if (r->job) { lng_bjob_unref(r->job); r->job = NULL; }
 }
 
 static int jobref_gc(lua_State *L) {
@@ -83,7 +84,7 @@ static void formats(lua_State *L, int first, int last, lng_readjob *j) {
 }
 
 static int pushresults(lua_State *L, jobref *r) {
-  lng_readjob *j = r->j;
+  lng_readjob *j = (lng_readjob *)r->job;
   if (j->stopped) return luaL_error(L, "read stopped: the runtime is stopping");
   if (j->nomem) return luaL_error(L, "not enough memory");
   if (j->err) {
@@ -169,7 +170,7 @@ static int park_read(lua_State *L, luaL_Stream *p, int first, int last, int line
   if (!j) return luaL_error(L, "not enough memory");
   formats(L, first, last, j);
   jobref *r = lua_newuserdatauv(L, sizeof *r, 0);
-  *r = (jobref){ j, NULL, first, lines };
+  *r = (jobref){ &j->job, NULL, first, lines };
   luaL_setmetatable(L, JOBREF);
   lng_pfile *pf = lng_pfile_of(p);
   int res = lng_bpool_submit(lng_shard_of(L)->rt->bpool, &j->job, w);
@@ -211,6 +212,67 @@ static int f_read(lua_State *L) {
   return stock(L);
 }
 
+/* ---- writes to a popen pipe ---- */
+
+static int write_done(lua_State *L, int res, lng_msg *box) {
+  (void)res; (void)box;
+  jobref *r = luaL_checkudata(L, lua_gettop(L), JOBREF);
+  lng_writejob *j = (lng_writejob *)r->job;
+  int stopped = j->stopped, ok = j->ok, err = j->err;
+  jobref_release(r);
+  if (stopped) return luaL_error(L, "write stopped: the runtime is stopping");
+  if (!ok) {
+    errno = err;
+    return luaL_fileresult(L, 0, NULL);
+  }
+  lua_pushvalue(L, 1);
+  return 1;
+}
+
+static const lng_waitkind write_kind = { "file:write", "process wait", lng_bpool_cancel, write_done };
+
+/* f:write(...) on a popen pipe that writes: the values as g_write makes
+   them, written on the pool. Anything else: the stock write. */
+static int f_write(lua_State *L) {
+  luaL_Stream *p = luaL_testudata(L, 1, LUA_FILEHANDLE);
+  lng_pfile *pf = p && p->closef ? lng_pfile_of(p) : NULL;
+  lng_waiter *w = pf && pf->writing ? lng_block_waiter(L) : NULL;
+  if (!w) return stock(L);
+  int n = lua_gettop(L);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (int i = 2; i <= n; i++) {
+    if (lua_type(L, i) == LUA_TNUMBER) {
+      char num[64];
+      int len = lua_isinteger(L, i)
+                ? snprintf(num, sizeof num, LUA_INTEGER_FMT, (LUAI_UACINT)lua_tointeger(L, i))
+                : snprintf(num, sizeof num, LUA_NUMBER_FMT, (LUAI_UACNUMBER)lua_tonumber(L, i));
+      luaL_addlstring(&b, num, (size_t)len);
+    } else {
+      size_t len;
+      const char *s = luaL_checklstring(L, i, &len);
+      luaL_addlstring(&b, s, len);
+    }
+  }
+  luaL_pushresult(&b);
+  size_t len;
+  const char *data = lua_tolstring(L, -1, &len);
+  lng_writejob *j = lng_writejob_new(p->f, data, len);
+  if (!j) return luaL_error(L, "not enough memory");
+  lua_pop(L, 1);
+  jobref *r = lua_newuserdatauv(L, sizeof *r, 0);
+  *r = (jobref){ &j->job, NULL, 0, 0 };
+  luaL_setmetatable(L, JOBREF);
+  if (lng_bpool_submit(lng_shard_of(L)->rt->bpool, &j->job, w) != LNG_RES_PARKED) {
+    jobref_release(r);
+    lua_settop(L, n);
+    return stock(L);
+  }
+  pf->busy++;
+  r->pf = pf;
+  return lng_block_on(L, &write_kind, &j->job, LNG_RES_PARKED);
+}
+
 /* The iterator of io.lines() and f:lines(...): upvalue 1 the file, 2 the
    number of formats, then the formats; upvalue 2 + n + 1 the stock f:read.
    As io_readline: an error while reading is raised, the end gives nil. */
@@ -229,31 +291,34 @@ static int readline(lua_State *L) {
   return lines_results(L, r);
 }
 
-/* The stock lines (upvalue 1) for its checks (it leaves the file at 1 and
-   the formats at 2..nfmt + 1), then this module's iterator instead of
-   its: for io.lines() and f:lines(), which do not close the file. */
-static int lines_of(lua_State *L, int nfmt) {
-  lua_CFunction f = lua_tocfunction(L, lua_upvalueindex(1));
-  int r = f(L);
-  if (r != 1) return r;
-  luaL_checkstack(L, nfmt + 4, "too many arguments");
-  lua_pushvalue(L, 1);
+#define MAXARGLINE 250               /* liolib's limit on formats for lines */
+
+/* As liolib's aux_lines for a file not to be closed at the end (io.lines()
+   and f:lines(...)), the file at 1 and the formats after it, but with this
+   module's iterator; upvalue 1 is the stock read, which it falls back on. */
+static int lines_of(lua_State *L) {
+  luaL_Stream *p = luaL_checkudata(L, 1, LUA_FILEHANDLE);
+  if (!p->closef) return luaL_error(L, "attempt to use a closed file");
+  int nfmt = lua_gettop(L) - 1;
+  luaL_argcheck(L, nfmt <= MAXARGLINE, MAXARGLINE + 2, "too many arguments");
+  luaL_checkstack(L, 3, "too many arguments");
   lua_pushinteger(L, nfmt);
-  for (int i = 0; i < nfmt; i++) lua_pushvalue(L, 2 + i);
-  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_insert(L, 2);
+  lua_pushvalue(L, lua_upvalueindex(1));
   lua_pushcclosure(L, readline, 3 + nfmt);
   return 1;
 }
 
 static int io_lines(lua_State *L) {
-  if (!lua_isnoneornil(L, 1)) return stock(L);
-  int nfmt = lua_gettop(L) > 1 ? lua_gettop(L) - 1 : 0;
-  return lines_of(L, nfmt);           /* stock lines puts the default input at 1 */
+  if (!lua_isnoneornil(L, 1)) return lua_tocfunction(L, lua_upvalueindex(2))(L);
+  if (lua_isnone(L, 1)) lua_pushnil(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, IO_INPUT);    /* the default input, as liolib */
+  lua_replace(L, 1);
+  return lines_of(L);
 }
 
 static int f_lines(lua_State *L) {
-  luaL_checkudata(L, 1, LUA_FILEHANDLE);
-  return lines_of(L, lua_gettop(L) - 1);
+  return lines_of(L);
 }
 
 void lng_open_stdio(lua_State *L) {
@@ -268,17 +333,19 @@ void lng_open_stdio(lua_State *L) {
   lua_CFunction fread_stock = lua_tocfunction(L, -1);
   lua_pushcclosure(L, f_read, 1);
   lua_setfield(L, -2, "read");
-  lua_getfield(L, -1, "lines");
   lua_pushcfunction(L, fread_stock);
-  lua_pushcclosure(L, f_lines, 2);
+  lua_pushcclosure(L, f_lines, 1);
   lua_setfield(L, -2, "lines");
+  lua_getfield(L, -1, "write");
+  lua_pushcclosure(L, f_write, 1);
+  lua_setfield(L, -2, "write");
   lua_pop(L, 2);
   lua_getfield(L, -1, "io");
   lua_getfield(L, -1, "read");
   lua_pushcclosure(L, io_read, 1);
   lua_setfield(L, -2, "read");
-  lua_getfield(L, -1, "lines");
   lua_pushcfunction(L, fread_stock);
+  lua_getfield(L, -2, "lines");
   lua_pushcclosure(L, io_lines, 2);
   lua_setfield(L, -2, "lines");
   lua_pop(L, 1);

@@ -1,5 +1,5 @@
 /*
- * io.read's formats on a pool thread; see readjob.h. The grammar of a
+ * io.read's formats on a pool thread; see filejob.h. The grammar of a
  * number and the success rules are liolib's (Lua 5.4), so that results
  * equal the stock functions'.
  */
@@ -9,7 +9,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include "readjob.h"
+#include "filejob.h"
 
 #define MAXLENNUM 200          /* liolib's L_MAXLENNUM: longer numerals fail */
 
@@ -225,6 +225,45 @@ lng_readjob *lng_readjob_new(FILE *f, int nfmt) {
   j->res = (lng_rres *)(j->fmt + n);
   j->job.run = readjob_run;
   j->job.free = readjob_free;
+  j->job.lane = LNG_LANE_WAIT;
+  j->job.abortable = 1;
+  lng_bjob_init(&j->job);
+  return j;
+}
+
+/* ---- writes ---- */
+
+#define WRITE_PIECE 512      /* with a buffer of a page or more: one flush at most */
+
+static void writejob_run(lng_bjob *job) {
+  lng_writejob *j = (lng_writejob *)job;
+  j->ok = 1;
+  while (j->done < j->len) {
+    if (lng_bjob_wait_fd(job, fileno(j->f), POLLOUT, -1) < 0) { j->stopped = 1; return; }
+    size_t n = j->len - j->done;
+    if (n > WRITE_PIECE) n = WRITE_PIECE;
+    size_t w = fwrite(j->data + j->done, 1, n, j->f);
+    j->done += w;
+    if (w < n) { j->ok = 0; j->err = errno ? errno : EIO; return; }
+  }
+}
+
+static void writejob_free(lng_bjob *job) {
+  lng_writejob *j = (lng_writejob *)job;
+  free(j->data);
+  free(j);
+}
+
+lng_writejob *lng_writejob_new(FILE *f, const char *s, size_t len) {
+  lng_writejob *j = calloc(1, sizeof *j);
+  char *d = malloc(len ? len : 1);
+  if (!j || !d) { free(j); free(d); return NULL; }
+  memcpy(d, s, len);
+  j->f = f;
+  j->data = d;
+  j->len = len;
+  j->job.run = writejob_run;
+  j->job.free = writejob_free;
   j->job.lane = LNG_LANE_WAIT;
   j->job.abortable = 1;
   lng_bjob_init(&j->job);

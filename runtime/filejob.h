@@ -1,5 +1,5 @@
 /*
- * Reading a FILE on the pool (blockpool.h): the formats of Lua's
+ * Reading and writing a FILE on the pool (blockpool.h): the formats of Lua's
  * io.read ("l", "L", "n", "a", a count) carried out on a pool thread, on
  * the same FILE and its buffer as the stock functions, while the goroutine
  * that asked parks. Each format follows liolib's g_read to the letter: the
@@ -14,8 +14,8 @@
  *
  * Plain C: the binding turns the results into Lua values.
  */
-#ifndef LNG_READJOB_H
-#define LNG_READJOB_H
+#ifndef LNG_FILEJOB_H
+#define LNG_FILEJOB_H
 
 #include <stdio.h>
 #include "blockpool.h"
@@ -54,5 +54,21 @@ lng_readjob *lng_readjob_new(FILE *f, int nfmt);
    many bytes are buffered) would not block. Always 0 where stdio's buffer
    cannot be looked into. */
 int lng_readjob_buffered(FILE *f, const lng_rfmt *fmt);
+
+/* Writing a FILE (a popen pipe) on the pool: the bytes go in pieces small
+   enough that, once the descriptor polls writable, neither the copy into
+   the FILE's buffer nor the flush it may cause can block; so a cancel or
+   a shutdown ends the wait. ok is 0 with err set when fwrite failed (EPIPE
+   where Lua would have died of SIGPIPE: pool threads block signals). */
+typedef struct lng_writejob {
+  lng_bjob job;
+  FILE *f;
+  char *data;
+  size_t len, done;
+  int ok, err, stopped;
+} lng_writejob;
+
+/* A job that writes a copy of s[0..len); NULL when out of memory. */
+lng_writejob *lng_writejob_new(FILE *f, const char *s, size_t len);
 
 #endif
