@@ -15,7 +15,7 @@
 #include "cond.h"
 
 #define MAXTHREADS 16          /* per lane, at most; lane_max says how many */
-#define IDLE_SECONDS 5.0       /* a thread with nothing to do for this long leaves */
+#define IDLE_SECONDS 5.0       /* a thread with nothing to do for this long leaves (default) */
 
 /* A slow DNS server must not hold up the rest, and a few lookups at once
    is what a resolver serves well; waits on the outside world can be many
@@ -41,12 +41,14 @@ struct lng_bpool {
   int qlen[LNG_LANE_N], idle[LNG_LANE_N], nthreads[LNG_LANE_N];
   bthread th[LNG_LANE_N][MAXTHREADS];
   atomic_int stopping;
+  double idle_s;                       /* under mu */
 };
 
 lng_bpool *lng_bpool_new(lng_sched *s) {
   lng_bpool *p = calloc(1, sizeof *p);
   if (!p) return NULL;
   p->s = s;
+  p->idle_s = IDLE_SECONDS;
   pthread_mutex_init(&p->mu, NULL);
   for (int l = 0; l < LNG_LANE_N; l++) {
     lng_cond_init_mono(&p->cv[l]);
@@ -124,7 +126,7 @@ static void *thread_main(void *arg) {
   for (;;) {
     int timedout = 0;
     while (!atomic_load(&p->stopping) && !p->head[lane] && !timedout) {
-      struct timespec ts = lng_deadline(CLOCK_MONOTONIC, IDLE_SECONDS);
+      struct timespec ts = lng_deadline(CLOCK_MONOTONIC, p->idle_s);
       p->idle[lane]++;
       timedout = pthread_cond_timedwait(&p->cv[lane], &p->mu, &ts) == ETIMEDOUT;
       p->idle[lane]--;
@@ -228,6 +230,12 @@ int lng_bpool_cancel(void *obj, lng_waiter *w) {
   }
   pthread_mutex_unlock(&p->mu);
   return pending;
+}
+
+void lng_bpool_set_idle(lng_bpool *p, double seconds) {
+  pthread_mutex_lock(&p->mu);
+  p->idle_s = seconds;
+  pthread_mutex_unlock(&p->mu);
 }
 
 int lng_bpool_threads(lng_bpool *p, int lane) {

@@ -89,8 +89,10 @@ int lng_bjob_wait_fd(lng_bjob *job, int fd, short events, int timeout_ms);
 /* Whether the job should give up: cancelled (abortable) or pool stopping. */
 int lng_bjob_stopping(lng_bjob *job);
 
-/* Threads of a lane alive now, for tests. */
+/* Threads of a lane alive now, and how long an idle one stays (5 s by
+   default); for tests. */
 int lng_bpool_threads(lng_bpool *p, int lane);
+void lng_bpool_set_idle(lng_bpool *p, double seconds);
 
 /* getaddrinfo on the DNS lane, for net.resolve and net.dial: make the job,
    submit it with the goroutine's waiter and park (reason "dns"); once
