@@ -22,6 +22,7 @@
 #include <lauxlib.h>
 #include "bindings.h"
 #include "pfile.h"
+#include "../runtime/blockpool.h"
 #include "../runtime/spawn.h"
 #include "../runtime/proc.h"
 #include "../runtime/pipe.h"

@@ -1,12 +1,10 @@
-/* Child processes: posix_spawn and the wait on the pool; see spawn.h. */
+/* Starting child processes with posix_spawn; see spawn.h. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "spawn.h"
@@ -46,30 +44,4 @@ int lng_proc_waitpid(pid_t pid, int *status) {
     if (waitpid(pid, status, 0) == pid) return 0;
     if (errno != EINTR) return errno;
   }
-}
-
-static void waitjob_run(lng_bjob *job) {
-  lng_waitjob *j = (lng_waitjob *)job;
-  int pfd = (int)syscall(SYS_pidfd_open, j->pid, 0);
-  if (pfd >= 0) {
-    /* readable once the child has exited; the pool stopping ends the wait
-       (the child is then left to lungo's own exit) */
-    int r = lng_bjob_wait_fd(job, pfd, POLLIN, -1);
-    close(pfd);
-    if (r < 0) { j->err = ECANCELED; return; }
-  }
-  j->err = lng_proc_waitpid(j->pid, &j->status);
-  j->reaped = 1;
-}
-
-lng_waitjob *lng_waitjob_new(pid_t pid) {
-  lng_waitjob *j = calloc(1, sizeof *j);
-  if (!j) return NULL;
-  j->pid = pid;
-  j->job.run = waitjob_run;
-  j->job.free = NULL;
-  j->job.lane = LNG_LANE_WAIT;
-  j->job.abortable = 0;      /* reaps the child even when nobody waits any more */
-  lng_bjob_init(&j->job);
-  return j;
 }

@@ -1,6 +1,6 @@
 /*
  * Child processes: starting one with posix_spawn (os.execute, io.popen,
- * go.exec) and waiting for its end without blocking a worker.
+ * go.exec).
  *
  * A child starts with every signal at its default action and none blocked,
  * whatever lungo's threads block or handle (the workers block SIGINT; a
@@ -8,11 +8,7 @@
  * child). Descriptors lungo opens are all close-on-exec; only those given
  * in fd[] reach the child, as its 0, 1 and 2.
  *
- * The wait is a pool job (blockpool.h, WAIT lane) on a pidfd: the thread
- * polls it (a cancel or a shutdown ends that) and reaps the child once it
- * has exited. Without pidfd_open (Linux < 5.3) the thread blocks in
- * waitpid. A job whose goroutine was taken off the wait (an interrupt)
- * still reaps the child, so no zombie is left behind.
+ * Waiting for the child is proc.h's (a pidfd on the netpoller).
  *
  * Plain C, no Lua.
  */
@@ -20,7 +16,6 @@
 #define LNG_SPAWN_H
 
 #include <sys/types.h>
-#include "blockpool.h"
 
 typedef struct lng_spawnopts {
   const char *path;          /* the program; searched in PATH when it has no "/" */
@@ -32,17 +27,6 @@ typedef struct lng_spawnopts {
 
 /* Starts the child: 0 and *pid, or an errno value. */
 int lng_proc_spawn(const lng_spawnopts *o, pid_t *pid);
-
-typedef struct lng_waitjob {
-  lng_bjob job;
-  pid_t pid;
-  int status;                /* waitpid's, once done */
-  int err;                   /* errno when waitpid failed, else 0 */
-  int reaped;
-} lng_waitjob;
-
-/* A job that waits for pid and reaps it; NULL when out of memory. */
-lng_waitjob *lng_waitjob_new(pid_t pid);
 
 /* Blocking: waits for pid in the calling thread (where nothing can park). */
 int lng_proc_waitpid(pid_t pid, int *status);
