@@ -119,17 +119,20 @@ static int pwait_run(lua_State *L, pwait *o) {
 }
 
 /* Waits for p and returns os.execute's triple: parked where the goroutine
-   can, blocking (as Lua would) where it cannot. */
-static int waitproc(lua_State *L, lng_proc *p) {
+   can, blocking (as Lua would) where it cannot. With `owned` the wait
+   takes over the caller's reference to p. */
+static int waitproc(lua_State *L, lng_proc *p, int owned) {
   if (!lng_block_possible(L)) {
     lng_proc_wait_blocking(p);
-    return procresult(L, p);
+    int r = procresult(L, p);
+    if (owned) lng_obj_unref(&p->obj);
+    return r;
   }
   pwait *o = lua_newuserdatauv(L, sizeof *o, 0);
   memset(o, 0, sizeof *o);
   luaL_setmetatable(L, PWAIT);
   o->p = p;
-  lng_obj_ref(&p->obj);
+  if (!owned) lng_obj_ref(&p->obj);
   lng_block_bind(L, &o->iw.w, 1);
   return pwait_run(L, o);
 }
@@ -140,15 +143,13 @@ static lng_netpoll *netpoll(lua_State *L) {
 
 /* Waits for pid (a child of ours, not yet reaped). */
 static int waitchild(lua_State *L, pid_t pid) {
-  lng_proc *p = lng_proc_new(lng_block_possible(L) ? netpoll(L) : NULL, pid);
-  if (!p) {
+  lng_proc *p = lng_block_possible(L) ? lng_proc_new(netpoll(L), pid) : NULL;
+  if (!p) {                          /* where Lua cannot suspend (or no memory): as Lua */
     int status = 0;
     int err = lng_proc_waitpid(pid, &status);
     return execresult(L, err, status);
   }
-  lng_proxy_push(L, &p->obj);        /* held by the stack while the wait runs */
-  lng_obj_unref(&p->obj);
-  return waitproc(L, p);
+  return waitproc(L, p, 1);
 }
 
 static int shell(const char *cmd, int fd0, int fd1, pid_t *pid) {
@@ -363,7 +364,7 @@ static int go_exec(lua_State *L) {
 static int proc_wait(lua_State *L) {
   lng_proc *p = checkproc(L, 1);
   lua_settop(L, 1);
-  return waitproc(L, p);
+  return waitproc(L, p, 0);
 }
 
 static int proc_kill(lua_State *L) {
