@@ -14,11 +14,11 @@ void lng_open_chan(lua_State *L);              /* chan, go.chan */
 void lng_open_sync(lua_State *L);              /* go.waitgroup, go.mutex, go.semaphore */
 void lng_open_select(lua_State *L);            /* go.select, go.default */
 void lng_open_time(lua_State *L);              /* go.sleep, after, ticker, now */
+void lng_open_net(lua_State *L);               /* go.net, require "lungo.net": sockets */
 void lng_open_stats(lua_State *L);             /* go.stats */
 void lng_open_base(lua_State *L);              /* load, loadfile, dofile, print, os.exit */
 void lng_open_coroutine(lua_State *L);         /* coroutine.resume, wrap, ... for goroutines */
 void lng_open_stdio(lua_State *L);             /* io.read, io.lines, file:read/lines that park */
 void lng_open_process(lua_State *L);           /* os.execute, io.popen that park; go.exec */
-void lng_open_stream(lua_State *L);            /* pipes' receive, send, close */
 
 #endif

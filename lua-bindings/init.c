@@ -13,12 +13,12 @@ void lng_openlibs(lua_State *L) {
   lng_open_sync(L);
   lng_open_select(L);
   lng_open_time(L);
+  lng_open_net(L);
   lng_open_stats(L);
   lng_open_base(L);
   lng_open_coroutine(L);
   lng_open_stdio(L);
   lng_open_process(L);
-  lng_open_stream(L);
 }
 
 lng_runtime *lng_new(const lng_config *cfg) {

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <lauxlib.h>
 #include "bindings.h"
@@ -25,7 +26,7 @@
 #include "../runtime/blockpool.h"
 #include "../runtime/spawn.h"
 #include "../runtime/proc.h"
-#include "../runtime/pipe.h"
+#include "../runtime/sock.h"
 #include "../vm/vm.h"
 #include "../vm/block.h"
 #include "../vm/args.h"
@@ -354,9 +355,14 @@ static int go_exec(lua_State *L) {
   lng_obj_unref(&p->obj);             /* the proxy's reference is the one left */
   for (int i = 0; i < 3; i++) {
     if (mine[i] < 0) continue;
-    lng_pipe *pp = np ? lng_pipe_new(np, mine[i], i == 0) : (close(mine[i]), NULL);
-    if (!pp) return luaL_error(L, "cannot register a pipe: %s", strerror(errno));
-    p->io[i] = &pp->obj;
+    /* a stream with go.net's conn methods: read and write, no socket calls */
+    lng_sock *sk = np ? lng_sock_new(np, mine[i], LNG_OBJ_CONN, AF_UNSPEC, 0) : NULL;
+    if (!sk) {
+      int e = np ? errno : ENOSYS;
+      for (int k = i; k < 3; k++) if (mine[k] >= 0) close(mine[k]);
+      return luaL_error(L, "cannot register a pipe: %s", strerror(e));
+    }
+    p->io[i] = &sk->obj;
   }
   return 1;
 }

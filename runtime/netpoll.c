@@ -56,7 +56,7 @@ struct lng_netpoll {
   int epfd, evfd;
   atomic_int refs;         /* the scheduler's, and one per record in use */
   atomic_int wakesig;      /* a break is written and not read yet */
-  atomic_int polling;      /* someone is in lng_netpoll_poll */
+  atomic_int owner;        /* someone polls and may wait (one at a time) */
   atomic_long nfds;        /* fds registered and not closed */
   atomic_llong lastpoll;
   atomic_int nopwait2;     /* epoll_pwait2 is missing (ENOSYS) */
@@ -118,7 +118,7 @@ int lng_netpoll_active(lng_netpoll *np) {
 }
 
 int64_t lng_netpoll_lastpoll(lng_netpoll *np) { return atomic_load(&np->lastpoll); }
-int lng_netpoll_polling(lng_netpoll *np) { return atomic_load(&np->polling); }
+int lng_netpoll_polling(lng_netpoll *np) { return atomic_load(&np->owner); }
 
 void lng_netpoll_break(lng_netpoll *np) {
   int expect = 0;
@@ -521,14 +521,26 @@ static int epwait(lng_netpoll *np, struct epoll_event *evs, int64_t timeout_ns) 
   return epoll_wait(np->epfd, evs, NEVENTS, ms);
 }
 
+/* A poll that may wait needs to be the owner, and only the owner reads
+   the eventfd: a break is meant for the one that waits. Polls that do
+   not wait run alongside (epoll is thread-safe, and an edge is reported
+   to one of them); one that finds the eventfd leaves it to the owner (it
+   is level-triggered, so the owner sees it too). A worker goes to sleep
+   on its condition variable only while another owns the poll, so that
+   a poll that does not wait never sends anyone to sleep while nobody
+   polls. */
 int lng_netpoll_poll(lng_netpoll *np, int64_t timeout_ns, int self) {
-  int expect = 0;
-  if (!atomic_compare_exchange_strong(&np->polling, &expect, 1)) return -1;
+  int owner = timeout_ns != 0;
+  if (owner) {
+    int expect = 0;
+    if (!atomic_compare_exchange_strong(&np->owner, &expect, 1)) return -1;
+  }
   struct epoll_event evs[NEVENTS];
   int woken = 0;
   int r = epwait(np, evs, timeout_ns);
   for (int i = 0; i < r; i++) {
     if (evs[i].data.u64 == 0) {       /* the eventfd: a break */
+      if (!owner) continue;
       uint64_t v;
       while (read(np->evfd, &v, sizeof v) < 0 && errno == EINTR) {}
       atomic_store(&np->wakesig, 0);
@@ -537,7 +549,7 @@ int lng_netpoll_poll(lng_netpoll *np, int64_t timeout_ns, int self) {
     woken += deliver(&evs[i], self);
   }
   atomic_store(&np->lastpoll, lng_now_ns());
-  atomic_store(&np->polling, 0);
+  if (owner) atomic_store(&np->owner, 0);
   iowait_add(np, -woken);
   return woken;
 }

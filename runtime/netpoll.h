@@ -83,15 +83,17 @@ lng_netpoll *lng_netpoll_new(lng_sched *s);
 void lng_netpoll_free(lng_netpoll *np);
 /* Whether any fd is registered: nothing to poll otherwise. */
 int lng_netpoll_active(lng_netpoll *np);
-/* Polls: timeout_ns < 0 waits until an event or a break, 0 does not wait.
-   Only one thread polls at a time: if another is polling, returns -1 at
-   once. Otherwise wakes the goroutines whose fds are ready (self: the
-   calling worker, or -1) and returns how many, 0 when none (a timeout, a
-   break, EINTR). */
+/* Polls: timeout_ns < 0 waits until an event or a break, > 0 waits that
+   long at most, 0 does not wait. Only one thread at a time polls with a
+   wait (the owner): if another owns the poll, returns -1 at once. Polls
+   without a wait run any time. Wakes the goroutines whose fds are ready
+   (self: the calling worker, or -1) and returns how many, 0 when none (a
+   timeout, a break, EINTR). */
 int lng_netpoll_poll(lng_netpoll *np, int64_t timeout_ns, int self);
 /* Makes a poll blocked in epoll_wait return (cheap when one is pending). */
 void lng_netpoll_break(lng_netpoll *np);
-/* When the last poll ended (lng_now_ns), and whether one is under way. */
+/* When the last poll ended (lng_now_ns), and whether someone owns the
+   poll (may wait in it) now. */
 int64_t lng_netpoll_lastpoll(lng_netpoll *np);
 int lng_netpoll_polling(lng_netpoll *np);
 

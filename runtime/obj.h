@@ -1,6 +1,6 @@
 /*
- * Reference-counted runtime objects: channels, sync objects and the code of
- * functions. They are the only things that cross shards by reference; every
+ * Reference-counted runtime objects: channels, sync objects, sockets and
+ * the code of functions. They are the only things that cross shards by reference; every
  * shard proxy and every message in flight that names one holds a reference.
  */
 #ifndef LNG_OBJ_H
@@ -14,8 +14,10 @@ typedef enum lng_objkind {
   LNG_OBJ_MUTEX,
   LNG_OBJ_SEMA,
   LNG_OBJ_CODE,                  /* a function's dumped code (vm/fcache.c) */
-  LNG_OBJ_PROC,                  /* a child process (proc.h) */
-  LNG_OBJ_PIPE                   /* a pipe to or from a child (pipe.h) */
+  LNG_OBJ_LISTENER,              /* sockets (sock.h): a listening socket, */
+  LNG_OBJ_CONN,                  /* a stream (a connection, or a pipe), */
+  LNG_OBJ_PACKET,                /* a datagram socket */
+  LNG_OBJ_PROC                   /* a child process (proc.h) */
 } lng_objkind;
 
 typedef struct lng_obj lng_obj;

@@ -136,6 +136,9 @@ void lng_worker_idle(worker *w) {
   for (int i = 0; i < SPIN_ROUNDS; i++) {
     if (has_work(w) || timer_due(s)) return;
     if (i & 7) sched_yield();
+    /* (the network too: a reply that arrives while this worker spins
+       must not wait for the spinning to end) */
+    else if (np && lng_netpoll_poll(np, 0, w->index) > 0 && w->runq.head) return;
   }
   pthread_mutex_lock(&w->mu);
   atomic_store(&w->sleeping, 1);

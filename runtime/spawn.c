@@ -5,6 +5,8 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "spawn.h"
@@ -44,4 +46,20 @@ int lng_proc_waitpid(pid_t pid, int *status) {
     if (waitpid(pid, status, 0) == pid) return 0;
     if (errno != EINTR) return errno;
   }
+}
+
+ssize_t lng_write_nosigpipe(int fd, const void *buf, size_t n) {
+  sigset_t pipeset, old;
+  sigemptyset(&pipeset);
+  sigaddset(&pipeset, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipeset, &old);
+  ssize_t w = write(fd, buf, n);
+  int e = errno;
+  if (w < 0 && e == EPIPE && !sigismember(&old, SIGPIPE)) {
+    struct timespec zero = { 0, 0 };
+    while (sigtimedwait(&pipeset, NULL, &zero) < 0 && errno == EINTR) {}
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  errno = e;
+  return w;
 }

@@ -28,6 +28,12 @@ typedef struct lng_spawnopts {
 /* Starts the child: 0 and *pid, or an errno value. */
 int lng_proc_spawn(const lng_spawnopts *o, pid_t *pid);
 
+/* write(2) to a pipe that raises no SIGPIPE when the reader has gone
+   (EPIPE then, as send with MSG_NOSIGNAL does for sockets): SIGPIPE is
+   blocked for the call and a pending one taken back. Lungo's threads keep
+   SIGPIPE's default otherwise, so `lungo script | head` ends as lua does. */
+ssize_t lng_write_nosigpipe(int fd, const void *buf, size_t n);
+
 /* Blocking: waits for pid in the calling thread (where nothing can park). */
 int lng_proc_waitpid(pid_t pid, int *status);
 

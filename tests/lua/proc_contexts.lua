@@ -32,7 +32,7 @@ same(nosuspend(function() return p:wait() end), { nil, "exit", 6 }, "proc:wait i
 
 p = go.exec({ "sh", "-c", "sleep 0.3; echo late" }, { stdout = "pipe" })
 local r = nosuspend(function() return pcall(p.stdout.receive, p.stdout) end)
-assert(r[1] == false and r[2]:find("cannot block in pipe:receive"), tostring(r[2]))
+assert(r[1] == false and r[2]:find("cannot block in conn:receive"), tostring(r[2]))
 same({ p.stdout:receive() }, { "late" }, "then it parks outside")
 p:wait()
 p = go.exec({ "echo", "now" }, { stdout = "pipe" })

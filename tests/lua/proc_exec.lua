@@ -25,6 +25,12 @@ same({ p:wait() }, { nil, "exit", 5 }, "wait")
 same({ p:wait() }, { nil, "exit", 5 }, "wait again")
 same({ p.stdin:send("x") }, { nil, "closed", 0 }, "send after close")
 
+-- a child that has gone: send says "closed" (no SIGPIPE for lungo)
+p = go.exec({ "true" }, { stdin = "pipe" })
+p:wait()
+local r1, r2 = p.stdin:send(string.rep("x", 100000))
+assert(r1 == nil and r2 == "closed", tostring(r2))
+
 -- patterns: \r before \n dropped, counts, prefix, partial at the end
 p = go.exec({ "printf", "a\\r\\nb\\ncdefg" }, { stdout = "pipe" })
 same({ p.stdout:receive("l", "> ") }, { "> a" }, "prefix, \\r dropped")
@@ -32,6 +38,14 @@ same({ p.stdout:receive(2) }, { "b\n" }, "count")
 same({ p.stdout:receive(3) }, { "cde" }, "count again")
 same({ p.stdout:receive(10) }, { nil, "closed", "fg" }, "count past the end")
 same({ p:wait() }, { true, "exit", 0 }, "printf")
+
+-- a timeout leaves the pipe usable
+p = go.exec({ "sh", "-c", "sleep 0.3; echo late" }, { stdout = "pipe" })
+p.stdout:settimeout(0.05)
+same({ p.stdout:receive() }, { nil, "timeout", "" }, "timeout")
+p.stdout:settimeout(nil)
+same({ p.stdout:receive() }, { "late" }, "after the timeout")
+p:wait()
 
 -- env replaces the environment; cwd
 p = go.exec({ "sh", "-c", 'pwd; echo "$FOO|$HOME"' }, { cwd = "/", env = { FOO = "bar" }, stdout = "pipe" })

@@ -1,0 +1,931 @@
+/*
+ * Sockets as Lua sees them: go.net (also require "lungo.net") with
+ * listen, dial and resolve; listeners, connections (streams) and datagram
+ * sockets with LuaSocket's conventions. Every operation tries its system
+ * call first and parks the goroutine (never the worker) on the poller
+ * only after EAGAIN (runtime/netpoll.h, vm/block.h); each one takes its
+ * direction's turn first, so concurrent sends are never interleaved and
+ * receivers take turns.
+ *
+ * Results: data | nil, err [, partial]; err is "closed", "timeout" or the
+ * system's text. Misuse (bad arguments, an unknown network) raises. Where
+ * Lua cannot suspend (require, a metamethod, __gc, a table.sort
+ * comparator), an operation that would wait raises the "cannot block"
+ * error; one that can complete at once still works. What a receive had
+ * buffered stays buffered; a send may have written part of its data.
+ *
+ * An operation in progress keeps its state in the socket (sock.h, the
+ * turn holder's fields) and its arguments on its Lua stack, so that the
+ * continuation after a park (the *_done functions) picks up where it was.
+ */
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <lauxlib.h>
+#include "../runtime/spawn.h"
+#include "../runtime/sock.h"
+#include "../runtime/netaddr.h"
+#include "bindings.h"
+#include "../vm/vm.h"
+#include "../vm/block.h"
+#include "../vm/args.h"
+#include "../vm/proxy.h"
+
+#define RECV_CHUNK 4096     /* read at least this much at once */
+#define ERRLEN 256
+
+enum { PAT_LINE, PAT_LINEKEEP, PAT_ALL, PAT_COUNT, PAT_ANY, PAT_DGRAM, PAT_FROM };
+
+static const char *const KINDNAME[] = {
+  [LNG_OBJ_LISTENER] = "listener", [LNG_OBJ_CONN] = "conn", [LNG_OBJ_PACKET] = "udp socket"
+};
+
+/* ---- helpers ---- */
+
+static lng_sock *checksock(lua_State *L, int kind) {
+  return (lng_sock *)lng_proxy_check(L, &lng_shard_of(L)->proxies, 1, kind, KINDNAME[kind]);
+}
+
+/* conn and udp methods shared by both: self is either. */
+static lng_sock *checkio(lua_State *L) {
+  lng_shard *sh = lng_shard_of(L);
+  lng_obj *o = lng_proxy_get(L, &sh->proxies, 1, LNG_OBJ_CONN);
+  if (!o) o = lng_proxy_get(L, &sh->proxies, 1, LNG_OBJ_PACKET);
+  if (!o) lng_typeerror(L, 1, "conn");
+  return (lng_sock *)o;
+}
+
+static lng_sock *checkany(lua_State *L) {
+  lng_shard *sh = lng_shard_of(L);
+  lng_obj *o = lng_proxy_get(L, &sh->proxies, 1, LNG_OBJ_CONN);
+  if (!o) o = lng_proxy_get(L, &sh->proxies, 1, LNG_OBJ_PACKET);
+  if (!o) o = lng_proxy_get(L, &sh->proxies, 1, LNG_OBJ_LISTENER);
+  if (!o) lng_typeerror(L, 1, "socket");
+  return (lng_sock *)o;
+}
+
+static int self_index(lua_State *L) { return lng_shard_of(L)->index; }
+
+static lng_netpoll *netpoll(lua_State *L) {
+  return lng_sched_netpoll(lng_shard_of(L)->rt->sched);
+}
+
+static const char *errtext(int code) {
+  return code == LNG_RES_TIMEOUT ? "timeout" : "closed";
+}
+
+/* nil, msg[, partial]: the network failure convention. */
+static int fail(lua_State *L, const char *msg) {
+  lua_pushnil(L);
+  lua_pushstring(L, msg);
+  return 2;
+}
+
+static int fail_errno(lua_State *L, int e) {
+  return fail(L, strerror(e));
+}
+
+/* Pushes a proxy for a fresh socket, taking over its creation reference. */
+static void push_sock(lua_State *L, lng_sock *sk) {
+  lng_proxy_push(L, &sk->obj);
+  lng_obj_unref(&sk->obj);
+}
+
+/* The errors of a stream that mean the peer has gone. */
+static int peer_gone(int e) { return e == EPIPE || e == ECONNRESET; }
+
+/* Binds the turn holder's readiness wait to the running goroutine; NULL
+   when it cannot park. */
+static lng_iowait *bind_iw(lua_State *L, lng_iowait *iw, int64_t deadline) {
+  if (!lng_block_possible(L)) return NULL;
+  lng_block_bind(L, &iw->w, 1);
+  iw->w.cw = NULL;
+  iw->w.slot = NULL;
+  iw->deadline = deadline;
+  return iw;
+}
+
+/* The cancels of an aborted wait (Ctrl-C in the main goroutine): a turn
+   wait leaves the queue; a readiness wait leaves it and gives its turn
+   back, since the operation ends there with "interrupted!". */
+static int cancel_turn(void *obj, lng_waiter *w) {
+  (void)w;
+  return lng_pollfd_cancel(obj);
+}
+
+static int cancel_ready(void *obj, lng_waiter *w) {
+  (void)w;
+  lng_iowait *iw = obj;
+  lng_pollfd *pd = iw->pd;
+  int dir = iw->dir;
+  if (!lng_pollfd_cancel(iw)) return 0;
+  lng_pollfd_release(pd, dir, -1);
+  return 1;
+}
+
+/* ---- turns ----
+   An operation starts by taking its direction's turn. At once if free;
+   otherwise it parks with a wait of its own (a userdata on top of its
+   stack while it waits) and continues in the kind's done function. */
+
+/* What take_turn says when it did not park: the turn is ours (OK) or the
+   operation is over (CLOSED, TIMEOUT). On PARKED the caller returns
+   lng_block_on's result, which take_turn leaves in *ret. */
+static int take_turn(lua_State *L, lng_sock *sk, int dir, int64_t deadline,
+                     const lng_waitkind *kind, int *ret) {
+  int r = lng_pollfd_acquire(sk->pd, dir, NULL);
+  if (r != LNG_RES_WOULDBLOCK) return r;
+  lng_iowait *iw = NULL;
+  if (lng_block_possible(L)) {
+    iw = lua_newuserdatauv(L, sizeof *iw, 0);
+    memset(iw, 0, sizeof *iw);
+    bind_iw(L, iw, deadline);
+  }
+  r = lng_pollfd_acquire(sk->pd, dir, iw);
+  if (r == LNG_RES_PARKED || r == LNG_RES_WOULDBLOCK) {
+    *ret = lng_block_on(L, kind, iw, r);          /* parks (or raises) */
+    return LNG_RES_PARKED;
+  }
+  if (iw) lua_pop(L, 1);
+  return r;
+}
+
+/* In a turn wait's continuation: the wait's result, its userdata popped. */
+static int turn_result(lua_State *L) {
+  lng_iowait *iw = lua_touserdata(L, -1);
+  int r = iw->w.result;
+  lua_pop(L, 1);
+  return r;
+}
+
+/* ---- receive ---- */
+
+static int recv_run(lua_State *L, lng_sock *sk);
+static int recv_turn_done(lua_State *L, int res, lng_msg *box);
+static int recv_io_done(lua_State *L, int res, lng_msg *box);
+
+static const lng_waitkind recv_turn_kind = { "conn:receive", "IO wait", cancel_turn, recv_turn_done };
+static const lng_waitkind recv_io_kind = { "conn:receive", "IO wait", cancel_ready, recv_io_done };
+
+/* The stack of a receive: 1 self, 2 pattern, 3 prefix (or nil). */
+#define RECV_TOP 3
+
+/* Pushes prefix .. the n unread bytes, and consumes them. */
+static void push_taken(lua_State *L, lng_sock *sk, size_t n, size_t skip) {
+  const char *p = sk->rbuf ? sk->rbuf + sk->rpos : "";
+  if (lua_isstring(L, 3)) {
+    lua_pushvalue(L, 3);
+    lua_pushlstring(L, p, n);
+    lua_concat(L, 2);
+  } else {
+    lua_pushlstring(L, p, n);
+  }
+  sk->rpos += n + skip;
+}
+
+/* Ends a receive that failed: nil, err, partial (what was buffered). For
+   a datagram, no partial. */
+static int recv_fail(lua_State *L, lng_sock *sk, const char *err) {
+  lua_pushnil(L);
+  lua_pushstring(L, err);
+  if (sk->rpat == PAT_DGRAM || sk->rpat == PAT_FROM) lua_pushliteral(L, "");
+  else push_taken(L, sk, sk->rlen - sk->rpos, 0);
+  lng_sock_rtrim(sk);
+  lng_pollfd_release(sk->pd, LNG_POLL_READ, self_index(L));
+  return 3;
+}
+
+static int recv_done(lua_State *L, lng_sock *sk, int nres) {
+  lng_sock_rtrim(sk);
+  lng_pollfd_release(sk->pd, LNG_POLL_READ, self_index(L));
+  return nres;
+}
+
+/* Whether the unread bytes answer the pattern; if so pushes the result. */
+static int recv_satisfied(lua_State *L, lng_sock *sk) {
+  const char *p = sk->rbuf ? sk->rbuf + sk->rpos : NULL;
+  size_t avail = sk->rlen - sk->rpos;
+  switch (sk->rpat) {
+    case PAT_LINE: case PAT_LINEKEEP: {
+      const char *nl = avail ? memchr(p, '\n', avail) : NULL;
+      if (!nl) return 0;
+      size_t n = (size_t)(nl - p);
+      if (sk->rpat == PAT_LINEKEEP) push_taken(L, sk, n + 1, 0);
+      else if (n > 0 && p[n - 1] == '\r') push_taken(L, sk, n - 1, 2);
+      else push_taken(L, sk, n, 1);
+      return 1;
+    }
+    case PAT_COUNT:
+      if (avail < sk->rn) return 0;
+      push_taken(L, sk, sk->rn, 0);
+      return 1;
+    case PAT_ANY:
+      if (avail == 0) return 0;
+      push_taken(L, sk, avail < sk->rn ? avail : sk->rn, 0);
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+/* A datagram (PAT_DGRAM, PAT_FROM): one recvfrom; 1 done (results
+   pushed), 0 would block, -1 failed (errno). */
+static int recv_dgram(lua_State *L, lng_sock *sk, int fd, int *nres) {
+  struct sockaddr_storage from;
+  socklen_t flen = sizeof from;
+  if (lng_sock_rreserve(sk, sk->rn) != 0) { errno = ENOMEM; return -1; }
+  ssize_t n = recvfrom(fd, sk->rbuf, sk->rn, 0, (struct sockaddr *)&from, &flen);
+  if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+  lua_pushlstring(L, sk->rbuf, (size_t)n);
+  *nres = 1;
+  if (sk->rpat == PAT_FROM) {
+    char text[160];
+    lng_netaddr_format((struct sockaddr *)&from, flen, text, sizeof text);
+    lua_pushstring(L, text);
+    *nres = 2;
+  }
+  sk->rpos = sk->rlen = 0;
+  return 1;
+}
+
+/* Runs the receive holding the read turn, until it is answered, fails or
+   must wait (then it parks and continues in recv_io_done). */
+static int recv_run(lua_State *L, lng_sock *sk) {
+  int fd = lng_pollfd_fd(sk->pd);
+  for (;;) {
+    if (sk->rpat == PAT_DGRAM || sk->rpat == PAT_FROM) {
+      int nres = 0, r = recv_dgram(L, sk, fd, &nres);
+      if (r > 0) return recv_done(L, sk, nres);
+      if (r < 0) return recv_fail(L, sk, strerror(errno));
+    } else {
+      if (recv_satisfied(L, sk)) return recv_done(L, sk, 1);
+      if (lng_sock_rreserve(sk, RECV_CHUNK) != 0) return recv_fail(L, sk, strerror(ENOMEM));
+      size_t room = sk->rcap - sk->rlen;
+      ssize_t n = sk->issock ? recv(fd, sk->rbuf + sk->rlen, room, 0)
+                             : read(fd, sk->rbuf + sk->rlen, room);
+      if (n > 0) {
+        sk->rlen += (size_t)n;
+        continue;
+      }
+      if (n == 0) {                                  /* end of stream */
+        if (sk->rpat == PAT_ALL) {
+          push_taken(L, sk, sk->rlen - sk->rpos, 0);
+          return recv_done(L, sk, 1);
+        }
+        return recv_fail(L, sk, "closed");
+      }
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        return recv_fail(L, sk, peer_gone(errno) ? "closed" : strerror(errno));
+    }
+    /* nothing to read now: wait for the fd (an idle conn keeps no buffer) */
+    lng_sock_rtrim(sk);
+    lng_iowait *iw = bind_iw(L, &sk->riw, sk->rdeadline);
+    int r = lng_pollfd_wait(sk->pd, LNG_POLL_READ, iw);
+    if (r == LNG_RES_OK) continue;
+    if (r == LNG_RES_PARKED) return lng_block_on(L, &recv_io_kind, iw, r);
+    if (r == LNG_RES_WOULDBLOCK) {                   /* cannot park here: raise */
+      lng_pollfd_release(sk->pd, LNG_POLL_READ, self_index(L));
+      return lng_block_on(L, &recv_io_kind, NULL, r);
+    }
+    return recv_fail(L, sk, errtext(r));
+  }
+}
+
+static int recv_io_done(lua_State *L, int res, lng_msg *box) {
+  (void)res; (void)box;
+  lng_sock *sk = (lng_sock *)lng_proxy_test(L, 1);
+  int r = sk->riw.w.result;
+  if (r != LNG_RES_OK) return recv_fail(L, sk, errtext(r));
+  return recv_run(L, sk);
+}
+
+static int recv_begin(lua_State *L, lng_sock *sk, int pat, size_t n) {
+  sk->rpat = pat;
+  sk->rn = n;
+  sk->rdeadline = lng_sock_opdeadline(sk);
+  return recv_run(L, sk);
+}
+
+static int recv_turn_done(lua_State *L, int res, lng_msg *box) {
+  (void)res; (void)box;
+  int r = turn_result(L);
+  if (r != LNG_RES_OK) {
+    lua_pushnil(L);
+    lua_pushstring(L, errtext(r));
+    lua_pushliteral(L, "");
+    return 3;
+  }
+  /* the pattern and count wait in slots 4 and 5 (recv_start) */
+  lng_sock *sk = (lng_sock *)lng_proxy_test(L, 1);
+  return recv_begin(L, sk, (int)lua_tointeger(L, 4), (size_t)lua_tointeger(L, 5));
+}
+
+/* Takes the turn, then runs the receive; the pattern and count ride at
+   stack slots 4 and 5, where the turn wait's continuation finds them. */
+static int recv_start(lua_State *L, lng_sock *sk, int pat, size_t n) {
+  lua_settop(L, RECV_TOP);
+  lua_pushinteger(L, pat);
+  lua_pushinteger(L, (lua_Integer)n);
+  int ret, r = take_turn(L, sk, LNG_POLL_READ, lng_sock_opdeadline(sk), &recv_turn_kind, &ret);
+  if (r == LNG_RES_PARKED) return ret;
+  if (r != LNG_RES_OK) {
+    lua_pushnil(L);
+    lua_pushstring(L, errtext(r));
+    lua_pushliteral(L, "");
+    return 3;
+  }
+  return recv_begin(L, sk, pat, n);
+}
+
+static int conn_receive(lua_State *L) {
+  lng_sock *sk = checkio(L);
+  if (sk->obj.kind == LNG_OBJ_PACKET) {
+    lua_Integer max = lng_optinteger(L, 2, 65535);
+    lng_argcheck(L, max > 0, 2, "size must be positive");
+    return recv_start(L, sk, PAT_DGRAM, (size_t)max);
+  }
+  if (!lua_isnoneornil(L, 3)) lng_checktype(L, 3, LUA_TSTRING);
+  if (lua_type(L, 2) == LUA_TNUMBER) {
+    lua_Integer n = lng_checkinteger(L, 2);
+    lng_argcheck(L, n >= 0, 2, "count must not be negative");
+    return recv_start(L, sk, PAT_COUNT, (size_t)n);
+  }
+  const char *p = lng_optstring(L, 2, "*l");
+  if (*p == '*') p++;
+  int pat;
+  if (strcmp(p, "l") == 0) pat = PAT_LINE;
+  else if (strcmp(p, "L") == 0) pat = PAT_LINEKEEP;
+  else if (strcmp(p, "a") == 0) pat = PAT_ALL;
+  else return lng_argerror(L, 2, "invalid receive pattern");
+  return recv_start(L, sk, pat, 0);
+}
+
+static int conn_receiveany(lua_State *L) {
+  lng_sock *sk = checksock(L, LNG_OBJ_CONN);
+  lua_Integer max = lng_optinteger(L, 2, RECV_CHUNK * 16);
+  lng_argcheck(L, max > 0, 2, "size must be positive");
+  return recv_start(L, sk, PAT_ANY, (size_t)max);
+}
+
+static int udp_receivefrom(lua_State *L) {
+  lng_sock *sk = checksock(L, LNG_OBJ_PACKET);
+  lua_Integer max = lng_optinteger(L, 2, 65535);
+  lng_argcheck(L, max > 0, 2, "size must be positive");
+  return recv_start(L, sk, PAT_FROM, (size_t)max);
+}
+
+/* ---- send ---- */
+
+static int send_run(lua_State *L, lng_sock *sk);
+static int send_turn_done(lua_State *L, int res, lng_msg *box);
+static int send_io_done(lua_State *L, int res, lng_msg *box);
+
+static const lng_waitkind send_turn_kind = { "conn:send", "IO wait", cancel_turn, send_turn_done };
+static const lng_waitkind send_io_kind = { "conn:send", "IO wait", cancel_ready, send_io_done };
+
+/* The stack of a send: 1 self, 2 the data (all arguments in one string). */
+
+static int send_fail(lua_State *L, lng_sock *sk, const char *err) {
+  lng_pollfd_release(sk->pd, LNG_POLL_WRITE, self_index(L));
+  lua_pushnil(L);
+  lua_pushstring(L, err);
+  lua_pushinteger(L, (lua_Integer)sk->wsent);
+  return 3;
+}
+
+static int send_run(lua_State *L, lng_sock *sk) {
+  size_t len;
+  const char *s = lua_tolstring(L, 2, &len);
+  int fd = lng_pollfd_fd(sk->pd);
+  while (sk->wsent < len || (len == 0 && sk->waddrlen)) {
+    ssize_t n;
+    if (sk->waddrlen)
+      n = sendto(fd, s, len, MSG_NOSIGNAL, (struct sockaddr *)sk->waddr, sk->waddrlen);
+    else if (sk->issock)
+      n = send(fd, s + sk->wsent, len - sk->wsent, MSG_NOSIGNAL);
+    else
+      n = lng_write_nosigpipe(fd, s + sk->wsent, len - sk->wsent);   /* a pipe (go.exec) */
+    if (n >= 0) {
+      if (sk->waddrlen || sk->obj.kind == LNG_OBJ_PACKET) { sk->wsent = len; break; }   /* one datagram */
+      sk->wsent += (size_t)n;
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK)
+      return send_fail(L, sk, peer_gone(errno) ? "closed" : strerror(errno));
+    lng_iowait *iw = bind_iw(L, &sk->wiw, sk->wdeadline);
+    int r = lng_pollfd_wait(sk->pd, LNG_POLL_WRITE, iw);
+    if (r == LNG_RES_OK) continue;
+    if (r == LNG_RES_PARKED) return lng_block_on(L, &send_io_kind, iw, r);
+    if (r == LNG_RES_WOULDBLOCK) {
+      lng_pollfd_release(sk->pd, LNG_POLL_WRITE, self_index(L));
+      return lng_block_on(L, &send_io_kind, NULL, r);
+    }
+    return send_fail(L, sk, errtext(r));
+  }
+  lng_pollfd_release(sk->pd, LNG_POLL_WRITE, self_index(L));
+  lua_pushinteger(L, (lua_Integer)len);
+  return 1;
+}
+
+static int send_io_done(lua_State *L, int res, lng_msg *box) {
+  (void)res; (void)box;
+  lng_sock *sk = (lng_sock *)lng_proxy_test(L, 1);
+  int r = sk->wiw.w.result;
+  if (r != LNG_RES_OK) return send_fail(L, sk, errtext(r));
+  return send_run(L, sk);
+}
+
+/* With the write turn: the address of a sendto (slot 3) or none. */
+static int send_begin(lua_State *L, lng_sock *sk) {
+  sk->wsent = 0;
+  sk->wdeadline = lng_sock_opdeadline(sk);
+  sk->waddrlen = 0;
+  if (lua_type(L, 3) == LUA_TUSERDATA) {
+    size_t n = lua_rawlen(L, 3);
+    memcpy(sk->waddr, lua_touserdata(L, 3), n);
+    sk->waddrlen = (unsigned)n;
+  }
+  return send_run(L, sk);
+}
+
+static int send_turn_done(lua_State *L, int res, lng_msg *box) {
+  (void)res; (void)box;
+  int r = turn_result(L);
+  if (r != LNG_RES_OK) {
+    lua_pushnil(L);
+    lua_pushstring(L, errtext(r));
+    lua_pushinteger(L, 0);
+    return 3;
+  }
+  return send_begin(L, (lng_sock *)lng_proxy_test(L, 1));
+}
+
+static int send_start(lua_State *L, lng_sock *sk) {
+  int ret, r = take_turn(L, sk, LNG_POLL_WRITE, lng_sock_opdeadline(sk), &send_turn_kind, &ret);
+  if (r == LNG_RES_PARKED) return ret;
+  if (r != LNG_RES_OK) {
+    lua_pushnil(L);
+    lua_pushstring(L, errtext(r));
+    lua_pushinteger(L, 0);
+    return 3;
+  }
+  return send_begin(L, sk);
+}
+
+static int conn_send(lua_State *L) {
+  lng_sock *sk = checkio(L);
+  int top = lua_gettop(L);
+  if (top < 2) lng_checkany(L, 2);
+  for (int i = 2; i <= top; i++) luaL_checklstring(L, i, NULL);
+  if (top > 2) {                      /* several pieces: one string, sent whole */
+    lua_concat(L, top - 1);
+  }
+  lua_settop(L, 2);
+  lua_pushnil(L);                     /* slot 3: no address */
+  return send_start(L, sk);
+}
+
+/* ---- addresses of a call ---- */
+
+/* The network at arg (misuse raises). */
+static lng_netspec checknetwork(lua_State *L, int arg) {
+  const char *network = luaL_checkstring(L, arg);
+  lng_netspec ns;
+  if (lng_netaddr_network(network, &ns) != 0)
+    lng_argerror(L, arg, lua_pushfstring(L, "unknown network '%s'", network));
+  return ns;
+}
+
+/* A UDP socket's peer for sendto: its family decides. */
+static int udp_sendto(lua_State *L) {
+  lng_sock *sk = checksock(L, LNG_OBJ_PACKET);
+  luaL_checklstring(L, 2, NULL);
+  const char *addr = luaL_checkstring(L, 3);
+  lng_netspec ns = { sk->family, SOCK_DGRAM };
+  struct sockaddr_storage sa;
+  socklen_t len;
+  char err[ERRLEN];
+  if (lng_netaddr_parse(&ns, addr, 0, &sa, &len, err, sizeof err) != 0) return fail(L, err);
+  lua_settop(L, 2);
+  void *ud = lua_newuserdatauv(L, len, 0);    /* slot 3: the address */
+  memcpy(ud, &sa, len);
+  return send_start(L, sk);
+}
+
+/* ---- accept ---- */
+
+static int accept_run(lua_State *L, lng_sock *ln);
+static int accept_turn_done(lua_State *L, int res, lng_msg *box);
+static int accept_io_done(lua_State *L, int res, lng_msg *box);
+
+static const lng_waitkind accept_turn_kind = { "ln:accept", "IO wait", cancel_turn, accept_turn_done };
+static const lng_waitkind accept_io_kind = { "ln:accept", "IO wait", cancel_ready, accept_io_done };
+
+static int accept_fail(lua_State *L, lng_sock *ln, const char *err) {
+  lng_pollfd_release(ln->pd, LNG_POLL_READ, self_index(L));
+  return fail(L, err);
+}
+
+static void set_nodelay(int fd, int family) {
+  if (family == AF_INET || family == AF_INET6) {
+    int one = 1;           /* as Go does for every TCP connection */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+}
+
+static int accept_run(lua_State *L, lng_sock *ln) {
+  int lfd = lng_pollfd_fd(ln->pd);
+  for (;;) {
+    int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      set_nodelay(fd, ln->family);
+      lng_sock *c = lng_sock_new(netpoll(L), fd, LNG_OBJ_CONN, ln->family, 1);
+      if (!c) {
+        int e = errno;
+        close(fd);
+        return accept_fail(L, ln, strerror(e));
+      }
+      lng_pollfd_release(ln->pd, LNG_POLL_READ, self_index(L));
+      push_sock(L, c);
+      return 1;
+    }
+    if (errno == EINTR || errno == ECONNABORTED) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return accept_fail(L, ln, strerror(errno));
+    lng_iowait *iw = bind_iw(L, &ln->riw, ln->rdeadline);
+    int r = lng_pollfd_wait(ln->pd, LNG_POLL_READ, iw);
+    if (r == LNG_RES_OK) continue;
+    if (r == LNG_RES_PARKED) return lng_block_on(L, &accept_io_kind, iw, r);
+    if (r == LNG_RES_WOULDBLOCK) {
+      lng_pollfd_release(ln->pd, LNG_POLL_READ, self_index(L));
+      return lng_block_on(L, &accept_io_kind, NULL, r);
+    }
+    return accept_fail(L, ln, errtext(r));
+  }
+}
+
+static int accept_io_done(lua_State *L, int res, lng_msg *box) {
+  (void)res; (void)box;
+  lng_sock *ln = (lng_sock *)lng_proxy_test(L, 1);
+  int r = ln->riw.w.result;
+  if (r != LNG_RES_OK) return accept_fail(L, ln, errtext(r));
+  return accept_run(L, ln);
+}
+
+static int accept_begin(lua_State *L, lng_sock *ln) {
+  ln->rdeadline = lng_sock_opdeadline(ln);
+  return accept_run(L, ln);
+}
+
+static int accept_turn_done(lua_State *L, int res, lng_msg *box) {
+  (void)res; (void)box;
+  int r = turn_result(L);
+  if (r != LNG_RES_OK) return fail(L, errtext(r));
+  return accept_begin(L, (lng_sock *)lng_proxy_test(L, 1));
+}
+
+static int ln_accept(lua_State *L) {
+  lng_sock *ln = checksock(L, LNG_OBJ_LISTENER);
+  lua_settop(L, 1);
+  int ret, r = take_turn(L, ln, LNG_POLL_READ, lng_sock_opdeadline(ln), &accept_turn_kind, &ret);
+  if (r == LNG_RES_PARKED) return ret;
+  if (r != LNG_RES_OK) return fail(L, errtext(r));
+  return accept_begin(L, ln);
+}
+
+/* ---- listen ---- */
+
+static int sockfamily(const struct sockaddr_storage *sa) { return sa->ss_family; }
+
+static lua_Number optfield(lua_State *L, int idx, const char *k, lua_Number def, int *isbool) {
+  if (lua_isnoneornil(L, idx)) return def;
+  lua_getfield(L, idx, k);
+  lua_Number v = def;
+  if (lua_type(L, -1) == LUA_TNUMBER) v = lua_tonumber(L, -1);
+  else if (lua_type(L, -1) == LUA_TBOOLEAN && isbool) { v = lua_toboolean(L, -1); *isbool = 1; }
+  else if (!lua_isnil(L, -1)) luaL_error(L, "bad option '%s' (%s expected, got %s)", k,
+                                         isbool ? "boolean" : "number", luaL_typename(L, -1));
+  lua_pop(L, 1);
+  return v;
+}
+
+static int net_listen(lua_State *L) {
+  lng_netspec ns = checknetwork(L, 1);
+  const char *address = luaL_checkstring(L, 2);
+  if (!lua_isnoneornil(L, 3)) lng_checktype(L, 3, LUA_TTABLE);
+  int isbool = 0;
+  int backlog = (int)optfield(L, 3, "backlog", SOMAXCONN, NULL);
+  int reuse = (int)optfield(L, 3, "reuseaddr", 1, &isbool);
+  struct sockaddr_storage sa;
+  socklen_t len;
+  char err[ERRLEN];
+  if (lng_netaddr_parse(&ns, address, 1, &sa, &len, err, sizeof err) != 0) return fail(L, err);
+  lng_netpoll *np = netpoll(L);
+  if (!np) return fail_errno(L, errno);
+  int fd = socket(sockfamily(&sa), ns.type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail_errno(L, errno);
+  if (reuse && ns.family != AF_UNIX) {
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  }
+  if (bind(fd, (struct sockaddr *)&sa, len) != 0 ||
+      (ns.type == SOCK_STREAM && listen(fd, backlog > 0 ? backlog : SOMAXCONN) != 0)) {
+    int e = errno;
+    close(fd);
+    return fail_errno(L, e);
+  }
+  int kind = ns.type == SOCK_STREAM ? LNG_OBJ_LISTENER : LNG_OBJ_PACKET;
+  lng_sock *sk = lng_sock_new(np, fd, kind, sockfamily(&sa), 1);
+  if (!sk) {
+    int e = errno;
+    close(fd);
+    if (ns.family == AF_UNIX && address[0] != '@') unlink(address);
+    return fail_errno(L, e);
+  }
+  if (ns.family == AF_UNIX && address[0] != '@' && kind == LNG_OBJ_LISTENER)
+    sk->unlinkpath = strdup(address);     /* (without memory, the file stays) */
+  push_sock(L, sk);
+  return 1;
+}
+
+/* ---- dial ---- */
+
+static int dial_io_done(lua_State *L, int res, lng_msg *box);
+static const lng_waitkind dial_kind = { "net.dial", "IO wait", cancel_turn, dial_io_done };
+
+/* The stack of a dial: 1 network, 2 address, 3 options, 4 the socket. */
+
+static int dial_fail(lua_State *L, lng_sock *sk, const char *err) {
+  lng_sock_close(sk, self_index(L));
+  return fail(L, err);
+}
+
+/* The connection is established, has failed, or is still under way. */
+static int dial_check(lua_State *L, lng_sock *sk) {
+  int fd = lng_pollfd_use(sk->pd);
+  if (fd < 0) return dial_fail(L, sk, "closed");
+  int soerr = 0;
+  socklen_t sl = sizeof soerr;
+  getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+  struct sockaddr_storage peer;
+  socklen_t pl = sizeof peer;
+  if (soerr == 0 && getpeername(fd, (struct sockaddr *)&peer, &pl) != 0) soerr = errno;
+  lng_pollfd_unuse(sk->pd);
+  if (soerr == 0) {
+    lua_settop(L, 4);
+    return 1;
+  }
+  if (soerr != EINPROGRESS && soerr != EALREADY && soerr != EINTR && soerr != ENOTCONN)
+    return dial_fail(L, sk, strerror(soerr));
+  lng_iowait *iw = bind_iw(L, &sk->wiw, sk->wdeadline);
+  int r = lng_pollfd_wait(sk->pd, LNG_POLL_WRITE, iw);
+  if (r == LNG_RES_OK) return dial_check(L, sk);
+  if (r == LNG_RES_PARKED || r == LNG_RES_WOULDBLOCK) {
+    if (r == LNG_RES_WOULDBLOCK) lng_sock_close(sk, self_index(L));
+    return lng_block_on(L, &dial_kind, iw, r);
+  }
+  return dial_fail(L, sk, errtext(r));
+}
+
+static int dial_io_done(lua_State *L, int res, lng_msg *box) {
+  (void)res; (void)box;
+  lng_sock *sk = (lng_sock *)lng_proxy_test(L, 4);
+  int r = sk->wiw.w.result;
+  if (r != LNG_RES_OK) return dial_fail(L, sk, errtext(r));
+  return dial_check(L, sk);
+}
+
+static int net_dial(lua_State *L) {
+  lng_netspec ns = checknetwork(L, 1);
+  const char *address = luaL_checkstring(L, 2);
+  if (!lua_isnoneornil(L, 3)) lng_checktype(L, 3, LUA_TTABLE);
+  lua_Number timeout = optfield(L, 3, "timeout", -1, NULL);
+  lua_settop(L, 3);
+  struct sockaddr_storage sa;
+  socklen_t len;
+  char err[ERRLEN];
+  if (lng_netaddr_parse(&ns, address, 0, &sa, &len, err, sizeof err) != 0) return fail(L, err);
+  lng_netpoll *np = netpoll(L);
+  if (!np) return fail_errno(L, errno);
+  int fd = socket(sockfamily(&sa), ns.type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail_errno(L, errno);
+  if (ns.type == SOCK_STREAM) set_nodelay(fd, sockfamily(&sa));
+  int r;
+  while ((r = connect(fd, (struct sockaddr *)&sa, len)) != 0 && errno == EINTR) {}
+  if (r != 0 && errno != EINPROGRESS) {
+    int e = errno;
+    close(fd);
+    return fail_errno(L, e);
+  }
+  /* registered once connect is under way: its first edge is the outcome */
+  lng_sock *sk = lng_sock_new(np, fd, ns.type == SOCK_STREAM ? LNG_OBJ_CONN : LNG_OBJ_PACKET,
+                              sockfamily(&sa), 1);
+  if (!sk) {
+    int e = errno;
+    close(fd);
+    return fail_errno(L, e);
+  }
+  push_sock(L, sk);                   /* slot 4: closed with it if the dial fails */
+  if (r == 0) return 1;
+  sk->wdeadline = 0;
+  if (timeout >= 0 && !isnan(timeout)) {
+    sk->wdeadline = lng_now_ns() + (int64_t)(fmin(timeout, 9e9) * 1e9);
+    if (sk->wdeadline <= 0) sk->wdeadline = 1;
+  }
+  return dial_check(L, sk);
+}
+
+/* ---- resolve ---- */
+
+static int net_resolve(lua_State *L) {
+  const char *host = luaL_checkstring(L, 1);
+  char buf[512], err[ERRLEN];
+  int n = lng_netaddr_resolve(host, AF_UNSPEC, buf, sizeof buf, err, sizeof err);
+  if (n < 0) return fail(L, err);
+  lua_createtable(L, n, 0);
+  const char *p = buf;
+  for (int i = 1; i <= n; i++) {
+    lua_pushstring(L, p);
+    lua_rawseti(L, -2, i);
+    p += strlen(p) + 1;
+  }
+  return 1;
+}
+
+/* ---- settings, names, options, close ---- */
+
+/* A number of seconds, or nil/negative for none, in ns (-1: none). */
+static int64_t checktimeout(lua_State *L, int arg) {
+  if (lua_isnoneornil(L, arg)) return -1;
+  lua_Number s = lng_checknumber(L, arg);
+  lng_argcheck(L, !isnan(s), arg, "timeout must be a number");
+  if (s < 0) return -1;
+  if (s > 9e9) s = 9e9;
+  return (int64_t)(s * 1e9);
+}
+
+static int sock_settimeout(lua_State *L) {
+  lng_sock *sk = checkany(L);
+  atomic_store(&sk->timeout, checktimeout(L, 2));
+  lua_pushinteger(L, 1);
+  return 1;
+}
+
+static int sock_setdeadline(lua_State *L) {
+  lng_sock *sk = checkany(L);
+  int64_t d = 0;
+  if (!lua_isnoneornil(L, 2)) {
+    lua_Number t = lng_checknumber(L, 2);
+    lng_argcheck(L, !isnan(t), 2, "deadline must be a number");
+    if (t > 9e9) t = 9e9;
+    d = t <= 0 ? 1 : (int64_t)(t * 1e9);
+    if (d <= 0) d = 1;
+  }
+  atomic_store(&sk->deadline, d);
+  lua_pushinteger(L, 1);
+  return 1;
+}
+
+static int sock_close(lua_State *L) {
+  lng_sock *sk = checkany(L);
+  lng_sock_close(sk, self_index(L));
+  lua_pushinteger(L, 1);
+  return 1;
+}
+
+/* getsockname / getpeername: host, port, family ("inet", "inet6"), or
+   the path for a unix socket. */
+static int names(lua_State *L, int peer) {
+  lng_sock *sk = checkany(L);
+  int fd = lng_pollfd_use(sk->pd);
+  if (fd < 0) return fail(L, "closed");
+  struct sockaddr_storage sa;
+  socklen_t len = sizeof sa;
+  int r = peer ? getpeername(fd, (struct sockaddr *)&sa, &len) : getsockname(fd, (struct sockaddr *)&sa, &len);
+  int e = errno;
+  lng_pollfd_unuse(sk->pd);
+  if (r != 0) return fail_errno(L, e);
+  char host[160];
+  int port;
+  lng_netaddr_split((struct sockaddr *)&sa, len, host, sizeof host, &port);
+  lua_pushstring(L, host);
+  if (port < 0) return 1;
+  lua_pushinteger(L, port);
+  lua_pushstring(L, sa.ss_family == AF_INET6 ? "inet6" : "inet");
+  return 3;
+}
+
+static int sock_getpeername(lua_State *L) { return names(L, 1); }
+static int sock_getsockname(lua_State *L) { return names(L, 0); }
+
+static int ln_addr(lua_State *L) {
+  lng_sock *sk = checksock(L, LNG_OBJ_LISTENER);
+  int fd = lng_pollfd_use(sk->pd);
+  if (fd < 0) return fail(L, "closed");
+  struct sockaddr_storage sa;
+  socklen_t len = sizeof sa;
+  int r = getsockname(fd, (struct sockaddr *)&sa, &len), e = errno;
+  lng_pollfd_unuse(sk->pd);
+  if (r != 0) return fail_errno(L, e);
+  char text[160];
+  lng_netaddr_format((struct sockaddr *)&sa, len, text, sizeof text);
+  lua_pushstring(L, text);
+  return 1;
+}
+
+static int conn_shutdown(lua_State *L) {
+  lng_sock *sk = checksock(L, LNG_OBJ_CONN);
+  static const char *const hows[] = { "both", "send", "receive", NULL };
+  static const int how[] = { SHUT_RDWR, SHUT_WR, SHUT_RD };
+  int h = how[luaL_checkoption(L, 2, "both", hows)];
+  int fd = lng_pollfd_use(sk->pd);
+  if (fd < 0) return fail(L, "closed");
+  int r = sk->issock ? shutdown(fd, h) : 0, e = errno;
+  lng_pollfd_unuse(sk->pd);
+  if (r != 0) return fail_errno(L, e);
+  lua_pushinteger(L, 1);
+  return 1;
+}
+
+static int conn_setoption(lua_State *L) {
+  lng_sock *sk = checksock(L, LNG_OBJ_CONN);
+  static const char *const opts[] = { "tcp-nodelay", "keepalive", NULL };
+  int o = luaL_checkoption(L, 2, NULL, opts);
+  lng_checkany(L, 3);
+  int v = lua_toboolean(L, 3);
+  int fd = lng_pollfd_use(sk->pd);
+  if (fd < 0) return fail(L, "closed");
+  int r = o == 0 ? setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v)
+                 : setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof v);
+  int e = errno;
+  lng_pollfd_unuse(sk->pd);
+  if (r != 0) return fail_errno(L, e);
+  lua_pushinteger(L, 1);
+  return 1;
+}
+
+static int sock_tostring(lua_State *L) {
+  lng_sock *sk = checkany(L);
+  lua_pushfstring(L, "%s: %p", KINDNAME[sk->obj.kind], (void *)sk);
+  return 1;
+}
+
+/* ---- opening ---- */
+
+static void register_kind(lua_State *L, int kind, const char *prefix, const luaL_Reg *methods) {
+  lua_newtable(L);                        /* the metatable */
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lng_setnames(L, -1, prefix, methods);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, sock_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushcfunction(L, sock_close);       /* local c <close> = net.dial(...) */
+  lua_setfield(L, -2, "__close");
+  lua_pushstring(L, KINDNAME[kind]);
+  lua_setfield(L, -2, "__name");
+  lng_proxy_register(L, kind);
+}
+
+void lng_open_net(lua_State *L) {
+  static const luaL_Reg ln_methods[] = {
+    {"accept", ln_accept}, {"addr", ln_addr}, {"settimeout", sock_settimeout},
+    {"setdeadline", sock_setdeadline}, {"close", sock_close}, {"getsockname", sock_getsockname},
+    {NULL, NULL}
+  };
+  static const luaL_Reg conn_methods[] = {
+    {"send", conn_send}, {"receive", conn_receive}, {"receiveany", conn_receiveany},
+    {"settimeout", sock_settimeout}, {"setdeadline", sock_setdeadline},
+    {"shutdown", conn_shutdown}, {"getpeername", sock_getpeername},
+    {"getsockname", sock_getsockname}, {"setoption", conn_setoption}, {"close", sock_close},
+    {NULL, NULL}
+  };
+  static const luaL_Reg udp_methods[] = {
+    {"send", conn_send}, {"receive", conn_receive}, {"sendto", udp_sendto},
+    {"receivefrom", udp_receivefrom}, {"settimeout", sock_settimeout},
+    {"setdeadline", sock_setdeadline}, {"getpeername", sock_getpeername},
+    {"getsockname", sock_getsockname}, {"close", sock_close}, {NULL, NULL}
+  };
+  static const luaL_Reg fns[] = {
+    {"listen", net_listen}, {"dial", net_dial}, {"resolve", net_resolve}, {NULL, NULL}
+  };
+  register_kind(L, LNG_OBJ_LISTENER, "ln:", ln_methods);
+  register_kind(L, LNG_OBJ_CONN, "conn:", conn_methods);
+  register_kind(L, LNG_OBJ_PACKET, "udp:", udp_methods);
+  lua_getfield(L, -1, "go");
+  luaL_newlib(L, fns);
+  lng_setnames(L, -1, "net.", fns);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, "net");              /* go.net */
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_insert(L, -2);
+  lua_setfield(L, -2, "lungo.net");        /* require "lungo.net" */
+  lua_pop(L, 2);
+}

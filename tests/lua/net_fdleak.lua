@@ -1,0 +1,56 @@
+-- No fd leak: 10 000 connections (in batches of 100 at once, closed by
+-- either side first) leave as many fds open as there
+-- were before. Fds are counted through /proc/self/fd: opening entry N
+-- fails with ENOENT exactly when fd N is not open.
+local net = go.net
+local function count_fds()
+  local n = 0
+  for i = 0, 1023 do
+    local f, err = io.open("/proc/self/fd/" .. i)
+    if f then f:close() n = n + 1
+    elseif not err:find("No such file") then n = n + 1 end
+  end
+  return n
+end
+
+local ln = assert(net.listen("tcp", "127.0.0.1:0", { backlog = 256 }))
+local addr = ln:addr()
+local warm = assert(net.dial("tcp", addr)); assert(ln:accept()):close(); warm:close()
+collectgarbage()
+local before = count_fds()
+
+local TOTAL, BATCH = 10000, 100
+go(function()
+  for i = 1, TOTAL do
+    local c = assert(ln:accept())
+    go(function()
+      local line = c:receive("*l")
+      if line then c:send(line .. "\n") end
+      c:close()
+    end)
+  end
+end)
+for b = 1, TOTAL // BATCH do
+  local wg = go.waitgroup()
+  wg:add(BATCH)
+  for k = 1, BATCH do
+    go(function()
+      local c = assert(net.dial("tcp", addr))
+      c:send("hi " .. k .. "\n")
+      assert(c:receive("*l") == "hi " .. k)
+      if k % 2 == 0 then c:close() else c:receive("*a") c:close() end   -- (odd: the server closes first)
+      wg:done()
+    end)
+  end
+  wg:wait()
+  if b % 10 == 0 then collectgarbage() end
+end
+local after
+for _ = 1, 100 do
+  after = count_fds()
+  if after <= before then break end
+  collectgarbage()
+  go.sleep(0.02)
+end
+assert(after == before, ("fds before %d, after %d"):format(before, after))
+ln:close()

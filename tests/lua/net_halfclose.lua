@@ -1,0 +1,20 @@
+-- Half-close: the client shuts down its sending side, the server reads
+-- everything until EOF with "*a" and still answers on the open side.
+local net = go.net
+local ln = assert(net.listen("tcp", "127.0.0.1:0"))
+go(function()
+  local c = assert(ln:accept())
+  local all = assert(c:receive("*a"))
+  assert(c:send(("got %d bytes: %s"):format(#all, all)))
+  c:close()
+  ln:close()
+end)
+local c = assert(net.dial("tcp", ln:addr()))
+c:send("first,")
+c:send("second")
+assert(c:shutdown("send") == 1)
+assert(c:receive("*a") == "got 12 bytes: first,second")
+local ok, err = c:send("too late")
+assert(ok == nil and err == "closed" or type(err) == "string")
+c:close()
+assert(not pcall(c.shutdown, c, "sideways"), "a bad 'how' raises")

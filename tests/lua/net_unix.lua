@@ -1,0 +1,37 @@
+-- Unix sockets: a listener on a path (removed when it closes), the
+-- abstract namespace ("@name"), names of both ends.
+local net = go.net
+local path = os.tmpname()
+os.remove(path)
+local ln = assert(net.listen("unix", path))
+assert(ln:addr() == path)
+go(function()
+  local c = assert(ln:accept())
+  local l = c:receive("*l")
+  c:send("echo " .. l .. "\n")
+  c:close()
+end)
+local c = assert(net.dial("unix", path))
+c:send("over unix\n")
+assert(c:receive("*l") == "echo over unix")
+assert(c:getpeername() == path)
+c:close()
+local function exists(p)   -- (opening a socket file fails, but not with ENOENT)
+  local f, err = io.open(p)
+  if f then f:close() return true end
+  return not err:find("No such file")
+end
+assert(exists(path), "the socket file exists while listening")
+ln:close()
+assert(not exists(path), "closing the listener removes its file")
+local x, err = net.dial("unix", path)
+assert(x == nil and type(err) == "string", "nobody listens any more")
+
+local name = "@lungo-test-" .. tostring(go.now()):gsub("%.", "")
+local ln2 = assert(net.listen("unix", name))
+go(function() local s = assert(ln2:accept()) s:send("abstract\n") s:close() end)
+local c2 = assert(net.dial("unix", name))
+assert(c2:receive("*l") == "abstract")
+c2:close()
+ln2:close()
+assert(select(2, net.listen("unix", string.rep("x", 200))), "too long a path: nil, err")

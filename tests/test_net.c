@@ -1,0 +1,62 @@
+/*
+ * Network cases that need a process of their own: the lungo binary
+ * ($LUNGO_BIN, as tests/test_samples.c runs it) under `ulimit -n 64`,
+ * where accept and dial run out of fds (tests/net/fd_exhaustion.lua), at
+ * 1, 2 and 4 workers.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "util.h"
+
+/* Runs `sh -c cmd` with a time limit; its exit status, or -1. */
+static int run_shell(const char *cmd, double limit, char *out, size_t outlen) {
+  char tmpl[] = "/tmp/lungo-net-XXXXXX";
+  int fd = mkstemp(tmpl);
+  if (fd < 0) return -1;
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fd, 1);
+    dup2(fd, 2);
+    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+    _exit(127);
+  }
+  int st = 0;
+  double end = now_sec() + limit;
+  for (;;) {
+    pid_t r = waitpid(pid, &st, WNOHANG);
+    if (r == pid) break;
+    if (now_sec() > end) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &st, 0);
+      st = -1;
+      break;
+    }
+    sleep_ms(10);
+  }
+  ssize_t n = pread(fd, out, outlen - 1, 0);
+  out[n > 0 ? n : 0] = 0;
+  close(fd);
+  unlink(tmpl);
+  if (st == -1 || !WIFEXITED(st)) return -1;
+  return WEXITSTATUS(st);
+}
+
+ParameterizedTestParameters(net, fd_exhaustion) {
+  static int workers[] = { 1, 2, 4 };
+  return cr_make_param_array(int, workers, sizeof workers / sizeof *workers, NULL);
+}
+
+ParameterizedTest(int *workers, net, fd_exhaustion, .timeout = 120) {
+  const char *bin = getenv("LUNGO_BIN");
+  cr_assert(bin != NULL, "LUNGO_BIN is not set (make test sets it)");
+  char cmd[1024], out[4096];
+  snprintf(cmd, sizeof cmd, "ulimit -n 64 && exec '%s' -W %d tests/net/fd_exhaustion.lua", bin, *workers);
+  int rc = run_shell(cmd, 100, out, sizeof out);
+  cr_assert_eq(rc, 0, "workers=%d: exit %d\n%s", *workers, rc, out);
+}
