@@ -145,9 +145,16 @@ static void *thread_main(void *arg) {
     if (w) w->result = LNG_RES_OK;
     pthread_mutex_unlock(&p->mu);
     /* Woken before the hold goes: the goroutine is runnable again before
-       the scheduler may find nobody who could wake anyone. */
-    if (w) lng_waiter_wake(w, -1);
-    lng_sched_hold(p->s, -1);
+       the scheduler may find nobody who could wake anyone. A job whose
+       waiter was cancelled (an interrupt) ends its hold unchecked: the
+       aborter makes the goroutine runnable only after its cancel, which
+       may be after this. */
+    if (w) {
+      lng_waiter_wake(w, -1);
+      lng_sched_hold(p->s, -1);
+    } else {
+      lng_sched_unhold_nocheck(p->s);
+    }
     lng_bjob_unref(job);
     pthread_mutex_lock(&p->mu);
   }

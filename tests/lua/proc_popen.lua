@@ -57,6 +57,16 @@ local done = chan()
 go(function() reads() done:send(true) end)
 assert(done:recv())
 
+-- a goroutine reading a pipe on the pool is a possible waker: main waits
+-- only on a channel meanwhile, and that is no deadlock
+go(function()
+  local f = io.popen("sleep 0.2; echo x")
+  local s = f:read("l")
+  f:close()
+  done:send(s)
+end)
+assert(done:recv() == "x")
+
 -- fn's results, run in a goroutine while this one counts the ticks of a
 -- ticker: at 1 worker, the ticks show that fn's waits did not hold the worker
 local function ticking(fn)
