@@ -151,7 +151,8 @@ static int served_now(lua_State *L, luaL_Stream *p, int first, int last) {
       const char *s = lua_tostring(L, first);
       if (!s) return 0;
       if (*s == '*') s++;
-      if (*s != 'l' && *s != 'L') return 0;
+      if (*s == 'n') fm.kind = LNG_RFMT_NUMBER;
+      else if (*s != 'l' && *s != 'L') return 0;
     }
   }
   return lng_readjob_buffered(p->f, &fm);
@@ -161,7 +162,8 @@ static int served_now(lua_State *L, luaL_Stream *p, int first, int last) {
    when it must be the stock read (cannot park, nothing would wait, or no
    pool thread could start). The caller has p's userdata on the stack. */
 static int park_read(lua_State *L, luaL_Stream *p, int first, int last, int lines) {
-  if (!parkable(p) || served_now(L, p, first, last)) return -1;
+  /* the buffer first: reading it costs no system call, fstat does */
+  if (!p->closef || served_now(L, p, first, last) || !parkable(p)) return -1;
   lng_waiter *w = lng_block_waiter(L);
   if (!w) return -1;
   int nargs = last - first + 1;

@@ -31,6 +31,20 @@ int lng_readjob_buffered(FILE *f, const lng_rfmt *fmt) {
   if (fmt->kind == LNG_RFMT_COUNT) return fmt->n <= n;
   if (fmt->kind == LNG_RFMT_LINE || fmt->kind == LNG_RFMT_LINEKEEP)
     return memchr(f->_IO_read_ptr, '\n', n) != NULL;
+  if (fmt->kind == LNG_RFMT_NUMBER) {
+    /* a numeral holds no space and ends within MAXLENNUM bytes of its
+       first byte (a longer one fails there): with a space buffered after
+       that byte, or that many bytes, the stock read never reaches the
+       descriptor */
+    const char *b = f->_IO_read_ptr;
+    size_t i = 0;
+    while (i < n && isspace((unsigned char)b[i])) i++;
+    if (i == n) return 0;
+    if (n - i > MAXLENNUM + 1) return 1;
+    for (size_t j = i + 1; j < n; j++)
+      if (isspace((unsigned char)b[j])) return 1;
+    return 0;
+  }
   return 0;
 #else
   (void)f; (void)fmt;

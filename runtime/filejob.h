@@ -49,10 +49,10 @@ typedef struct lng_readjob {
    to the WAIT lane; NULL when out of memory. */
 lng_readjob *lng_readjob_new(FILE *f, int nfmt);
 
-/* Bytes of the line or count that the FILE's buffer could serve without a
-   read(2): whether a single "l"/"L" (a "\n" is buffered) or a count (that
-   many bytes are buffered) would not block. Always 0 where stdio's buffer
-   cannot be looked into. */
+/* Whether the FILE's buffer serves one format without a read(2): "l" or
+   "L" with a "\n" buffered, a count with that many bytes, "n" with a
+   numeral's longest length buffered after the spaces. Always 0 where
+   stdio's buffer cannot be looked into. */
 int lng_readjob_buffered(FILE *f, const lng_rfmt *fmt);
 
 /* Writing a FILE (a popen pipe) on the pool: the bytes go in pieces small

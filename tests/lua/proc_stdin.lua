@@ -74,3 +74,38 @@ local want = table.concat({
   'true',
   '' }, "\n")
 assert(out == want, "child printed:\n" .. out .. "\nwant:\n" .. want)
+
+-- much input in pieces of odd sizes: reads that the buffer serves (the
+-- stock functions) and reads on the pool (a line or a numeral split
+-- between two pieces) alternate; every number arrives once
+local code = [[
+  local c = chan()
+  go(function()
+    local s1 = 0
+    for _ = 1, 10000 do s1 = s1 + io.read("n") end
+    local s2, n = 0, 0
+    for l in io.lines() do if l ~= "" then s2 = s2 + tonumber(l) n = n + 1 end end
+    c:send({ s1, s2, n })
+  end)
+  local r = c:recv()
+  print(r[1], r[2], r[3])
+]]
+p = assert(go.exec({ bin, "-W", workers, "-e", code }, { stdin = "pipe", stdout = "pipe" }))
+local t = {}
+for i = 1, 20000 do t[i] = tostring(i) end
+local all = table.concat(t, "\n") .. "\n"
+go(function(inp)
+  local pos, k = 1, 0
+  while pos <= #all do
+    k = k + 1
+    local len = 1 + (k * 7919) % 3000
+    inp:send(all:sub(pos, pos + len - 1))
+    pos = pos + len
+    if k % 10 == 0 then go.sleep(0.001) end
+  end
+  inp:close()
+end, p.stdin)
+out = p.stdout:receive("a")
+assert(p:wait())
+local want2 = string.format("%d\t%d\t%d\n", 10000 * 10001 // 2, (20000 * 20001 - 10000 * 10001) // 2, 10000)
+assert(out == want2, "child printed " .. out .. " want " .. want2)
