@@ -297,10 +297,14 @@ static int readline(lua_State *L) {
 
 /* As liolib's aux_lines for a file not to be closed at the end (io.lines()
    and f:lines(...)), the file at 1 and the formats after it, but with this
-   module's iterator; upvalue 1 is the stock read, which it falls back on. */
-static int lines_of(lua_State *L) {
+   module's iterator; upvalue 1 is the stock read, which it falls back on,
+   upvalue `stocklines` the stock f:lines. */
+static int lines_of(lua_State *L, int stocklines) {
   luaL_Stream *p = luaL_checkudata(L, 1, LUA_FILEHANDLE);
   if (!p->closef) return luaL_error(L, "attempt to use a closed file");
+  /* a file that can never wait (a regular file): the stock iterator, which
+     costs nothing more than in Lua */
+  if (!parkable(p)) return lua_tocfunction(L, lua_upvalueindex(stocklines))(L);
   int nfmt = lua_gettop(L) - 1;
   luaL_argcheck(L, nfmt <= MAXARGLINE, MAXARGLINE + 2, "too many arguments");
   luaL_checkstack(L, 3, "too many arguments");
@@ -316,11 +320,11 @@ static int io_lines(lua_State *L) {
   if (lua_isnone(L, 1)) lua_pushnil(L);
   lua_getfield(L, LUA_REGISTRYINDEX, IO_INPUT);    /* the default input, as liolib */
   lua_replace(L, 1);
-  return lines_of(L);
+  return lines_of(L, 3);
 }
 
 static int f_lines(lua_State *L) {
-  return lines_of(L);
+  return lines_of(L, 2);
 }
 
 void lng_open_stdio(lua_State *L) {
@@ -336,7 +340,9 @@ void lng_open_stdio(lua_State *L) {
   lua_pushcclosure(L, f_read, 1);
   lua_setfield(L, -2, "read");
   lua_pushcfunction(L, fread_stock);
-  lua_pushcclosure(L, f_lines, 1);
+  lua_getfield(L, -2, "lines");
+  lua_CFunction flines_stock = lua_tocfunction(L, -1);
+  lua_pushcclosure(L, f_lines, 2);
   lua_setfield(L, -2, "lines");
   lua_getfield(L, -1, "write");
   lua_pushcclosure(L, f_write, 1);
@@ -348,7 +354,8 @@ void lng_open_stdio(lua_State *L) {
   lua_setfield(L, -2, "read");
   lua_pushcfunction(L, fread_stock);
   lua_getfield(L, -2, "lines");
-  lua_pushcclosure(L, io_lines, 2);
+  lua_pushcfunction(L, flines_stock);
+  lua_pushcclosure(L, io_lines, 3);
   lua_setfield(L, -2, "lines");
   lua_pop(L, 1);
 }
