@@ -15,6 +15,13 @@ void lng_open_sync(lua_State *L);              /* go.waitgroup, go.mutex, go.sem
 void lng_open_select(lua_State *L);            /* go.select, go.default */
 void lng_open_time(lua_State *L);              /* go.sleep, after, ticker, now */
 void lng_open_net(lua_State *L);               /* go.net, require "lungo.net": sockets */
+/* For other bindings (a process's pipes): pushes a conn, with every conn
+   method, around fd (any stream: a pipe when issock is 0, read and write
+   instead of recv and send), registered with the runtime's poller, which
+   owns fd from then on (closed with the conn). 1, or 0 with errno set and
+   nothing pushed (fd still the caller's). Writing a pipe whose reader has
+   gone raises SIGPIPE unless the process ignores or blocks it. */
+int lng_net_pushstream(lua_State *L, int fd, int issock);
 void lng_open_stats(lua_State *L);             /* go.stats */
 void lng_open_base(lua_State *L);              /* load, loadfile, dofile, print, os.exit */
 void lng_open_coroutine(lua_State *L);         /* coroutine.resume, wrap, ... for goroutines */

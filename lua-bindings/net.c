@@ -37,7 +37,12 @@
 #include "../vm/args.h"
 #include "../vm/proxy.h"
 
-#define RECV_CHUNK 4096     /* read at least this much at once */
+#define RECV_CHUNK 4096     /* receiveany's default */
+/* Reads go to the worker's C stack first: a line or a count that one read
+   answers is pushed from there, and only what is left over is copied to
+   the socket's buffer. No buffer is allocated or freed per message, and
+   an idle connection holds none. */
+#define RECV_STACK 16384
 #define ERRLEN 256
 
 enum { PAT_LINE, PAT_LINEKEEP, PAT_ALL, PAT_COUNT, PAT_ANY, PAT_DGRAM, PAT_FROM };
@@ -176,9 +181,8 @@ static const lng_waitkind recv_io_kind = { "conn:receive", "IO wait", cancel_rea
 /* The stack of a receive: 1 self, 2 pattern, 3 prefix (or nil). */
 #define RECV_TOP 3
 
-/* Pushes prefix .. the n unread bytes, and consumes them. */
-static void push_taken(lua_State *L, lng_sock *sk, size_t n, size_t skip) {
-  const char *p = sk->rbuf ? sk->rbuf + sk->rpos : "";
+/* Pushes prefix .. p[0..n). */
+static void push_data(lua_State *L, const char *p, size_t n) {
   if (lua_isstring(L, 3)) {
     lua_pushvalue(L, 3);
     lua_pushlstring(L, p, n);
@@ -186,6 +190,11 @@ static void push_taken(lua_State *L, lng_sock *sk, size_t n, size_t skip) {
   } else {
     lua_pushlstring(L, p, n);
   }
+}
+
+/* Pushes prefix .. the n unread bytes, and consumes them. */
+static void push_taken(lua_State *L, lng_sock *sk, size_t n, size_t skip) {
+  push_data(L, sk->rbuf ? sk->rbuf + sk->rpos : "", n);
   sk->rpos += n + skip;
 }
 
@@ -207,31 +216,41 @@ static int recv_done(lua_State *L, lng_sock *sk, int nres) {
   return nres;
 }
 
-/* Whether the unread bytes answer the pattern; if so pushes the result. */
-static int recv_satisfied(lua_State *L, lng_sock *sk) {
-  const char *p = sk->rbuf ? sk->rbuf + sk->rpos : NULL;
-  size_t avail = sk->rlen - sk->rpos;
+/* Whether p[0..avail) answers the pattern; if so pushes the result and
+   says how many bytes it used. */
+static int answer(lua_State *L, lng_sock *sk, const char *p, size_t avail, size_t *used) {
+  size_t n;
   switch (sk->rpat) {
     case PAT_LINE: case PAT_LINEKEEP: {
       const char *nl = avail ? memchr(p, '\n', avail) : NULL;
       if (!nl) return 0;
-      size_t n = (size_t)(nl - p);
-      if (sk->rpat == PAT_LINEKEEP) push_taken(L, sk, n + 1, 0);
-      else if (n > 0 && p[n - 1] == '\r') push_taken(L, sk, n - 1, 2);
-      else push_taken(L, sk, n, 1);
-      return 1;
+      n = (size_t)(nl - p);
+      *used = n + 1;
+      if (sk->rpat == PAT_LINE && n > 0 && p[n - 1] == '\r') n--;
+      else if (sk->rpat == PAT_LINEKEEP) n++;
+      break;
     }
     case PAT_COUNT:
       if (avail < sk->rn) return 0;
-      push_taken(L, sk, sk->rn, 0);
-      return 1;
+      *used = n = sk->rn;
+      break;
     case PAT_ANY:
       if (avail == 0) return 0;
-      push_taken(L, sk, avail < sk->rn ? avail : sk->rn, 0);
-      return 1;
+      *used = n = avail < sk->rn ? avail : sk->rn;
+      break;
     default:
       return 0;
   }
+  push_data(L, p, n);
+  return 1;
+}
+
+/* Whether the unread bytes answer the pattern; if so pushes the result. */
+static int recv_satisfied(lua_State *L, lng_sock *sk) {
+  size_t used;
+  if (!sk->rbuf || !answer(L, sk, sk->rbuf + sk->rpos, sk->rlen - sk->rpos, &used)) return 0;
+  sk->rpos += used;
+  return 1;
 }
 
 /* A datagram (PAT_DGRAM, PAT_FROM): one recvfrom; 1 done (results
@@ -239,10 +258,14 @@ static int recv_satisfied(lua_State *L, lng_sock *sk) {
 static int recv_dgram(lua_State *L, lng_sock *sk, int fd, int *nres) {
   struct sockaddr_storage from;
   socklen_t flen = sizeof from;
-  if (lng_sock_rreserve(sk, sk->rn) != 0) { errno = ENOMEM; return -1; }
-  ssize_t n = recvfrom(fd, sk->rbuf, sk->rn, 0, (struct sockaddr *)&from, &flen);
+  char tmp[RECV_STACK], *buf = tmp;
+  if (sk->rn > sizeof tmp) {
+    if (lng_sock_rreserve(sk, sk->rn) != 0) { errno = ENOMEM; return -1; }
+    buf = sk->rbuf;
+  }
+  ssize_t n = recvfrom(fd, buf, sk->rn, 0, (struct sockaddr *)&from, &flen);
   if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
-  lua_pushlstring(L, sk->rbuf, (size_t)n);
+  lua_pushlstring(L, buf, (size_t)n);
   *nres = 1;
   if (sk->rpat == PAT_FROM) {
     char text[160];
@@ -265,12 +288,18 @@ static int recv_run(lua_State *L, lng_sock *sk) {
       if (r < 0) return recv_fail(L, sk, strerror(errno));
     } else {
       if (recv_satisfied(L, sk)) return recv_done(L, sk, 1);
-      if (lng_sock_rreserve(sk, RECV_CHUNK) != 0) return recv_fail(L, sk, strerror(ENOMEM));
-      size_t room = sk->rcap - sk->rlen;
-      ssize_t n = sk->issock ? recv(fd, sk->rbuf + sk->rlen, room, 0)
-                             : read(fd, sk->rbuf + sk->rlen, room);
+      char tmp[RECV_STACK];
+      ssize_t n = sk->issock ? recv(fd, tmp, sizeof tmp, 0) : read(fd, tmp, sizeof tmp);
       if (n > 0) {
-        sk->rlen += (size_t)n;
+        size_t used;
+        if (sk->rpos == sk->rlen && answer(L, sk, tmp, (size_t)n, &used)) {
+          if (used < (size_t)n && lng_sock_rappend(sk, tmp + used, (size_t)n - used) != 0) {
+            lua_pop(L, 1);                           /* (no memory: what was read is lost) */
+            return recv_fail(L, sk, strerror(ENOMEM));
+          }
+          return recv_done(L, sk, 1);
+        }
+        if (lng_sock_rappend(sk, tmp, (size_t)n) != 0) return recv_fail(L, sk, strerror(ENOMEM));
         continue;
       }
       if (n == 0) {                                  /* end of stream */
@@ -874,6 +903,17 @@ static int conn_setoption(lua_State *L) {
 static int sock_tostring(lua_State *L) {
   lng_sock *sk = checkany(L);
   lua_pushfstring(L, "%s: %p", KINDNAME[sk->obj.kind], (void *)sk);
+  return 1;
+}
+
+/* ---- streams for other bindings ---- */
+
+int lng_net_pushstream(lua_State *L, int fd, int issock) {
+  lng_netpoll *np = netpoll(L);
+  if (!np) return 0;
+  lng_sock *sk = lng_sock_new(np, fd, LNG_OBJ_CONN, AF_UNSPEC, issock);
+  if (!sk) return 0;
+  push_sock(L, sk);
   return 1;
 }
 

@@ -56,7 +56,8 @@ struct lng_netpoll {
   int epfd, evfd;
   atomic_int refs;         /* the scheduler's, and one per record in use */
   atomic_int wakesig;      /* a break is written and not read yet */
-  atomic_int owner;        /* someone polls and may wait (one at a time) */
+  atomic_int owner;        /* 0, or 2 + the worker (1: another thread) that polls and may wait */
+  atomic_int handoff;      /* 0, or 1 + the worker the owner is asked to leave the poll to */
   atomic_long nfds;        /* fds registered and not closed */
   atomic_llong lastpoll;
   atomic_int nopwait2;     /* epoll_pwait2 is missing (ENOSYS) */
@@ -118,7 +119,14 @@ int lng_netpoll_active(lng_netpoll *np) {
 }
 
 int64_t lng_netpoll_lastpoll(lng_netpoll *np) { return atomic_load(&np->lastpoll); }
-int lng_netpoll_polling(lng_netpoll *np) { return atomic_load(&np->owner); }
+int lng_netpoll_polling(lng_netpoll *np) { return atomic_load(&np->owner) != 0; }
+int lng_netpoll_owner(lng_netpoll *np) { return atomic_load(&np->owner) - 2; }
+int lng_netpoll_handoff(lng_netpoll *np) { return atomic_load(&np->handoff) - 1; }
+
+void lng_netpoll_set_handoff(lng_netpoll *np, int worker, int expect) {
+  int e = expect + 1;
+  atomic_compare_exchange_strong(&np->handoff, &e, worker + 1);
+}
 
 void lng_netpoll_break(lng_netpoll *np) {
   int expect = 0;
@@ -131,6 +139,24 @@ void lng_netpoll_break(lng_netpoll *np) {
    waiting for the network may be woken by it. */
 static void iowait_add(lng_netpoll *np, int delta) {
   if (np->s && delta) lng_sched_iowait(np->s, delta, 1);
+}
+
+/* And per worker, for the choice of who polls (sched_wake.c). */
+static void worker_add(lng_netpoll *np, lng_waiter *w, int delta) {
+  if (np->s && w->g && w->g->worker >= 0) lng_sched_iowait_worker(np->s, w->g->worker, delta);
+}
+
+/* Wakes a list of completed waits (lng_wakes_wake, counting each out of
+   its worker before the wake: the waiter may be reused at once). */
+static void wake_list(lng_netpoll *np, lng_waitq *list, int self) {
+  lng_waiter *w;
+  while ((w = list->head) != NULL) {
+    list->head = w->next;
+    w->next = NULL;
+    worker_add(np, w, -1);
+    lng_waiter_wake(w, self);
+  }
+  list->tail = NULL;
 }
 
 /* ---- records ---- */
@@ -316,7 +342,7 @@ static void timer_fire(lng_timer *t, int self, int64_t now) {
   if (!pd->armed[dir]) last = unref_locked(pd);
   lng_netpoll *np = pd->np;
   lng_waitable_unlock(&pd->wait);
-  lng_wakes_wake(&wakes, self);
+  wake_list(np, &wakes, self);
   iowait_add(np, -n);
   if (last) pd_recycle(pd);
 }
@@ -340,6 +366,7 @@ static int enqueue(lng_pollfd *pd, lng_waitq *q, int dir, int turn, lng_iowait *
     return LNG_RES_TIMEOUT;
   }
   iowait_add(pd->np, 1);
+  worker_add(pd->np, &iw->w, 1);
   return LNG_RES_PARKED;
 }
 
@@ -379,6 +406,7 @@ void lng_pollfd_release(lng_pollfd *pd, int dir, int self) {
   lng_waitable_unlock(&pd->wait);
   if (fd >= 0) close_fd(pd, fd);
   if (w) {
+    worker_add(np, w, -1);
     lng_waiter_wake(w, self);
     iowait_add(np, -1);
   }
@@ -408,6 +436,7 @@ int lng_pollfd_cancel(lng_iowait *iw) {
   if (was) lng_waitq_remove(iw->turn ? &pd->wait.q[iw->dir] : &pd->ready[iw->dir], &iw->w);
   lng_netpoll *np = pd->np;
   lng_waitable_unlock(&pd->wait);
+  if (was) worker_add(np, &iw->w, -1);
   /* No deadlock check here: the aborted goroutine is not runnable yet,
      and will be checked when it parks or ends. */
   if (was && np->s) lng_sched_iowait(np->s, -1, 0);
@@ -466,7 +495,7 @@ void lng_pollfd_close(lng_pollfd *pd, int self) {
   }
   lng_waitable_unlock(&pd->wait);
   if (fd >= 0) close_fd(pd, fd);
-  lng_wakes_wake(&wakes, self);
+  wake_list(np, &wakes, self);
   iowait_add(np, -n);
 }
 
@@ -504,8 +533,9 @@ static int deliver(struct epoll_event *ev, int self) {
       }
     }
   }
+  lng_netpoll *np = pd->np;
   lng_waitable_unlock(&pd->wait);
-  lng_wakes_wake(&wakes, self);
+  wake_list(np, &wakes, self);
   return n;
 }
 
@@ -533,7 +563,9 @@ int lng_netpoll_poll(lng_netpoll *np, int64_t timeout_ns, int self) {
   int owner = timeout_ns != 0;
   if (owner) {
     int expect = 0;
-    if (!atomic_compare_exchange_strong(&np->owner, &expect, 1)) return -1;
+    if (!atomic_compare_exchange_strong(&np->owner, &expect, self + 2)) return -1;
+    expect = self + 1;                /* a handoff to this worker is done */
+    if (self >= 0) atomic_compare_exchange_strong(&np->handoff, &expect, 0);
   }
   struct epoll_event evs[NEVENTS];
   int woken = 0;

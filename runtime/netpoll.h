@@ -96,6 +96,13 @@ void lng_netpoll_break(lng_netpoll *np);
    poll (may wait in it) now. */
 int64_t lng_netpoll_lastpoll(lng_netpoll *np);
 int lng_netpoll_polling(lng_netpoll *np);
+/* For the scheduler's choice of who polls (sched_wake.c): the worker that
+   owns the poll (< 0: none, or not a worker), the worker it is asked to
+   leave it to (< 0: none), and asking (only if the request is `expect`,
+   -1 for none; worker -1 withdraws it). */
+int lng_netpoll_owner(lng_netpoll *np);
+int lng_netpoll_handoff(lng_netpoll *np);
+void lng_netpoll_set_handoff(lng_netpoll *np, int worker, int expect);
 
 /* ---- registered fds ---- */
 

@@ -97,6 +97,8 @@ typedef struct lng_netpoll lng_netpoll;
 lng_netpoll *lng_sched_netpoll(lng_sched *s);
 void lng_sched_netpoll_started(lng_sched *s);
 void lng_sched_iowait(lng_sched *s, int delta, int check);
+/* The same per worker (the goroutine's): who should poll. */
+void lng_sched_iowait_worker(lng_sched *s, int worker, int delta);
 
 /* Possible wakers outside the scheduler's sight (channels held by C):
    while any is held, blocked goroutines are not a deadlock. */

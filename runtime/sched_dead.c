@@ -51,6 +51,10 @@ void lng_sched_iowait(lng_sched *s, int delta, int check) {
     lng_sched_check_dead(s);
 }
 
+void lng_sched_iowait_worker(lng_sched *s, int worker, int delta) {
+  atomic_fetch_add_explicit(&s->w[worker].niowait, delta, memory_order_relaxed);
+}
+
 void lng_sched_hold(lng_sched *s, int delta) {
   if (atomic_fetch_add(&s->holds, delta) + delta == 0 && delta < 0) lng_sched_check_dead(s);
 }

@@ -52,6 +52,7 @@ typedef struct worker {
   atomic_int hasinbox;
   atomic_int sleeping;
   atomic_int polling;        /* blocked in the poller, not on cv: a wake breaks the poll */
+  atomic_int niowait;        /* its goroutines parked in the poller */
   gqueue runq;               /* owner only */
   /* Owner only: goroutines that gave up their turn (go.yield, or
      preempted). They go after those woken meanwhile, which a spinner

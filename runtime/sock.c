@@ -5,7 +5,7 @@
 #include <unistd.h>
 #include "sock.h"
 
-#define RBUF_MIN 4096
+#define RBUF_MIN 256      /* a leftover is usually short: a small block */
 
 static void sock_destroy(lng_obj *o) {
   lng_sock *sk = (lng_sock *)o;
@@ -68,6 +68,13 @@ int lng_sock_rreserve(lng_sock *sk, size_t need) {
   if (!b) return -1;
   sk->rbuf = b;
   sk->rcap = cap;
+  return 0;
+}
+
+int lng_sock_rappend(lng_sock *sk, const char *p, size_t n) {
+  if (lng_sock_rreserve(sk, n) != 0) return -1;
+  memcpy(sk->rbuf + sk->rlen, p, n);
+  sk->rlen += n;
   return 0;
 }
 

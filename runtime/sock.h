@@ -51,6 +51,8 @@ int64_t lng_sock_opdeadline(lng_sock *sk);
 /* Room for `need` more bytes after the unread ones (turn holder); -1 when
    out of memory. */
 int lng_sock_rreserve(lng_sock *sk, size_t need);
+/* Appends n bytes after the unread ones; -1 when out of memory. */
+int lng_sock_rappend(lng_sock *sk, const char *p, size_t n);
 /* Gives the read buffer back when nothing is unread in it (an idle
    connection holds none). */
 void lng_sock_rtrim(lng_sock *sk);
