@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <lauxlib.h>
 #include "bindings.h"
@@ -26,7 +25,6 @@
 #include "../runtime/blockpool.h"
 #include "../runtime/spawn.h"
 #include "../runtime/proc.h"
-#include "../runtime/sock.h"
 #include "../vm/vm.h"
 #include "../vm/block.h"
 #include "../vm/args.h"
@@ -342,8 +340,7 @@ static int go_exec(lua_State *L) {
     lua_pushfstring(L, "%s: %s", argv[0], strerror(err));
     return 2;
   }
-  lng_netpoll *np = netpoll(L);
-  lng_proc *p = lng_proc_new(np, pid);
+  lng_proc *p = lng_proc_new(netpoll(L), pid);
   if (!p) {
     for (int i = 0; i < 3; i++) if (mine[i] >= 0) close(mine[i]);
     kill(pid, SIGKILL);
@@ -355,14 +352,14 @@ static int go_exec(lua_State *L) {
   lng_obj_unref(&p->obj);             /* the proxy's reference is the one left */
   for (int i = 0; i < 3; i++) {
     if (mine[i] < 0) continue;
-    /* a stream with go.net's conn methods: read and write, no socket calls */
-    lng_sock *sk = np ? lng_sock_new(np, mine[i], LNG_OBJ_CONN, AF_UNSPEC, 0) : NULL;
-    if (!sk) {
-      int e = np ? errno : ENOSYS;
+    /* a conn of go.net's around the pipe: every conn method, read and write */
+    if (!lng_net_pushstream(L, mine[i], 0)) {
+      int e = errno;
       for (int k = i; k < 3; k++) if (mine[k] >= 0) close(mine[k]);
       return luaL_error(L, "cannot register a pipe: %s", strerror(e));
     }
-    p->io[i] = &sk->obj;
+    p->io[i] = lng_obj_ref(lng_proxy_test(L, -1));
+    lua_pop(L, 1);
   }
   return 1;
 }

@@ -26,7 +26,7 @@ typedef struct lng_proc {
   lng_pollfd *pd;            /* the pidfd; NULL without pidfd_open (waits go to the pool) */
   pthread_mutex_t mu;        /* reaped, status, err; the pid's validity */
   int reaped, status, err;   /* err: waitpid's errno (ECHILD: reaped elsewhere) */
-  lng_obj *io[3];            /* go.exec's pipes (conns of sock.h) for stdin, stdout, stderr, or NULL */
+  lng_obj *io[3];            /* go.exec's pipes (go.net conns) for stdin, stdout, stderr, or NULL */
 } lng_proc;
 
 /* A proc for a started child; np may be NULL (no pidfd then). NULL when
