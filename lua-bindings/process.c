@@ -43,6 +43,10 @@ typedef struct pwait {
 
 static int pwait_gc(lua_State *L) {
   pwait *o = luaL_checkudata(L, 1, PWAIT);
+  /* A goroutine dropped while it waited (the runtime's end) leaves its
+     wait queued on the pidfd: taken off, or the proc's last reap would
+     wake a goroutine that no longer exists. */
+  if (o->iw.pd) lng_pollfd_cancel(&o->iw);
   if (o->job) { lng_bjob_unref(o->job); o->job = NULL; }
   if (o->p) { lng_obj_unref(&o->p->obj); o->p = NULL; }
   return 0;

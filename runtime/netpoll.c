@@ -154,6 +154,9 @@ static void wake_list(lng_netpoll *np, lng_waitq *list, int self) {
     list->head = w->next;
     w->next = NULL;
     worker_add(np, w, -1);
+    /* with the scheduler gone (a conn or a proc collected when the shards
+       close), a goroutine's waiter belongs to a record freed with it */
+    if (w->g && !np->s) continue;
     lng_waiter_wake(w, self);
   }
   list->tail = NULL;
