@@ -9,6 +9,15 @@ local function same(a, b, what)
   end
 end
 
+-- the descriptors a child gets: counted before lungo opens any of its own
+local function childfds()
+  local c = go.exec({ "sh", "-c", "ls /proc/self/fd | wc -l" }, { stdout = "pipe" })
+  local n = tonumber(c.stdout:receive())
+  c:wait()
+  return n
+end
+local fds_before = childfds()
+
 -- pipes both ways
 local p = assert(go.exec({ "sh", "-c", "read a; echo got:$a; echo oops >&2; cat; exit 5" },
                          { stdin = "pipe", stdout = "pipe", stderr = "pipe" }))
@@ -136,3 +145,13 @@ local big = string.rep("0123456789abcdef", 1 << 14)     -- 256 KiB
 go(function(inp) assert(inp:send(big) == #big) inp:close() end, p.stdin)
 same({ p.stdout:receive("a") == big }, { true }, "big echo")
 same({ p:wait() }, { true, "exit", 0 }, "cat")
+
+-- every descriptor lungo opens is close-on-exec: with pipes, popen files,
+-- pidfds and pool threads open, a child still gets only what it got before
+local held = {}
+for i = 1, 4 do held[i] = go.exec({ "sleep", "5" }, { stdin = "pipe", stdout = "pipe", stderr = "pipe" }) end
+go(function() local f = io.popen("sleep 0.5") f:read("a") f:close() end)
+go.sleep(0.05)
+local fds_after = childfds()
+assert(fds_after == fds_before, "a child got " .. fds_after .. " descriptors, " .. fds_before .. " before")
+for _, h in ipairs(held) do h:kill() h:wait() end
