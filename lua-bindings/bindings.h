@@ -22,10 +22,12 @@ void lng_open_net(lua_State *L);               /* go.net, require "lungo.net": s
    instead of recv and send), registered with the runtime's poller, which
    owns fd from then on (closed with the conn). 1, or 0 with errno set and
    nothing pushed (fd still the caller's). Writing a pipe whose reader has
-   gone raises SIGPIPE unless the process ignores or blocks it. */
+   gone gives "closed", not SIGPIPE (lng_write_nosigpipe, runtime/spawn.h). */
 int lng_net_pushstream(lua_State *L, int fd, int issock);
 void lng_open_stats(lua_State *L);             /* go.stats */
 void lng_open_base(lua_State *L);              /* load, loadfile, dofile, print, os.exit */
 void lng_open_coroutine(lua_State *L);         /* coroutine.resume, wrap, ... for goroutines */
+void lng_open_stdio(lua_State *L);             /* io.read, io.lines, file:read/lines that park */
+void lng_open_process(lua_State *L);           /* os.execute, io.popen that park; go.exec */
 
 #endif

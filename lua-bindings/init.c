@@ -19,6 +19,8 @@ void lng_openlibs(lua_State *L) {
   lng_open_stats(L);
   lng_open_base(L);
   lng_open_coroutine(L);
+  lng_open_stdio(L);
+  lng_open_process(L);
 }
 
 lng_runtime *lng_new(const lng_config *cfg) {

@@ -28,6 +28,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <lauxlib.h>
+#include "../runtime/spawn.h"
 #include "../runtime/sock.h"
 #include "../runtime/netaddr.h"
 #include "bindings.h"
@@ -439,7 +440,7 @@ static int send_run(lua_State *L, lng_sock *sk) {
     else if (sk->issock)
       n = send(fd, s + sk->wsent, len - sk->wsent, MSG_NOSIGNAL);
     else
-      n = write(fd, s + sk->wsent, len - sk->wsent);
+      n = lng_write_nosigpipe(fd, s + sk->wsent, len - sk->wsent);   /* a pipe (go.exec) */
     if (n >= 0) {
       if (sk->waddrlen || sk->obj.kind == LNG_OBJ_PACKET) { sk->wsent = len; break; }   /* one datagram */
       sk->wsent += (size_t)n;

@@ -175,6 +175,9 @@ static void wake_list(lng_netpoll *np, lng_waitq *list, int self) {
     w->next = NULL;
     if (!np->s) continue;
     worker_add(np, w, -1);
+    /* with the scheduler gone (a conn or a proc collected when the shards
+       close), a goroutine's waiter belongs to a record freed with it */
+    if (w->g && !np->s) continue;
     lng_waiter_wake(w, self);
   }
   list->tail = NULL;

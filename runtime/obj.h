@@ -20,7 +20,8 @@ typedef enum lng_objkind {
   LNG_OBJ_SHARED,                /* a C object shared by userdata of a registered type (vm/udtype.c) */
   LNG_OBJ_LISTENER,              /* sockets (sock.h): a listening socket, */
   LNG_OBJ_CONN,                  /* a stream (a connection, or a pipe), */
-  LNG_OBJ_PACKET                 /* a datagram socket */
+  LNG_OBJ_PACKET,                /* a datagram socket */
+  LNG_OBJ_PROC                   /* a child process (proc.h) */
 } lng_objkind;
 
 typedef struct lng_obj lng_obj;

@@ -107,6 +107,10 @@ void lng_sched_iowait_worker(lng_sched *s, int worker, int delta);
 /* Possible wakers outside the scheduler's sight (channels held by C):
    while any is held, blocked goroutines are not a deadlock. */
 void lng_sched_hold(lng_sched *s, int delta);
+/* A hold ends whose goroutine is being made runnable by someone else (an
+   aborted wait: the aborter readies it after the cancel): no deadlock
+   check now, the goroutine is checked when it parks or ends. */
+void lng_sched_unhold_nocheck(lng_sched *s);
 /* In service mode the program does not end when no goroutine is left. */
 void lng_sched_set_service(lng_sched *s, int on);
 /* Whether the calling thread is one of this scheduler's workers. */

@@ -60,6 +60,10 @@ void lng_sched_hold(lng_sched *s, int delta) {
   if (atomic_fetch_add(&s->holds, delta) + delta == 0 && delta < 0) lng_sched_check_dead(s);
 }
 
+void lng_sched_unhold_nocheck(lng_sched *s) {
+  atomic_fetch_sub(&s->holds, 1);
+}
+
 static int byid(const void *a, const void *b) {
   const lng_g *x = *(lng_g *const *)a, *y = *(lng_g *const *)b;
   return (x->id > y->id) - (x->id < y->id);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "vm.h"
+#include "../runtime/blockpool.h"
 
 const char *lng_version(void) {
   return LUNGO_VERSION ", " LUA_COPYRIGHT;
@@ -45,7 +46,8 @@ lng_runtime *lng_vm_new(const lng_config *cfg, void (*openlibs)(lua_State *L)) {
   rt->steptail = &rt->steps;
   rt->shards = calloc((size_t)rt->nworkers, sizeof *rt->shards);
   rt->sched = lng_sched_new(rt->nworkers, &lng_gor_ops, rt);
-  if (!rt->shards || !rt->sched) goto fail;
+  rt->bpool = rt->sched ? lng_bpool_new(rt->sched) : NULL;
+  if (!rt->shards || !rt->sched || !rt->bpool) goto fail;
   lng_sched_set_service(rt->sched, cfg->service);
   lng_sched_set_nudge(rt->sched, nudge);
   lng_sched_set_preempt(rt->sched, lng_interrupt_preempt);
@@ -167,6 +169,9 @@ const char *lng_message(lng_runtime *rt) { return rt ? lng_sched_message(rt->sch
 
 void lng_destroy(lng_runtime *rt) {
   if (!rt) return;
+  /* The pool first: its jobs end (waits on descriptors return at once)
+     and wake their goroutines while the records still exist. */
+  lng_bpool_free(rt->bpool);
   if (rt->sched) lng_sched_free(rt->sched);     /* joins workers, drops goroutines */
   if (rt->shards)
     for (int i = 0; i < rt->nworkers; i++) lng_shard_close(&rt->shards[i]);

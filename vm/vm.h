@@ -43,6 +43,7 @@ struct lng_runtime {
   int nworkers;
   lng_shard *shards;
   lng_sched *sched;
+  struct lng_bpool *bpool;   /* blocking-call threads (runtime/blockpool.h) */
   lng_step *steps, **steptail;
   int argc, script;
   char **argv;

@@ -1,0 +1,361 @@
+/*
+ * Reads that park instead of blocking a worker: io.read, io.lines() and
+ * the read and lines methods of files (and the write method of a popen
+ * pipe that writes), when the file is standard input
+ * (a pipe, a terminal, a socket: not a regular file, whose reads never
+ * wait) or a pipe of io.popen. The formats run on the pool
+ * (runtime/filejob.h) on the same FILE, so results are the stock
+ * functions' and a program may mix both. Everything else, and every call
+ * where Lua cannot suspend (require, a metamethod, __gc, outside a
+ * goroutine), is the stock function, which blocks as in Lua. A read the
+ * buffer can already serve (a buffered line for "l") is the stock one too:
+ * io.lines() over a pipe goes to the pool once per buffer, not per line.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <lauxlib.h>
+#include "bindings.h"
+#include "pfile.h"
+#include "../runtime/filejob.h"
+#include "../vm/vm.h"
+#include "../vm/block.h"
+
+#define IO_INPUT "_IO_input"       /* liolib's registry key of the default input */
+#define JOBREF "lungo.readjob"
+
+/* A read in flight, on the reading goroutine's stack: it keeps the job
+   (which the pool may still run after an interrupt) and marks a popen
+   file busy until it is collected or the read is over. */
+typedef struct jobref {
+  lng_bjob *job;                   /* an lng_readjob, or an lng_writejob */
+  lng_pfile *pf;
+  int first;                       /* the stack index of the first format */
+  int lines;                       /* for a lines iterator: results as io_readline's */
+} jobref;
+
+static void jobref_release(jobref *r) {
+  if (r->pf) { r->pf->busy--; r->pf = NULL; }
+  if (r->job) { lng_bjob_unref(r->job); r->job = NULL; }
+}
+
+static int jobref_gc(lua_State *L) {
+  jobref_release(luaL_checkudata(L, 1, JOBREF));
+  return 0;
+}
+
+/* Whether reads of p may wait on the pool: open, and standard input that
+   is not a regular file, or a popen pipe. */
+static int parkable(luaL_Stream *p) {
+  if (!p->closef || !p->f) return 0;
+  if (lng_pfile_of(p)) return 1;
+  if (fileno(p->f) != 0) return 0;
+  struct stat st;
+  return fstat(0, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISSOCK(st.st_mode));
+}
+
+/* The formats at first..top as the job's; a bad one becomes STOP, raised
+   (by the continuation) only if the formats before it all succeed, as
+   g_read raises it when it gets there. */
+static void formats(lua_State *L, int first, int last, lng_readjob *j) {
+  int nargs = last - first + 1;
+  if (nargs <= 0) { j->fmt[0] = (lng_rfmt){ LNG_RFMT_LINE, 0 }; return; }
+  for (int k = 0; k < nargs; k++) {
+    int idx = first + k;
+    lng_rfmt *fm = &j->fmt[k];
+    *fm = (lng_rfmt){ LNG_RFMT_STOP, 0 };
+    if (lua_type(L, idx) == LUA_TNUMBER) {
+      int isint;
+      lua_Integer n = lua_tointegerx(L, idx, &isint);
+      if (isint) *fm = (lng_rfmt){ LNG_RFMT_COUNT, (size_t)n };
+    } else {
+      const char *p = lua_tostring(L, idx);
+      if (!p) continue;
+      if (*p == '*') p++;
+      switch (*p) {
+        case 'n': fm->kind = LNG_RFMT_NUMBER; break;
+        case 'l': fm->kind = LNG_RFMT_LINE; break;
+        case 'L': fm->kind = LNG_RFMT_LINEKEEP; break;
+        case 'a': fm->kind = LNG_RFMT_ALL; break;
+        default: break;
+      }
+    }
+  }
+}
+
+static int pushresults(lua_State *L, jobref *r) {
+  lng_readjob *j = (lng_readjob *)r->job;
+  if (j->stopped) return luaL_error(L, "read stopped: the runtime is stopping");
+  if (j->nomem) return luaL_error(L, "not enough memory");
+  if (j->err) {
+    errno = j->err;
+    return luaL_fileresult(L, 0, NULL);
+  }
+  luaL_checkstack(L, j->nres + LUA_MINSTACK, "too many arguments");
+  for (int i = 0; i < j->nres; i++) {
+    lng_rres *res = &j->res[i];
+    const char *s = j->buf ? j->buf + res->off : "";
+    if (j->fmt[i].kind == LNG_RFMT_NUMBER) {
+      char num[256];
+      size_t n = res->len < sizeof num - 1 ? res->len : sizeof num - 1;
+      memcpy(num, s, n);
+      num[n] = 0;
+      if (!res->ok || !lua_stringtonumber(L, num)) lua_pushnil(L);
+    } else {
+      lua_pushlstring(L, s, res->len);
+    }
+  }
+  int n = j->nres;
+  if (n > 0 && !j->res[n - 1].ok) {
+    lua_pop(L, 1);
+    luaL_pushfail(L);
+  } else if (n < j->nfmt && j->fmt[n].kind == LNG_RFMT_STOP) {
+    int idx = r->first + n;
+    if (lua_type(L, idx) == LUA_TNUMBER) luaL_checkinteger(L, idx);
+    else luaL_checkstring(L, idx);
+    return luaL_argerror(L, idx, "invalid format");
+  }
+  return n;
+}
+
+/* What io_readline does with g_read's results. */
+static int lines_results(lua_State *L, int n) {
+  if (lua_toboolean(L, -n)) return n;
+  if (n > 1) return luaL_error(L, "%s", lua_tostring(L, -n + 1));
+  return 0;
+}
+
+static int read_done(lua_State *L, int res, lng_msg *box) {
+  (void)res; (void)box;
+  jobref *r = luaL_checkudata(L, lua_gettop(L), JOBREF);
+  int n = pushresults(L, r);
+  jobref_release(r);
+  return r->lines ? lines_results(L, n) : n;
+}
+
+static const lng_waitkind stdin_kind = { "io.read", "stdin", lng_bpool_cancel, read_done };
+static const lng_waitkind pipe_kind = { "io.read", "process wait", lng_bpool_cancel, read_done };
+
+/* Whether one format is served by what the FILE has buffered already. */
+static int served_now(lua_State *L, luaL_Stream *p, int first, int last) {
+  int nargs = last - first + 1;
+  if (nargs > 1) return 0;
+  lng_rfmt fm = { LNG_RFMT_LINE, 0 };
+  if (nargs == 1) {
+    if (lua_type(L, first) == LUA_TNUMBER) {
+      int isint;
+      lua_Integer n = lua_tointegerx(L, first, &isint);
+      if (!isint || n <= 0) return 0;
+      fm = (lng_rfmt){ LNG_RFMT_COUNT, (size_t)n };
+    } else {
+      const char *s = lua_tostring(L, first);
+      if (!s) return 0;
+      if (*s == '*') s++;
+      if (*s == 'n') fm.kind = LNG_RFMT_NUMBER;
+      else if (*s != 'l' && *s != 'L') return 0;
+    }
+  }
+  return lng_readjob_buffered(p->f, &fm);
+}
+
+/* The read of p with formats at first..last, parked on the pool; or -1
+   when it must be the stock read (cannot park, nothing would wait, or no
+   pool thread could start). The caller has p's userdata on the stack. */
+static int park_read(lua_State *L, luaL_Stream *p, int first, int last, int lines) {
+  /* the buffer first: reading it costs no system call, fstat does */
+  if (!p->closef || served_now(L, p, first, last) || !parkable(p)) return -1;
+  lng_waiter *w = lng_block_waiter(L);
+  if (!w) return -1;
+  int nargs = last - first + 1;
+  luaL_checkstack(L, (nargs > 0 ? nargs : 0) + LUA_MINSTACK, "too many arguments");
+  lng_readjob *j = lng_readjob_new(p->f, nargs > 0 ? nargs : 1);
+  if (!j) return luaL_error(L, "not enough memory");
+  formats(L, first, last, j);
+  jobref *r = lua_newuserdatauv(L, sizeof *r, 0);
+  *r = (jobref){ &j->job, NULL, first, lines };
+  luaL_setmetatable(L, JOBREF);
+  lng_pfile *pf = lng_pfile_of(p);
+  int res = lng_bpool_submit(lng_shard_of(L)->rt->bpool, &j->job, w);
+  if (res != LNG_RES_PARKED) {
+    jobref_release(r);
+    lua_pop(L, 1);
+    return -1;
+  }
+  if (pf) { pf->busy++; r->pf = pf; }
+  return lng_block_on(L, pf ? &pipe_kind : &stdin_kind, &j->job, LNG_RES_PARKED);
+}
+
+/* The stock C function kept as upvalue 1, run in this call's frame (so
+   its argument errors name the function as the program called it). */
+static int stock(lua_State *L) {
+  return lua_tocfunction(L, lua_upvalueindex(1))(L);
+}
+
+static int io_read(lua_State *L) {
+  int top = lua_gettop(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, IO_INPUT);     /* kept: the read holds the file */
+  luaL_Stream *p = luaL_testudata(L, -1, LUA_FILEHANDLE);
+  if (p) {
+    int r = park_read(L, p, 1, top, 0);
+    if (r >= 0) return r;
+  }
+  lua_settop(L, top);
+  return stock(L);
+}
+
+static int f_read(lua_State *L) {
+  luaL_Stream *p = luaL_testudata(L, 1, LUA_FILEHANDLE);
+  if (p) {
+    int top = lua_gettop(L);
+    int r = park_read(L, p, 2, top, 0);
+    if (r >= 0) return r;
+    lua_settop(L, top);
+  }
+  return stock(L);
+}
+
+/* ---- writes to a popen pipe ---- */
+
+static int write_done(lua_State *L, int res, lng_msg *box) {
+  (void)res; (void)box;
+  jobref *r = luaL_checkudata(L, lua_gettop(L), JOBREF);
+  lng_writejob *j = (lng_writejob *)r->job;
+  int stopped = j->stopped, ok = j->ok, err = j->err;
+  jobref_release(r);
+  if (stopped) return luaL_error(L, "write stopped: the runtime is stopping");
+  if (!ok) {
+    errno = err;
+    return luaL_fileresult(L, 0, NULL);
+  }
+  lua_pushvalue(L, 1);
+  return 1;
+}
+
+static const lng_waitkind write_kind = { "file:write", "process wait", lng_bpool_cancel, write_done };
+
+/* f:write(...) on a popen pipe that writes: the values as g_write makes
+   them, written on the pool. Anything else: the stock write. */
+static int f_write(lua_State *L) {
+  luaL_Stream *p = luaL_testudata(L, 1, LUA_FILEHANDLE);
+  lng_pfile *pf = p && p->closef ? lng_pfile_of(p) : NULL;
+  lng_waiter *w = pf && pf->writing ? lng_block_waiter(L) : NULL;
+  if (!w) return stock(L);
+  int n = lua_gettop(L);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (int i = 2; i <= n; i++) {
+    if (lua_type(L, i) == LUA_TNUMBER) {
+      char num[64];
+      int len = lua_isinteger(L, i)
+                ? snprintf(num, sizeof num, LUA_INTEGER_FMT, (LUAI_UACINT)lua_tointeger(L, i))
+                : snprintf(num, sizeof num, LUA_NUMBER_FMT, (LUAI_UACNUMBER)lua_tonumber(L, i));
+      luaL_addlstring(&b, num, (size_t)len);
+    } else {
+      size_t len;
+      const char *s = luaL_checklstring(L, i, &len);
+      luaL_addlstring(&b, s, len);
+    }
+  }
+  luaL_pushresult(&b);
+  size_t len;
+  const char *data = lua_tolstring(L, -1, &len);
+  lng_writejob *j = lng_writejob_new(p->f, data, len);
+  if (!j) return luaL_error(L, "not enough memory");
+  lua_pop(L, 1);
+  jobref *r = lua_newuserdatauv(L, sizeof *r, 0);
+  *r = (jobref){ &j->job, NULL, 0, 0 };
+  luaL_setmetatable(L, JOBREF);
+  if (lng_bpool_submit(lng_shard_of(L)->rt->bpool, &j->job, w) != LNG_RES_PARKED) {
+    jobref_release(r);
+    lua_settop(L, n);
+    return stock(L);
+  }
+  pf->busy++;
+  r->pf = pf;
+  return lng_block_on(L, &write_kind, &j->job, LNG_RES_PARKED);
+}
+
+/* The iterator of io.lines() and f:lines(...): upvalue 1 the file, 2 the
+   number of formats, then the formats; upvalue 2 + n + 1 the stock f:read.
+   As io_readline: an error while reading is raised, the end gives nil. */
+static int readline(lua_State *L) {
+  luaL_Stream *p = lua_touserdata(L, lua_upvalueindex(1));
+  int n = (int)lua_tointeger(L, lua_upvalueindex(2));
+  if (!p->closef) return luaL_error(L, "file is already closed");
+  lua_settop(L, 0);
+  luaL_checkstack(L, n + 1, "too many arguments");
+  lua_pushvalue(L, lua_upvalueindex(1));
+  for (int i = 1; i <= n; i++) lua_pushvalue(L, lua_upvalueindex(2 + i));
+  int r = park_read(L, p, 2, n + 1, 1);
+  if (r >= 0) return r;
+  lua_settop(L, n + 1);
+  r = lua_tocfunction(L, lua_upvalueindex(3 + n))(L);
+  return lines_results(L, r);
+}
+
+#define MAXARGLINE 250               /* liolib's limit on formats for lines */
+
+/* As liolib's aux_lines for a file not to be closed at the end (io.lines()
+   and f:lines(...)), the file at 1 and the formats after it, but with this
+   module's iterator; upvalue 1 is the stock read, which it falls back on,
+   upvalue `stocklines` the stock f:lines. */
+static int lines_of(lua_State *L, int stocklines) {
+  luaL_Stream *p = luaL_checkudata(L, 1, LUA_FILEHANDLE);
+  if (!p->closef) return luaL_error(L, "attempt to use a closed file");
+  /* a file that can never wait (a regular file): the stock iterator, which
+     costs nothing more than in Lua */
+  if (!parkable(p)) return lua_tocfunction(L, lua_upvalueindex(stocklines))(L);
+  int nfmt = lua_gettop(L) - 1;
+  luaL_argcheck(L, nfmt <= MAXARGLINE, MAXARGLINE + 2, "too many arguments");
+  luaL_checkstack(L, 3, "too many arguments");
+  lua_pushinteger(L, nfmt);
+  lua_insert(L, 2);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushcclosure(L, readline, 3 + nfmt);
+  return 1;
+}
+
+static int io_lines(lua_State *L) {
+  if (!lua_isnoneornil(L, 1)) return lua_tocfunction(L, lua_upvalueindex(2))(L);
+  if (lua_isnone(L, 1)) lua_pushnil(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, IO_INPUT);    /* the default input, as liolib */
+  lua_replace(L, 1);
+  return lines_of(L, 3);
+}
+
+static int f_lines(lua_State *L) {
+  return lines_of(L, 2);
+}
+
+void lng_open_stdio(lua_State *L) {
+  luaL_newmetatable(L, JOBREF);
+  lua_pushcfunction(L, jobref_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+  /* the file methods: the stock read is also the lines iterator's */
+  luaL_getmetatable(L, LUA_FILEHANDLE);
+  lua_getfield(L, -1, "__index");
+  lua_getfield(L, -1, "read");
+  lua_CFunction fread_stock = lua_tocfunction(L, -1);
+  lua_pushcclosure(L, f_read, 1);
+  lua_setfield(L, -2, "read");
+  lua_pushcfunction(L, fread_stock);
+  lua_getfield(L, -2, "lines");
+  lua_CFunction flines_stock = lua_tocfunction(L, -1);
+  lua_pushcclosure(L, f_lines, 2);
+  lua_setfield(L, -2, "lines");
+  lua_getfield(L, -1, "write");
+  lua_pushcclosure(L, f_write, 1);
+  lua_setfield(L, -2, "write");
+  lua_pop(L, 2);
+  lua_getfield(L, -1, "io");
+  lua_getfield(L, -1, "read");
+  lua_pushcclosure(L, io_read, 1);
+  lua_setfield(L, -2, "read");
+  lua_pushcfunction(L, fread_stock);
+  lua_getfield(L, -2, "lines");
+  lua_pushcfunction(L, flines_stock);
+  lua_pushcclosure(L, io_lines, 3);
+  lua_setfield(L, -2, "lines");
+  lua_pop(L, 1);
+}
