@@ -347,7 +347,21 @@ void lng_open_stdio(lua_State *L) {
   lua_getfield(L, -1, "write");
   lua_pushcclosure(L, f_write, 1);
   lua_setfield(L, -2, "write");
-  lua_pop(L, 2);
+  /* The wrappers hold the stock functions as upvalues, so they cannot be
+     copied; a loaded module holding them makes them cross by name (as
+     io.stdout.write did when it was liolib's plain C function), each
+     arriving as the receiver's own (vm/modname.h). */
+  lua_createtable(L, 0, 3);
+  lua_getfield(L, -2, "read");
+  lua_setfield(L, -2, "read");
+  lua_getfield(L, -2, "lines");
+  lua_setfield(L, -2, "lines");
+  lua_getfield(L, -2, "write");
+  lua_setfield(L, -2, "write");
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_insert(L, -2);
+  lua_setfield(L, -2, "lungo.filemethods");
+  lua_pop(L, 3);
   lua_getfield(L, -1, "io");
   lua_getfield(L, -1, "read");
   lua_pushcclosure(L, io_read, 1);
