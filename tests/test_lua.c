@@ -62,7 +62,7 @@
    times slower, and the bound is there to tell "within a few preemption
    periods" from "never", not to time the runtime. Set before main, while
    the process has one thread. */
-__attribute__((constructor)) static void mark_slow(void) { setenv("LUNGO_TEST_SLOW", "10", 1); }
+__attribute__((constructor)) static void mark_slow(void) { setenv("LUNGO_TEST_SLOW", "20", 1); }
 #else
 #define LUA_TEST_TIMEOUT 60.0
 #endif
