@@ -31,6 +31,9 @@
 #include "../runtime/spawn.h"
 #include "../runtime/sock.h"
 #include "../runtime/netaddr.h"
+#include "../runtime/blockpool.h"
+#include <arpa/inet.h>
+#include <netdb.h>
 #include "bindings.h"
 #include "../vm/vm.h"
 #include "../vm/block.h"
@@ -731,6 +734,120 @@ static int dial_io_done(lua_State *L, int res, lng_msg *box) {
   return dial_check(L, sk);
 }
 
+/* ---- names: getaddrinfo on the blocking-call pool's DNS lane ----
+   A name (not numeric, not "localhost") is looked up on a pool thread
+   while the goroutine parks ("dns" in reports); the job is held by a
+   userdata on the stack (GAIREF), which lets go of it when collected, so
+   an interrupted lookup frees it once the pool thread is done with it. */
+
+#define GAIREF "lungo.net.lookup"
+
+typedef struct gairef { lng_gai_job *j; } gairef;
+
+static int gairef_gc(lua_State *L) {
+  gairef *r = lua_touserdata(L, 1);
+  if (r->j) lng_bjob_unref(&r->j->job);
+  r->j = NULL;
+  return 0;
+}
+
+static int lookup_cancel(void *obj, lng_waiter *w) { return lng_bpool_cancel(obj, w); }
+
+/* Starts the lookup of host and parks with kind, whose continuation finds
+   the gairef on top of the stack. Where the goroutine cannot park, raises
+   "cannot block", as the other network operations do. */
+static int lookup(lua_State *L, const char *host, int family, int socktype,
+                  const lng_waitkind *kind) {
+  lng_waiter *w = lng_block_waiter(L);
+  if (!w) return lng_block_on(L, kind, NULL, LNG_RES_WOULDBLOCK);
+  struct addrinfo hints;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = family;
+  hints.ai_socktype = socktype;
+  hints.ai_flags = AI_ADDRCONFIG;
+  lng_gai_job *j = lng_gai_job_new(host, NULL, &hints);
+  if (!j) return luaL_error(L, "not enough memory");
+  gairef *r = lua_newuserdatauv(L, sizeof *r, 0);
+  r->j = j;
+  luaL_setmetatable(L, GAIREF);
+  if (lng_bpool_submit(lng_shard_of(L)->rt->bpool, &j->job, w) != LNG_RES_PARKED) {
+    j->job.run(&j->job);            /* no pool thread could start: here, as a last resort */
+    return kind->done(L, LNG_RES_OK, NULL);
+  }
+  return lng_block_on(L, kind, &j->job, LNG_RES_PARKED);
+}
+
+/* The finished lookup on top of the stack, or NULL after pushing nil and
+   Go's "lookup host: ..." message. */
+static lng_gai_job *looked(lua_State *L, const char *host) {
+  lng_gai_job *j = ((gairef *)lua_touserdata(L, -1))->j;
+  if (j->err == 0 && j->res) return j;
+  char err[ERRLEN];
+  snprintf(err, sizeof err, "lookup %.200s: %s", host,
+           j->err ? gai_strerror(j->err) : "no such host");
+  fail(L, err);
+  return NULL;
+}
+
+/* An address of ai as text, without the port. */
+static void ai_text(const struct addrinfo *ai, char *buf, size_t len) {
+  const void *a = ai->ai_family == AF_INET6
+                      ? (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr
+                      : (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+  if (!inet_ntop(ai->ai_family, a, buf, (socklen_t)len)) buf[0] = 0;
+}
+
+static int net_dial(lua_State *L);
+
+/* The host part of "host:port" or "[host]:port" into buf, and where the
+   port begins; 0 if address has no such form (the parser then says why). */
+static int hostport(const char *address, char *buf, size_t len, const char **port) {
+  const char *colon = strrchr(address, ':');
+  if (!colon) return 0;
+  const char *hs = address, *he = colon;
+  if (*hs == '[') {
+    if (he == hs || he[-1] != ']') return 0;
+    hs++;
+    he--;
+  }
+  if ((size_t)(he - hs) >= len) return 0;
+  memcpy(buf, hs, (size_t)(he - hs));
+  buf[he - hs] = 0;
+  *port = colon + 1;
+  return 1;
+}
+
+/* A dial to a name, looked up: dial the first address of the network's
+   family, as text, in place of the name. (Go tries each address in turn;
+   lungo takes the first.) */
+static int dial_looked(lua_State *L, int res, lng_msg *box) {
+  (void)res; (void)box;
+  lng_netspec ns;
+  lng_netaddr_network(lua_tostring(L, 1), &ns);
+  char host[256], text[INET6_ADDRSTRLEN + 16], err[ERRLEN];
+  const char *port = NULL;
+  hostport(lua_tostring(L, 2), host, sizeof host, &port);
+  lng_gai_job *j = looked(L, host);
+  if (!j) return 2;
+  const struct addrinfo *ai = j->res;
+  while (ai && !((ai->ai_family == AF_INET && ns.family != AF_INET6) ||
+                 (ai->ai_family == AF_INET6 && ns.family != AF_INET)))
+    ai = ai->ai_next;
+  if (!ai) {
+    snprintf(err, sizeof err, "lookup %.200s: no address for the network", host);
+    return fail(L, err);
+  }
+  char addr[INET6_ADDRSTRLEN];
+  ai_text(ai, addr, sizeof addr);
+  snprintf(text, sizeof text, ai->ai_family == AF_INET6 ? "[%s]:%s" : "%s:%s", addr, port);
+  lua_settop(L, 3);                   /* the lookup's holder goes: the job is done */
+  lua_pushstring(L, text);
+  lua_replace(L, 2);
+  return net_dial(L);
+}
+
+static const lng_waitkind dial_lookup_kind = { "net.dial", "dns", lookup_cancel, dial_looked };
+
 static int net_dial(lua_State *L) {
   lng_netspec ns = checknetwork(L, 1);
   const char *address = luaL_checkstring(L, 2);
@@ -740,6 +857,12 @@ static int net_dial(lua_State *L) {
   struct sockaddr_storage sa;
   socklen_t len;
   char err[ERRLEN];
+  if (ns.family != AF_UNIX) {
+    char host[256];
+    const char *port;
+    if (hostport(address, host, sizeof host, &port) && lng_netaddr_isname(host))
+      return lookup(L, host, ns.family, ns.type, &dial_lookup_kind);
+  }
   if (lng_netaddr_parse(&ns, address, 0, &sa, &len, err, sizeof err) != 0) return fail(L, err);
   lng_netpoll *np = netpoll(L);
   if (!np) return fail_errno(L, errno);
@@ -773,8 +896,36 @@ static int net_dial(lua_State *L) {
 
 /* ---- resolve ---- */
 
+static int resolve_done(lua_State *L, int res, lng_msg *box) {
+  (void)res; (void)box;
+  const char *host = lua_tostring(L, 1);
+  lng_gai_job *j = looked(L, host);
+  if (!j) return 2;
+  lua_newtable(L);
+  int n = 0;
+  for (const struct addrinfo *ai = j->res; ai; ai = ai->ai_next) {
+    if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
+    char text[INET6_ADDRSTRLEN];
+    ai_text(ai, text, sizeof text);
+    int seen = 0;                       /* (one entry an address) */
+    for (int i = 1; i <= n && !seen; i++) {
+      lua_rawgeti(L, -1, i);
+      seen = strcmp(lua_tostring(L, -1), text) == 0;
+      lua_pop(L, 1);
+    }
+    if (seen) continue;
+    lua_pushstring(L, text);
+    lua_rawseti(L, -2, ++n);
+  }
+  return 1;
+}
+
+static const lng_waitkind resolve_kind = { "net.resolve", "dns", lookup_cancel, resolve_done };
+
 static int net_resolve(lua_State *L) {
   const char *host = luaL_checkstring(L, 1);
+  lua_settop(L, 1);
+  if (lng_netaddr_isname(host)) return lookup(L, host, AF_UNSPEC, SOCK_STREAM, &resolve_kind);
   char buf[512], err[ERRLEN];
   int n = lng_netaddr_resolve(host, AF_UNSPEC, buf, sizeof buf, err, sizeof err);
   if (n < 0) return fail(L, err);
@@ -956,6 +1107,10 @@ void lng_open_net(lua_State *L) {
   static const luaL_Reg fns[] = {
     {"listen", net_listen}, {"dial", net_dial}, {"resolve", net_resolve}, {NULL, NULL}
   };
+  luaL_newmetatable(L, GAIREF);
+  lua_pushcfunction(L, gairef_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
   register_kind(L, LNG_OBJ_LISTENER, "ln:", ln_methods);
   register_kind(L, LNG_OBJ_CONN, "conn:", conn_methods);
   register_kind(L, LNG_OBJ_PACKET, "udp:", udp_methods);

@@ -118,14 +118,18 @@ int lng_netaddr_parse(const lng_netspec *ns, const char *address, int passive,
   return 0;
 }
 
+int lng_netaddr_isname(const char *host) {
+  struct in6_addr tmp;
+  return *host && strcmp(host, "localhost") != 0 && inet_pton(AF_INET, host, &tmp) != 1 &&
+         inet_pton(AF_INET6, host, &tmp) != 1;
+}
+
 int lng_netaddr_lookup(const char *host, int family, struct sockaddr_storage *out, int max,
                        char *err, size_t errlen) {
-  /* THE HOOK: getaddrinfo(host) belongs here, run on a blocking-call
-     thread while the goroutine parks (the pool of issue 13). Until then
-     only numeric hosts and "localhost" resolve, which never blocks. */
+  /* getaddrinfo blocks: names are looked up by the bindings on the pool
+     (lng_netaddr_isname), never here on a worker */
   (void)family; (void)out; (void)max;
-  snprintf(err, errlen, "lookup %s: name resolution is not available yet "
-           "(numeric addresses and localhost only)", host);
+  snprintf(err, errlen, "lookup %s: a name must be looked up before it is parsed", host);
   return -1;
 }
 

@@ -32,9 +32,13 @@ int lng_netaddr_parse(const lng_netspec *ns, const char *address, int passive,
 int lng_netaddr_resolve(const char *host, int family, char *buf, size_t buflen,
                         char *err, size_t errlen);
 
-/* Name lookup for a host that is neither numeric nor "localhost". Not
-   done yet: getaddrinfo blocks, and must run on a blocking-call thread,
-   not on a worker (issue 13, the pool). Returns -1 with a message. */
+/* Whether host is a name only a resolver can turn into addresses: not
+   empty, not "localhost", not numeric. The bindings look such names up
+   with getaddrinfo on the blocking-call pool's DNS lane (blockpool.h)
+   while the goroutine parks, and pass on the numeric result. */
+int lng_netaddr_isname(const char *host);
+
+/* What the parsers say of a name (they never block): -1 with a message. */
 int lng_netaddr_lookup(const char *host, int family, struct sockaddr_storage *out, int max,
                        char *err, size_t errlen);
 
