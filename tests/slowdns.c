@@ -1,0 +1,35 @@
+/*
+ * A test seam for name lookups that take time: in the test binary,
+ * getaddrinfo of a name ending in ".slow.test" sleeps 300 ms, then answers
+ * 127.0.0.1 (any other name goes to the C library's). The binary's own
+ * definition takes precedence over libc's (and over a sanitizer's
+ * interceptor, a weak alias), so the scripts run in-process by
+ * tests/test_lua.c look such names up the slow way; LUNGO_TEST_SLOWDNS
+ * tells them the seam is there (the lungo command has none).
+ */
+#include <dlfcn.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include "util.h"
+
+__attribute__((constructor)) static void mark_slowdns(void) { setenv("LUNGO_TEST_SLOWDNS", "1", 1); }
+
+typedef int (*gai_fn)(const char *, const char *, const struct addrinfo *, struct addrinfo **);
+
+int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                struct addrinfo **res) {
+  static const char suffix[] = ".slow.test";
+  gai_fn real = (gai_fn)dlsym(RTLD_NEXT, "getaddrinfo");
+  size_t n = node ? strlen(node) : 0;
+  if (n > sizeof suffix - 1 && strcmp(node + n - (sizeof suffix - 1), suffix) == 0) {
+    sleep_ms(300);
+    struct addrinfo h;
+    memset(&h, 0, sizeof h);
+    if (hints) h = *hints;
+    h.ai_family = AF_INET;
+    h.ai_flags &= ~AI_ADDRCONFIG;
+    return real("127.0.0.1", service, &h, res);
+  }
+  return real(node, service, hints, res);
+}
