@@ -1,7 +1,10 @@
 /*
  * A test seam for name lookups that take time: in the test binary,
  * getaddrinfo of a name ending in ".slow.test" sleeps 300 ms, then answers
- * 127.0.0.1 (any other name goes to the C library's). The binary's own
+ * 127.0.0.1, and one ending in ".fail.test" fails at once as an unknown
+ * name does (without asking a DNS server, which a machine without a
+ * network may take seconds to give up on); any other name goes to the C
+ * library's. The binary's own
  * definition takes precedence over libc's (and over a sanitizer's
  * interceptor, a weak alias), so the scripts run in-process by
  * tests/test_lua.c look such names up the slow way; LUNGO_TEST_SLOWDNS
@@ -19,9 +22,10 @@ typedef int (*gai_fn)(const char *, const char *, const struct addrinfo *, struc
 
 int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
                 struct addrinfo **res) {
-  static const char suffix[] = ".slow.test";
+  static const char suffix[] = ".slow.test", fail[] = ".fail.test";
   gai_fn real = (gai_fn)dlsym(RTLD_NEXT, "getaddrinfo");
   size_t n = node ? strlen(node) : 0;
+  if (n > sizeof fail - 1 && strcmp(node + n - (sizeof fail - 1), fail) == 0) return EAI_NONAME;
   if (n > sizeof suffix - 1 && strcmp(node + n - (sizeof suffix - 1), suffix) == 0) {
     sleep_ms(300);
     struct addrinfo h;
