@@ -1071,18 +1071,12 @@ int lng_net_pushstream(lua_State *L, int fd, int issock) {
 /* ---- opening ---- */
 
 static void register_kind(lua_State *L, int kind, const char *prefix, const luaL_Reg *methods) {
-  lua_newtable(L);                        /* the metatable */
-  lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
-  lng_setnames(L, -1, prefix, methods);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, sock_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_pushcfunction(L, sock_close);       /* local c <close> = net.dial(...) */
-  lua_setfield(L, -2, "__close");
-  lua_pushstring(L, KINDNAME[kind]);
-  lua_setfield(L, -2, "__name");
-  lng_proxy_register(L, kind);
+  static const luaL_Reg metas[] = {
+    {"__tostring", sock_tostring},
+    {"__close", sock_close},              /* local c <close> = net.dial(...) */
+    {NULL, NULL}
+  };
+  lng_proxy_newkind(L, kind, KINDNAME[kind], prefix, methods, NULL, metas);
 }
 
 void lng_open_net(lua_State *L) {

@@ -444,17 +444,8 @@ void lng_open_process(lua_State *L) {
   lua_setfield(L, -2, "popen");
   lua_pop(L, 1);
   static const luaL_Reg methods[] = { {"wait", proc_wait}, {"kill", proc_kill}, {NULL, NULL} };
-  lua_newtable(L);                   /* the proxies' metatable */
-  lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
-  lng_setnames(L, -1, "proc:", methods);
-  lua_pushcclosure(L, proc_index, 1);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, proc_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_pushliteral(L, "proc");
-  lua_setfield(L, -2, "__name");
-  lng_proxy_register(L, LNG_OBJ_PROC);
+  static const luaL_Reg metas[] = { {"__tostring", proc_tostring}, {NULL, NULL} };
+  lng_proxy_newkind(L, LNG_OBJ_PROC, "proc", "proc:", methods, proc_index, metas);
   lua_getfield(L, -1, "go");
   lua_pushcfunction(L, go_exec);
   lng_setname(L, -1, "go.exec");

@@ -260,18 +260,6 @@ static int dict_tostring(lua_State *L) {
 
 /* ---- opening ---- */
 
-static void register_kind(lua_State *L, int kind, const char *name, const char *prefix,
-                          const luaL_Reg *methods, const luaL_Reg *metas) {
-  lua_newtable(L);                        /* the metatable */
-  lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
-  lng_setnames(L, -1, prefix, methods);
-  lua_setfield(L, -2, "__index");
-  luaL_setfuncs(L, metas, 0);
-  lua_pushstring(L, name);
-  lua_setfield(L, -2, "__name");
-  lng_proxy_register(L, kind);
-}
 
 void lng_open_shared(lua_State *L) {
   static const luaL_Reg atomic_methods[] = {
@@ -287,8 +275,8 @@ void lng_open_shared(lua_State *L) {
     {"__len", dict_len}, {"__tostring", dict_tostring}, {NULL, NULL}
   };
   static const luaL_Reg fns[] = { {"atomic", atomic_new}, {"dict", dict_new}, {NULL, NULL} };
-  register_kind(L, LNG_OBJ_ATOMIC, "atomic", "a:", atomic_methods, atomic_metas);
-  register_kind(L, LNG_OBJ_DICT, "dict", "d:", dict_methods, dict_metas);
+  lng_proxy_newkind(L, LNG_OBJ_ATOMIC, "atomic", "a:", atomic_methods, NULL, atomic_metas);
+  lng_proxy_newkind(L, LNG_OBJ_DICT, "dict", "d:", dict_methods, NULL, dict_metas);
   luaL_newmetatable(L, KEYSBOX);
   lua_pushcfunction(L, keys_gc);
   lua_setfield(L, -2, "__gc");

@@ -27,12 +27,13 @@ static int push_new(lua_State *L, lng_obj *o, const char *what) {
   return 1;
 }
 
-/* __tostring of every kind: "name: address" (upvalues: name, kind). */
+/* __tostring of every kind: "name: address". */
 static int sync_tostring(lua_State *L) {
-  const char *name = lua_tostring(L, lua_upvalueindex(1));
-  int kind = (int)lua_tointeger(L, lua_upvalueindex(2));
-  void *o = lng_proxy_check(L, &lng_shard_of(L)->proxies, 1, kind, name);
-  lua_pushfstring(L, "%s: %p", name, o);
+  lng_obj *o = lng_proxy_test(L, 1);
+  const char *name = o && o->kind == LNG_OBJ_WAITGROUP ? "waitgroup"
+                   : o && o->kind == LNG_OBJ_MUTEX ? "mutex" : "semaphore";
+  if (!o) lng_proxy_typeerror(L, 1, "waitgroup, mutex or semaphore");
+  lua_pushfstring(L, "%s: %p", name, (void *)o);
   return 1;
 }
 
@@ -159,25 +160,6 @@ static int sema_release(lua_State *L) { return release(L, &SEMA); }
 
 /* ---- opening ---- */
 
-/* Registers the proxy metatable of one kind; the stack is left as it was. */
-static void register_kind(lua_State *L, int kind, const char *name, const char *prefix,
-                          const luaL_Reg *methods) {
-  lua_newtable(L);                        /* the metatable */
-  lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
-  lng_setnames(L, -1, prefix, methods);
-  lua_setfield(L, -2, "__index");
-  lua_pushstring(L, name);
-  lua_pushinteger(L, kind);
-  lua_pushcclosure(L, sync_tostring, 2);
-  lua_pushfstring(L, "%s__tostring", prefix);
-  lng_setname(L, -2, lua_tostring(L, -1));
-  lua_pop(L, 1);
-  lua_setfield(L, -2, "__tostring");
-  lua_pushstring(L, name);
-  lua_setfield(L, -2, "__name");
-  lng_proxy_register(L, kind);
-}
 
 void lng_open_sync(lua_State *L) {
   static const luaL_Reg wg_methods[] = {
@@ -193,9 +175,10 @@ void lng_open_sync(lua_State *L) {
   static const luaL_Reg fns[] = {
     {"waitgroup", wg_new}, {"mutex", mutex_new}, {"semaphore", sema_new}, {NULL, NULL}
   };
-  register_kind(L, LNG_OBJ_WAITGROUP, "waitgroup", "wg:", wg_methods);
-  register_kind(L, LNG_OBJ_MUTEX, "mutex", "mutex:", mutex_methods);
-  register_kind(L, LNG_OBJ_SEMA, "semaphore", "sem:", sema_methods);
+  static const luaL_Reg metas[] = { {"__tostring", sync_tostring}, {NULL, NULL} };
+  lng_proxy_newkind(L, LNG_OBJ_WAITGROUP, "waitgroup", "wg:", wg_methods, NULL, metas);
+  lng_proxy_newkind(L, LNG_OBJ_MUTEX, "mutex", "mutex:", mutex_methods, NULL, metas);
+  lng_proxy_newkind(L, LNG_OBJ_SEMA, "semaphore", "sem:", sema_methods, NULL, metas);
   lua_getfield(L, -1, "go");
   luaL_setfuncs(L, fns, 0);
   lng_setnames(L, -1, "go.", fns);

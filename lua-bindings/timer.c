@@ -184,17 +184,8 @@ static int timer_tostring(lua_State *L) {
 void lng_open_timer(lua_State *L) {
   static const luaL_Reg methods[] = { {"stop", timer_stop}, {"reset", timer_reset}, {NULL, NULL} };
   static const luaL_Reg fns[] = { {"timer", timer_new}, {"afterfunc", afterfunc}, {NULL, NULL} };
-  lua_newtable(L);                             /* the metatable */
-  lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
-  lng_setnames(L, -1, "t:", methods);
-  lua_pushcclosure(L, timer_index, 1);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, timer_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_pushliteral(L, "timer");
-  lua_setfield(L, -2, "__name");
-  lng_proxy_register(L, LNG_OBJ_TIMER);
+  static const luaL_Reg metas[] = { {"__tostring", timer_tostring}, {NULL, NULL} };
+  lng_proxy_newkind(L, LNG_OBJ_TIMER, "timer", "t:", methods, timer_index, metas);
   lua_getfield(L, -1, "go");
   luaL_setfuncs(L, fns, 0);
   lng_setnames(L, -1, "go.", fns);

@@ -62,6 +62,23 @@ void lng_proxy_register(lua_State *L, int kind) {
   lua_pop(L, 2);
 }
 
+void lng_proxy_newkind(lua_State *L, int kind, const char *name, const char *prefix,
+                       const luaL_Reg *methods, lua_CFunction index, const luaL_Reg *metas) {
+  lua_newtable(L);                        /* the metatable */
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lng_setnames(L, -1, prefix, methods);
+  if (index) lua_pushcclosure(L, index, 1);
+  lua_setfield(L, -2, "__index");
+  if (metas) {
+    luaL_setfuncs(L, metas, 0);
+    lng_setnames(L, -1, prefix, metas);
+  }
+  lua_pushstring(L, name);
+  lua_setfield(L, -2, "__name");
+  lng_proxy_register(L, kind);
+}
+
 void lng_proxy_push(lua_State *L, lng_obj *o) {
   getregtable(L, &CACHE_KEY, "v");
   /* a proxy finalized by an explicit __gc call is dead: replace it */

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <lua.h>
+#include <lauxlib.h>
 #include "../runtime/obj.h"
 
 /* tag says which kind of object the proxy holds: the address of that
@@ -56,6 +57,13 @@ static inline lng_obj *lng_proxy_get(lua_State *L, lng_proxy_cache *pc, int idx,
 /* Pops the metatable on top of the stack and makes it the proxy metatable
    for objects of this kind in this state. Adds __gc (drops the reference). */
 void lng_proxy_register(lua_State *L, int kind);
+/* Makes and registers the proxy metatable of a kind, as every binding
+   does: `methods` (named prefix..name in argument errors) are __index, or
+   the upvalue of `index` when a kind also has fields (proc.pid, t.c);
+   `metas` (may be NULL) are metamethods, named the same way; __name is
+   `name`. The stack is left as it was. */
+void lng_proxy_newkind(lua_State *L, int kind, const char *name, const char *prefix,
+                       const luaL_Reg *methods, lua_CFunction index, const luaL_Reg *metas);
 /* Pushes this state's proxy for o, creating it (and a new reference) if needed. */
 void lng_proxy_push(lua_State *L, lng_obj *o);
 /* The object behind the proxy at idx, or NULL if idx holds no proxy. */
