@@ -853,6 +853,27 @@ Test(copy, arrays_packed_forms) {
   check("return next(v7) == nil");
 }
 
+/* Integers of an array section go in runs of 4 or 8 bytes: the edges of
+   the 32-bit range, runs that change width element by element, and
+   floats with integral values (which must stay floats) between them. */
+Test(copy, arrays_integer_widths) {
+  xfer("local lo, hi = -(1 << 31), (1 << 31) - 1"
+       " local w = {} for i = 1, 1000 do w[i] = (i % 3 == 0) and (hi + i) or"
+       "   (i % 3 == 1) and (lo - i) or i end"
+       " return {lo, hi, lo - 1, hi + 1, 0, -1, math.mininteger, math.maxinteger},"
+       "        w, {1, 2.0, 3, 4.0, hi + 1, 5}");
+  check("local lo, hi = -(1 << 31), (1 << 31) - 1"
+        " local e = {lo, hi, lo - 1, hi + 1, 0, -1, math.mininteger, math.maxinteger}"
+        " if #v1 ~= #e then return false end"
+        " for i = 1, #e do if v1[i] ~= e[i] or math.type(v1[i]) ~= 'integer' then return false end end"
+        " return true");
+  check("local lo, hi = -(1 << 31), (1 << 31) - 1 if #v2 ~= 1000 then return false end"
+        " for i = 1, 1000 do local x = (i % 3 == 0) and (hi + i) or (i % 3 == 1) and (lo - i) or i"
+        "   if v2[i] ~= x or math.type(v2[i]) ~= 'integer' then return false end end return true");
+  check("return #v3 == 6 and math.type(v3[1]) == 'integer' and math.type(v3[2]) == 'float'"
+        " and math.type(v3[4]) == 'float' and v3[5] == (1 << 31) and v3[6] == 5");
+}
+
 /* Holes past the gap limit, and an array part whose tail Lua keeps in the
    hash part: every key still arrives, at its own place. */
 Test(copy, arrays_sparse_and_split) {
@@ -939,18 +960,22 @@ Test(copy, corrupt_packed_forms_are_rejected) {
   }
   M.len = len;
   lng_msg_free(&M);
-  { unsigned char b[] = { TAB(2, 0), RUN(LNG_RUN_INT, 3), 2, 4, 6 };
+  { unsigned char b[] = { TAB(2, 0), RUN(LNG_RUN_I32, 3), 2, 0, 0, 0, 4, 0, 0, 0, 6, 0, 0, 0 };
     corrupt_bytes(b, sizeof b, "run longer than the array"); }
-  { unsigned char b[] = { TAB(1, 0), RUN(LNG_RUN_INT, 0), RUN(LNG_RUN_INT, 1), 2 };
+  { unsigned char b[] = { TAB(1, 0), RUN(LNG_RUN_I32, 0), RUN(LNG_RUN_I32, 1), 2, 0, 0, 0 };
     corrupt_bytes(b, sizeof b, "empty run"); }
   { unsigned char b[] = { TAB(1, 0), RUN(77, 1), 2 };
     corrupt_bytes(b, sizeof b, "unknown run kind"); }
-  { unsigned char b[] = { TAB(10, 0), RUN(LNG_RUN_NIL, 9), RUN(LNG_RUN_INT, 1), 2 };
+  { unsigned char b[] = { TAB(10, 0), RUN(LNG_RUN_NIL, 9), RUN(LNG_RUN_I32, 1), 2, 0, 0, 0 };
     corrupt_bytes(b, sizeof b, "nil run past HOLEMAX"); }
   { unsigned char b[] = { TAB(1, 0), RUN(LNG_RUN_BOOL, 1), 2 };
     corrupt_bytes(b, sizeof b, "boolean byte 2"); }
   { unsigned char b[] = { TAB(1, 0), RUN(LNG_RUN_FLT, 1), 0, 0, 0, 0 };
     corrupt_bytes(b, sizeof b, "short float"); }
+  { unsigned char b[] = { TAB(1, 0), RUN(LNG_RUN_I32, 1), 2, 0, 0 };
+    corrupt_bytes(b, sizeof b, "short 32-bit integer"); }
+  { unsigned char b[] = { TAB(2, 0), RUN(LNG_RUN_I64, 2), 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0 };
+    corrupt_bytes(b, sizeof b, "short 64-bit integer"); }
   { unsigned char b[] = { TAB(1, 0), RUN(LNG_RUN_STR, 1), 5, 'a' };
     corrupt_bytes(b, sizeof b, "short string"); }
   { unsigned char b[] = { LNG_TAG_TAB, 0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0 };

@@ -82,10 +82,23 @@ static int decarray (Decoder *d, int t, uint32_t narr, int depth) {
         if (count > LNG_WIRE_HOLEMAX) return corrupt(d);
         i += count;
         break;
-      case LNG_RUN_INT:
+      case LNG_RUN_I32:
+        if ((size_t)(d->end - d->p) / sizeof(int32_t) < count) return corrupt(d);
         for (j = 0; j < count; j++) {
-          if (lng_wire_getvar(&d->p, d->end, &u)) return corrupt(d);
-          lua_pushinteger(L, (lua_Integer)lng_wire_unzigzag(u));
+          int32_t x;
+          memcpy(&x, d->p, sizeof x);
+          d->p += sizeof x;
+          lua_pushinteger(L, x);
+          lua_rawseti(L, t, ++i);
+        }
+        break;
+      case LNG_RUN_I64:
+        if ((size_t)(d->end - d->p) / sizeof(lua_Integer) < count) return corrupt(d);
+        for (j = 0; j < count; j++) {
+          lua_Integer x;
+          memcpy(&x, d->p, sizeof x);
+          d->p += sizeof x;
+          lua_pushinteger(L, x);
           lua_rawseti(L, t, ++i);
         }
         break;

@@ -49,9 +49,9 @@ typedef struct Ident {
 typedef struct Encoder {
   lua_State *L;
   lng_msg *m;
-  int env;            /* absolute index of the sender's globals, or 0 */
+  const void *envp;   /* the sender's globals, or NULL */
+  const void *basep;  /* the registry's globals (both held on the stack) */
   int seen;           /* slot of the seen table (nil until needed) */
-  int base;           /* slot of the registry's globals */
   int mapslot;        /* slot of the grown map's userdata (nil until needed) */
   int hasseen;
   lua_Integer nid;    /* ids handed out so far */
@@ -325,13 +325,40 @@ static int startrun (Encoder *e, Run *r, int kind) {
   return 0;
 }
 
-/* Appends the value at v (its key at k) to the array section. */
+/* Room for n more bytes at the end of the message, without a call when
+   the buffer has it (the array section asks for every element). */
+static inline unsigned char *room (Encoder *e, size_t n) {
+  lng_msg *m = e->m;
+  if (m->ext && m->u.x.cap - m->len >= n) return m->u.x.bytes + m->len;
+  return lng_msg_reserve(m, n);
+}
+
+/* Appends the value at v (its key at k) to the array section. Integers
+   come first, found with one call of the API (arrays of them are what
+   this path is for). */
 static int encelem (Encoder *e, Run *r, int k, int v, int depth) {
   lua_State *L = e->L;
   unsigned char *p;
   int kind;
+  if (lua_isinteger(L, v)) {
+    lua_Integer x = lua_tointeger(L, v);
+    int32_t x32 = (int32_t)x;
+    kind = x32 == x ? LNG_RUN_I32 : LNG_RUN_I64;
+    if (kind != r->kind && startrun(e, r, kind)) return -1;
+    r->count++;
+    if (!(p = room(e, sizeof x))) return nomem(e);
+    if (kind == LNG_RUN_I32) {
+      memcpy(p, &x32, sizeof x32);
+      e->m->len += sizeof x32;
+    }
+    else {
+      memcpy(p, &x, sizeof x);
+      e->m->len += sizeof x;
+    }
+    return 0;
+  }
   switch (lua_type(L, v)) {
-    case LUA_TNUMBER: kind = lua_isinteger(L, v) ? LNG_RUN_INT : LNG_RUN_FLT; break;
+    case LUA_TNUMBER: kind = LNG_RUN_FLT; break;
     case LUA_TSTRING: kind = LNG_RUN_STR; break;
     case LUA_TBOOLEAN: kind = LNG_RUN_BOOL; break;
     default: kind = LNG_RUN_VAL; break;
@@ -339,28 +366,25 @@ static int encelem (Encoder *e, Run *r, int k, int v, int depth) {
   if (kind != r->kind && startrun(e, r, kind)) return -1;
   r->count++;
   switch (kind) {
-    case LNG_RUN_INT:
-      /* room for the longest varint, without a call in the common case */
-      if (e->m->ext && e->m->u.x.cap - e->m->len >= 10) p = e->m->u.x.bytes + e->m->len;
-      else if (!(p = lng_msg_reserve(e->m, 10))) return nomem(e);
-      e->m->len += (uint32_t)(lng_wire_putvar(p, lng_wire_zigzag(lua_tointeger(L, v))) - p);
-      return 0;
     case LNG_RUN_FLT: {
       lua_Number n = lua_tonumber(L, v);
-      return lng_msg_append(e->m, &n, sizeof n) ? nomem(e) : 0;
+      if (!(p = room(e, sizeof n))) return nomem(e);
+      memcpy(p, &n, sizeof n);
+      e->m->len += sizeof n;
+      return 0;
     }
     case LNG_RUN_STR: {
       size_t len;
       const char *str = lua_tolstring(L, v, &len);
       size_t head = (size_t)lng_wire_varlen(len);
-      if (len > SIZE_MAX - head || !(p = lng_msg_reserve(e->m, head + len))) return nomem(e);
+      if (len > SIZE_MAX - head || !(p = room(e, head + len))) return nomem(e);
       p = lng_wire_putvar(p, len);
       memcpy(p, str, len);
       e->m->len += (uint32_t)(head + len);
       return 0;
     }
     case LNG_RUN_BOOL:
-      if (!(p = lng_msg_reserve(e->m, 1))) return nomem(e);
+      if (!(p = room(e, 1))) return nomem(e);
       *p = (unsigned char)lua_toboolean(L, v);
       e->m->len++;
       return 0;
@@ -389,10 +413,9 @@ static int enctable (Encoder *e, int t, const void *tp, int depth) {
   int k = lua_gettop(L);   /* where lua_next leaves each key */
   while (lua_next(L, t)) {
     if (inarr) {
-      lua_Integer i;
-      int isint;   /* (a float key is never integral: Lua normalises keys) */
-      if (lua_type(L, k) == LUA_TNUMBER && (i = lua_tointegerx(L, k, &isint), isint) &&
-          i > n && i - n <= LNG_WIRE_HOLEMAX + 1) {
+      lua_Integer i;   /* (a float key is never integral: Lua normalises keys) */
+      if (lua_isinteger(L, k) && (i = lua_tointeger(L, k)) > n &&
+          i - n <= LNG_WIRE_HOLEMAX + 1) {
         if (i - n > 1) {
           if (startrun(e, &r, LNG_RUN_NIL)) return -1;
           r.count = (uint32_t)(i - n - 1);
@@ -591,10 +614,10 @@ static int encvalue (Encoder *e, int idx, int depth) {
     case LUA_TTABLE:
       /* The sender's globals, or the shard's base that modules loaded by
          require see as theirs: either way, "the receiver's globals". */
-      if ((e->env && lua_rawequal(L, idx, e->env)) || lua_rawequal(L, idx, e->base))
-        return lng_wire_puttag(e->m, LNG_TAG_ENV) ? nomem(e) : 0;
       {
         const void *p = lua_topointer(L, idx);   /* (once: the seen map wants it too) */
+        if (p == e->envp || p == e->basep)
+          return lng_wire_puttag(e->m, LNG_TAG_ENV) ? nomem(e) : 0;
         if (e->mods && lng_mod_maybe(e->mods, p) && (r = modput(e, idx)))
           return r < 0 ? -1 : 0;
         return enctable(e, idx, p, depth);
@@ -632,7 +655,7 @@ int lng_copy_encode_values (lua_State *L, int first, int n, int env,
   if (n > 0) first = lua_absindex(L, first);
   e.L = L;
   e.m = m;
-  e.env = env && !lua_isnil(L, env) ? lua_absindex(L, env) : 0;   /* nil: no globals yet */
+  e.envp = env && lua_istable(L, env) ? lua_topointer(L, env) : NULL;   /* nil: no globals yet */
   e.hasseen = 0;
   e.nid = 0;
   e.nkeys = 0;
@@ -649,7 +672,7 @@ int lng_copy_encode_values (lua_State *L, int first, int n, int env,
   lua_pushnil(L);   /* slot for the seen table */
   e.seen = base + 1;
   lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
-  e.base = base + 2;
+  e.basep = lua_topointer(L, base + 2);
   lua_pushnil(L);   /* slot for the grown map */
   e.mapslot = base + 3;
   for (i = 0; i < n; i++) {

@@ -30,7 +30,10 @@
  *                     the encoder sets the bit when it writes that REF
  *   run               u8 kind, u32 count, then count values of that kind:
  *     RUN_NIL         no payload: count holes (at most LNG_WIRE_HOLEMAX)
- *     RUN_INT         varints, zigzag-coded
+ *     RUN_I32         int32_t each, 4 bytes (integers that fit)
+ *     RUN_I64         lua_Integer each, 8 bytes (the others)
+ *                     (fixed widths, not varints: a long array's integers
+ *                     then decode with one load each, no branch a byte)
  *     RUN_FLT         lua_Numbers, 8 bytes each
  *     RUN_STR         each a varint length, then the bytes
  *     RUN_BOOL        one byte each, 0 or 1
@@ -95,7 +98,8 @@ enum {
 
 /* The kinds of runs in a table's array section. */
 enum {
-  LNG_RUN_NIL, LNG_RUN_INT, LNG_RUN_FLT, LNG_RUN_STR, LNG_RUN_BOOL, LNG_RUN_VAL
+  LNG_RUN_NIL, LNG_RUN_I32, LNG_RUN_I64, LNG_RUN_FLT, LNG_RUN_STR, LNG_RUN_BOOL,
+  LNG_RUN_VAL
 };
 /* Longest gap of holes kept inside an array section. */
 #define LNG_WIRE_HOLEMAX 8
