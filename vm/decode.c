@@ -163,9 +163,12 @@ static int dectable (Decoder *d, int tag, int depth) {
   if (tag & LNG_TAG_KEEP) keepid(d, t);
   if (decarray(d, t, narr, depth)) return -1;
   for (i = 0; i < nhash; i++) {
+    /* a field name (most keys) needs no check; any other key may be nil or NaN */
+    int named = d->p < d->end && (*d->p == LNG_TAG_KDEF || *d->p == LNG_TAG_KDEFK ||
+                                  *d->p == LNG_TAG_KEY);
     if (decvalue(d, depth + 1) || decvalue(d, depth + 1)) return -1;
-    if (lua_isnil(L, -2) || (lua_type(L, -2) == LUA_TNUMBER &&
-                             lua_tonumber(L, -2) != lua_tonumber(L, -2)))
+    if (!named && (lua_isnil(L, -2) || (lua_type(L, -2) == LUA_TNUMBER &&
+                                        lua_tonumber(L, -2) != lua_tonumber(L, -2))))
       return corrupt(d);   /* nil or NaN key */
     lua_rawset(L, t);
   }

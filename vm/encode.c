@@ -276,19 +276,31 @@ static int seenid (Encoder *e, const void *p, lua_Integer *id, uint32_t off) {
   return 0;
 }
 
-/* The string key at idx: KEY when met before (its first KDEF becomes
-   KDEFK), else KDEF. */
-static int enckey (Encoder *e, int idx) {
-  size_t len;
-  const char *str = lua_tolstring(e->L, idx, &len);
+/* Room for n more bytes at the end of the message, without a call when
+   the buffer has it (the array section asks for every element). */
+static inline unsigned char *room (Encoder *e, size_t n) {
+  lng_msg *m = e->m;
+  if (m->ext && m->u.x.cap - m->len >= n) return m->u.x.bytes + m->len;
+  return lng_msg_reserve(m, n);
+}
+
+/* The string key str (len bytes, a short string of the sender's): KEY
+   when met before (its first KDEF becomes KDEFK), else KDEF. */
+static int enckey (Encoder *e, const char *str, size_t len) {
   Ident *s = mapfind(e, str);
+  unsigned char *p;
   if (s->p) {
     lng_msg_bytes(e->m)[s->off] = LNG_TAG_KDEFK;
     return puttv(e, LNG_TAG_KEY, s->id);
   }
   if (e->m->len == UINT32_MAX) return nomem(e);
   mapadd(e, s, str, ++e->nkeys, e->m->len);
-  return lng_wire_puttvb(e->m, LNG_TAG_KDEF, (uint64_t)len, str, len) ? nomem(e) : 0;
+  if (!(p = room(e, 2 + len))) return nomem(e);   /* (len < 128: a one-byte varint) */
+  p[0] = LNG_TAG_KDEF;
+  p[1] = (unsigned char)len;
+  memcpy(p + 2, str, len);
+  e->m->len += (uint32_t)(2 + len);
+  return 0;
 }
 
 /* The table of upvalue identities, made when first needed. */
@@ -323,14 +335,6 @@ static int startrun (Encoder *e, Run *r, int kind) {
   r->off = e->m->len + 1;
   e->m->len += 5;
   return 0;
-}
-
-/* Room for n more bytes at the end of the message, without a call when
-   the buffer has it (the array section asks for every element). */
-static inline unsigned char *room (Encoder *e, size_t n) {
-  lng_msg *m = e->m;
-  if (m->ext && m->u.x.cap - m->len >= n) return m->u.x.bytes + m->len;
-  return lng_msg_reserve(m, n);
 }
 
 /* Appends the value at v (its key at k) to the array section. Integers
@@ -431,8 +435,10 @@ static int enctable (Encoder *e, int t, const void *tp, int depth) {
       if (endrun(e, &r)) return -1;
     }
     e->path[depth].kind = S_KEY;
-    if (lua_type(L, k) == LUA_TSTRING && lua_rawlen(L, k) <= LNG_WIRE_KEYMAX) {
-      if (enckey(e, k)) return -1;
+    const char *ks;
+    size_t klen;
+    if (lua_type(L, k) == LUA_TSTRING && (ks = lua_tolstring(L, k, &klen), klen <= LNG_WIRE_KEYMAX)) {
+      if (enckey(e, ks, klen)) return -1;
     }
     else if (encvalue(e, k, depth + 1)) return -1;
     e->path[depth].kind = S_FIELD;
