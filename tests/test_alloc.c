@@ -70,6 +70,33 @@ Test(alloc, blocks_carry_no_header) {
   cr_assert_eq(s, first + 56000, "each class carves from the same chunk");
 }
 
+/* Kilobyte blocks (a message's string, a grown stack) are the heap's too,
+   in classes 64 bytes apart up to LNG_ALLOC_SMALL: a 1049-byte block
+   shares the 1088-byte class, and blocks of every size in the range hold
+   their contents side by side. */
+Test(alloc, kilobyte_blocks_come_from_chunks) {
+  SLAB_ONLY();
+  void *p = get(1049);
+  cr_assert_eq(A.held, LNG_ALLOC_CHUNK, "no malloc of its own");
+  put(p, 1049);
+  cr_assert_eq(get(1088), p, "1049 and 1088 bytes share a class");
+  cr_assert_eq(re(p, 1088, 1025), p, "so does 1025");
+  cr_assert_neq(get(1089), p);
+  put(p, 1025);
+  enum { N = LNG_ALLOC_SMALL - 1024 };
+  static char *blk[N];
+  for (size_t i = 0; i < N; i++) {
+    blk[i] = get(1025 + i);
+    fill(blk[i], 1025 + i, (unsigned)i);
+  }
+  for (size_t i = 0; i < N; i++) cr_assert(intact(blk[i], 1025 + i, (unsigned)i), "block of %zu", 1025 + i);
+  for (size_t i = 0; i < N; i++) put(blk[i], 1025 + i);
+  size_t held = A.held;
+  void *big = get(LNG_ALLOC_SMALL + 1);
+  cr_assert_eq(A.held, held + LNG_ALLOC_SMALL + 1, "past the classes: malloc's");
+  put(big, LNG_ALLOC_SMALL + 1);
+}
+
 /* When a chunk's tail is too short for a block, it serves a smaller class. */
 Test(alloc, chunk_tail_is_kept) {
   SLAB_ONLY();
@@ -78,6 +105,23 @@ Test(alloc, chunk_tail_is_kept) {
   cr_assert_eq(A.held, 2 * LNG_ALLOC_CHUNK);
   char *p = get(1000);             /* the 1008-byte class */
   cr_assert(p > first && p < first + LNG_ALLOC_CHUNK, "the tail of the first chunk");
+}
+
+/* A tail between two classes of the kilobyte range serves the class below
+   it: 1072 bytes hold a 1024-byte block, never a 1088- or 1216-byte one. */
+Test(alloc, chunk_tail_between_classes) {
+  SLAB_ONLY();
+  char *first = get(4096);
+  for (int i = 1; i < 15; i++) get(4096);
+  get(3008);                       /* leaves 65520 - 15 * 4096 - 3008 = 1072 */
+  get(4096);                       /* a second chunk; the tail is spare */
+  cr_assert_eq(A.held, 2 * LNG_ALLOC_CHUNK);
+  char *p = get(1200);
+  cr_assert(p < first || p >= first + LNG_ALLOC_CHUNK, "a 1216-byte block is not in the 1072-byte tail");
+  char *q = get(1088);
+  cr_assert(q < first || q >= first + LNG_ALLOC_CHUNK, "nor is a 1088-byte one");
+  char *t = get(1024);
+  cr_assert(t > first && t < first + LNG_ALLOC_CHUNK, "a 1024-byte one is");
 }
 
 Test(alloc, realloc_within_a_class_keeps_the_block) {

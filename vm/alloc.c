@@ -31,14 +31,19 @@ struct lng_block { lng_block *next; };   /* a free block */
 
 /* Classes: 16, 24 .. 128 (every 8 bytes: the 24-byte hash node and the
    56-byte table fit exactly), then 144 .. 1024 (every 16: a 720-byte
-   initial stack wastes nothing, no string more than 15 bytes). */
+   initial stack wastes nothing, no string more than 15 bytes), then
+   1088 .. 4096 (every 64: a message's kilobyte string, 1049 bytes as a
+   Lua string, would otherwise be malloc's, at several hundred
+   instructions a block each way). */
 static inline int classof(size_t n) {          /* 1 <= n <= LNG_ALLOC_SMALL */
   if (n <= 128) return n <= 16 ? 0 : (int)((n + 7) >> 3) - 2;
-  return 15 + (int)((n - 129) >> 4);
+  if (n <= 1024) return 15 + (int)((n - 129) >> 4);
+  return 71 + (int)((n - 1025) >> 6);
 }
 
 static inline size_t classsize(int c) {
-  return c < 15 ? (size_t)(c + 2) * 8 : 128 + (size_t)(c - 14) * 16;
+  return c < 15 ? (size_t)(c + 2) * 8 : c < 71 ? 128 + (size_t)(c - 14) * 16
+                                              : 1024 + (size_t)(c - 70) * 64;
 }
 
 static inline void give(lng_alloc *a, void *p, int c) {
@@ -51,7 +56,9 @@ static inline void give(lng_alloc *a, void *p, int c) {
    they hold; less than 16 bytes stay unused until the heap is destroyed. */
 static void spare(lng_alloc *a, char *p, size_t n) {
   if (n < 16) return;
-  give(a, p, n <= 128 ? (int)(n >> 3) - 2 : 14 + (int)((n - 128) >> 4));
+  if (n > LNG_ALLOC_SMALL) n = LNG_ALLOC_SMALL;   /* (never: spares are shorter than a block) */
+  give(a, p, n <= 128 ? (int)(n >> 3) - 2 : n <= 1024 ? 14 + (int)((n - 128) >> 4)
+                                                      : 70 + (int)((n - 1024) >> 6));
 }
 
 static void *carve(lng_alloc *a, size_t sz) {

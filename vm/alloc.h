@@ -28,9 +28,10 @@
 #endif
 
 /* Blocks up to LNG_ALLOC_SMALL bytes come from the heap's chunks, in size
-   classes: every 8 bytes up to 128, then every 16. Larger ones are malloc's. */
-#define LNG_ALLOC_SMALL 1024
-#define LNG_ALLOC_NCLASS (15 + (LNG_ALLOC_SMALL - 128) / 16)
+   classes: every 8 bytes up to 128, every 16 up to 1024, then every 64.
+   Larger ones are malloc's. */
+#define LNG_ALLOC_SMALL 4096
+#define LNG_ALLOC_NCLASS (71 + (LNG_ALLOC_SMALL - 1024) / 64)
 #define LNG_ALLOC_CHUNK (64 * 1024)
 
 typedef struct lng_block lng_block;
