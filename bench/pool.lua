@@ -10,10 +10,15 @@ local nw = tonumber(arg and arg[2]) or 8
 local CAP = 64
 local job = string.rep("x", 1023)
 
+-- Each result is an integer, as in the Go twin; a pool goroutine says
+-- once, at its end, on which worker it ran and whether it had any job.
 local function poolworker(jobs, results)
-  local w = go.worker()
-  for s in jobs:range() do results:send({ #s + s:byte(1), w }) end
-  results:send(false)
+  local did = false
+  for s in jobs:range() do
+    results:send(#s + s:byte(1))
+    did = true
+  end
+  results:send({ go.worker(), did })
 end
 
 local t0 = go.now()
@@ -26,7 +31,11 @@ end, jobs, n, job)
 local sum, left, ran = 0, nw, {}
 while left > 0 do
   local r = results:recv()
-  if r then sum = sum + r[1]; ran[r[2]] = true else left = left - 1 end
+  if type(r) == "number" then sum = sum + r
+  else
+    left = left - 1
+    if r[2] then ran[r[1]] = true end
+  end
 end
 local el = go.now() - t0
 local spread = 0
