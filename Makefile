@@ -86,7 +86,7 @@ STRESS_OBJ := $(STRESS_SRC:%.c=$(B)/obj/%.o)
 EMBED_OBJ := $(B)/obj/samples/embed/embed.o
 UDATA_OBJ := $(B)/obj/samples/embed/udata.o
 
-.PHONY: FORCE all run test test-stress test-tsan test-asan test-clang test-valgrind valgrind-run deps bench clean \
+.PHONY: FORCE all run test test-stress stress-bins test-tsan test-asan test-clang test-valgrind valgrind-run deps bench clean \
 	install uninstall test-install test-bins
 all: $(B)/lungo $(B)/liblungo.a $(B)/$(SONAME_FULL) $(B)/embed-sample $(B)/udata-sample
 
@@ -216,8 +216,11 @@ test: deps
 	@$(MAKE) --no-print-directory test-install SAN_ENV="$(SAN_ENV)"
 
 # Seeded: LUNGO_STRESS_SEED=N reruns a failure's workload (see tests/stress/test_stress.c).
+stress-bins: $(B)/lungo-stress $(B)/lungo
+	@:
+
 test-stress: deps
-	@$(MAKE) --no-print-directory $(B)/lungo-stress $(B)/lungo
+	@$(MAKE) --no-print-directory stress-bins
 	LUNGO_BIN=$(CURDIR)/$(B)/lungo $(SAN_ENV) ./$(B)/lungo-stress $(TEST_ARGS)
 
 # report_thread_leaks=0: on an uncaught error or os.exit the lungo command
