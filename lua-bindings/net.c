@@ -692,11 +692,43 @@ static int net_listen(lua_State *L) {
 static int dial_io_done(lua_State *L, int res, lng_msg *box);
 static const lng_waitkind dial_kind = { "net.dial", "IO wait", cancel_turn, dial_io_done };
 
-/* The stack of a dial: 1 network, 2 address, 3 options, 4 the socket. */
+/* The stack of a dial: 1 network, 2 address, 3 options, 4 the socket;
+   for a name, 5 its addresses (DIAL_LIST). A dial to a name tries each of
+   them in turn until one connects, as Go's does: the table holds the
+   addresses, which one is tried (i), the first error (err, reported when
+   none connects) and the deadline of the whole dial (deadline). */
+#define DIAL_LIST 5
+
+static int dial_start(lua_State *L);
+
+/* An attempt failed with err: the next address, or nil and the first
+   error. */
+static int dial_next(lua_State *L, const char *err) {
+  if (lua_gettop(L) < DIAL_LIST || !lua_istable(L, DIAL_LIST)) return fail(L, err);
+  if (lua_getfield(L, DIAL_LIST, "err") == LUA_TNIL) {
+    lua_pushstring(L, err);
+    lua_setfield(L, DIAL_LIST, "err");
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, DIAL_LIST, "i");
+  lua_Integer i = lua_tointeger(L, -1) + 1;
+  lua_pop(L, 1);
+  if (lua_rawgeti(L, DIAL_LIST, i) != LUA_TSTRING) {
+    lua_getfield(L, DIAL_LIST, "err");
+    return fail(L, lua_tostring(L, -1));    /* (the string stays below fail's results) */
+  }
+  lua_replace(L, 2);
+  lua_pushinteger(L, i);
+  lua_setfield(L, DIAL_LIST, "i");
+  lua_pushnil(L);
+  lua_replace(L, 4);
+  lua_settop(L, DIAL_LIST);
+  return dial_start(L);
+}
 
 static int dial_fail(lua_State *L, lng_sock *sk, const char *err) {
   lng_sock_close(sk, self_index(L));
-  return fail(L, err);
+  return dial_next(L, err);
 }
 
 /* The connection is established, has failed, or is still under way. */
@@ -817,9 +849,9 @@ static int hostport(const char *address, char *buf, size_t len, const char **por
   return 1;
 }
 
-/* A dial to a name, looked up: dial the first address of the network's
-   family, as text, in place of the name. (Go tries each address in turn;
-   lungo takes the first.) */
+/* A dial to a name, looked up: its addresses of the network's family, as
+   text, go in the list (DIAL_LIST), and the first is dialled in place of
+   the name. */
 static int dial_looked(lua_State *L, int res, lng_msg *box) {
   (void)res; (void)box;
   lng_netspec ns;
@@ -829,21 +861,31 @@ static int dial_looked(lua_State *L, int res, lng_msg *box) {
   hostport(lua_tostring(L, 2), host, sizeof host, &port);
   lng_gai_job *j = looked(L, host);
   if (!j) return 2;
-  const struct addrinfo *ai = j->res;
-  while (ai && !((ai->ai_family == AF_INET && ns.family != AF_INET6) ||
-                 (ai->ai_family == AF_INET6 && ns.family != AF_INET)))
-    ai = ai->ai_next;
-  if (!ai) {
+  lua_newtable(L);
+  int n = 0;
+  for (const struct addrinfo *ai = j->res; ai; ai = ai->ai_next) {
+    if (!((ai->ai_family == AF_INET && ns.family != AF_INET6) ||
+          (ai->ai_family == AF_INET6 && ns.family != AF_INET)))
+      continue;
+    char addr[INET6_ADDRSTRLEN];
+    ai_text(ai, addr, sizeof addr);
+    snprintf(text, sizeof text, ai->ai_family == AF_INET6 ? "[%s]:%s" : "%s:%s", addr, port);
+    lua_pushstring(L, text);
+    lua_rawseti(L, -2, ++n);
+  }
+  if (n == 0) {
     snprintf(err, sizeof err, "lookup %.200s: no address for the network", host);
     return fail(L, err);
   }
-  char addr[INET6_ADDRSTRLEN];
-  ai_text(ai, addr, sizeof addr);
-  snprintf(text, sizeof text, ai->ai_family == AF_INET6 ? "[%s]:%s" : "%s:%s", addr, port);
-  lua_settop(L, 3);                   /* the lookup's holder goes: the job is done */
-  lua_pushstring(L, text);
+  lua_replace(L, 4);                  /* the lookup's holder goes: the job is done */
+  lua_settop(L, 4);
+  lua_pushnil(L);
+  lua_insert(L, 4);                   /* 4: the socket to be, 5: the list */
+  lua_pushinteger(L, 1);
+  lua_setfield(L, DIAL_LIST, "i");
+  lua_rawgeti(L, DIAL_LIST, 1);
   lua_replace(L, 2);
-  return net_dial(L);
+  return dial_start(L);
 }
 
 static const lng_waitkind dial_lookup_kind = { "net.dial", "dns", lookup_cancel, dial_looked };
@@ -852,29 +894,61 @@ static int net_dial(lua_State *L) {
   lng_netspec ns = checknetwork(L, 1);
   const char *address = luaL_checkstring(L, 2);
   if (!lua_isnoneornil(L, 3)) lng_checktype(L, 3, LUA_TTABLE);
-  lua_Number timeout = optfield(L, 3, "timeout", -1, NULL);
+  optfield(L, 3, "timeout", -1, NULL);   /* (checked now, read by each attempt) */
   lua_settop(L, 3);
-  struct sockaddr_storage sa;
-  socklen_t len;
-  char err[ERRLEN];
   if (ns.family != AF_UNIX) {
     char host[256];
     const char *port;
     if (hostport(address, host, sizeof host, &port) && lng_netaddr_isname(host))
       return lookup(L, host, ns.family, ns.type, &dial_lookup_kind);
   }
-  if (lng_netaddr_parse(&ns, address, 0, &sa, &len, err, sizeof err) != 0) return fail(L, err);
+  return dial_start(L);
+}
+
+/* The deadline of the dial (0: none), fixed at its first attempt. */
+static int64_t dial_deadline(lua_State *L) {
+  int64_t d = 0;
+  int list = lua_gettop(L) >= DIAL_LIST && lua_istable(L, DIAL_LIST);
+  if (list && lua_getfield(L, DIAL_LIST, "deadline") == LUA_TNUMBER) {
+    d = (int64_t)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    return d;
+  }
+  if (list) lua_pop(L, 1);
+  lua_Number timeout = optfield(L, 3, "timeout", -1, NULL);
+  if (timeout >= 0 && !isnan(timeout)) {
+    d = lng_now_ns() + (int64_t)(fmin(timeout, 9e9) * 1e9);
+    if (d <= 0) d = 1;
+  }
+  if (list) {
+    lua_pushinteger(L, (lua_Integer)d);
+    lua_setfield(L, DIAL_LIST, "deadline");
+  }
+  return d;
+}
+
+/* One attempt: the address at 2 (numeric by now). */
+static int dial_start(lua_State *L) {
+  lng_netspec ns = checknetwork(L, 1);
+  const char *address = lua_tostring(L, 2);
+  struct sockaddr_storage sa;
+  socklen_t len;
+  char err[ERRLEN];
+  if (lua_gettop(L) < 4) lua_settop(L, 4);
+  int64_t deadline = dial_deadline(L);
+  if (deadline && lng_now_ns() >= deadline) return dial_next(L, errtext(LNG_RES_TIMEOUT));
+  if (lng_netaddr_parse(&ns, address, 0, &sa, &len, err, sizeof err) != 0) return dial_next(L, err);
   lng_netpoll *np = netpoll(L);
   if (!np) return fail_errno(L, errno);
   int fd = socket(sockfamily(&sa), ns.type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return fail_errno(L, errno);
+  if (fd < 0) return dial_next(L, strerror(errno));
   if (ns.type == SOCK_STREAM) set_nodelay(fd, sockfamily(&sa));
   int r;
   while ((r = connect(fd, (struct sockaddr *)&sa, len)) != 0 && errno == EINTR) {}
   if (r != 0 && errno != EINPROGRESS) {
     int e = errno;
     close(fd);
-    return fail_errno(L, e);
+    return dial_next(L, strerror(e));
   }
   /* registered once connect is under way: its first edge is the outcome */
   lng_sock *sk = lng_sock_new(np, fd, ns.type == SOCK_STREAM ? LNG_OBJ_CONN : LNG_OBJ_PACKET,
@@ -884,13 +958,13 @@ static int net_dial(lua_State *L) {
     close(fd);
     return fail_errno(L, e);
   }
-  push_sock(L, sk);                   /* slot 4: closed with it if the dial fails */
-  if (r == 0) return 1;
-  sk->wdeadline = 0;
-  if (timeout >= 0 && !isnan(timeout)) {
-    sk->wdeadline = lng_now_ns() + (int64_t)(fmin(timeout, 9e9) * 1e9);
-    if (sk->wdeadline <= 0) sk->wdeadline = 1;
+  push_sock(L, sk);
+  lua_replace(L, 4);                  /* slot 4: closed with it if the dial fails */
+  if (r == 0) {
+    lua_settop(L, 4);
+    return 1;
   }
+  sk->wdeadline = deadline;
   return dial_check(L, sk);
 }
 
