@@ -551,6 +551,35 @@ Test(capi, service_survives_failing_goroutines, .timeout = T_TIMEOUT) {
   }
 }
 
+/* A failed goroutine's to-be-closed variables are closed, with its error,
+   before on_error is told: a service that goes on loses no cleanup. */
+Test(capi, service_failed_goroutine_closes_its_variables, .timeout = T_TIMEOUT) {
+  for (int i = 0; i < NCOUNTS; i++) {
+    errs e;
+    lng_runtime *rt = service(&e, WORKER_COUNTS[i], 0);
+    lng_channel *out = lng_channel_new(rt, 8);
+    lng_value arg = lng_chanvalue(out);
+    static const char job[] =
+      "local out = ...\n"
+      "local a <close> = setmetatable({}, {__close = function(_, err) out:send(1) end})\n"
+      "local b <close> = setmetatable({}, {__close = function(_, err)\n"
+      "  out:send(tostring(err):find('job failed', 1, true) and 2 or -2) end})\n"
+      "error('job failed')\n";
+    long long id = lng_spawn_string(rt, job, sizeof job - 1, "=job", &arg, 1);
+    cr_assert_gt(id, 0);
+    cr_assert_eq(recv_int(out), 2, "b closed first, with the error");
+    cr_assert_eq(recv_int(out), 1, "then a");
+    for (int k = 0; k < 2000 && atomic_load(&e.calls) < 1; k++) sleep_ms(10);
+    cr_assert_eq(atomic_load(&e.calls), 1);
+    cr_assert(contains(e.first, "job failed"), "%s", e.first);
+    cr_assert_eq(lng_status(rt), LNG_OK, "the service ended: %s", lng_message(rt));
+    lng_stop(rt);
+    cr_assert_eq(wait_for(rt, WAIT_SECS), LNG_OK, "%s", lng_message(rt));
+    lng_channel_release(out);
+    lng_destroy(rt);
+  }
+}
+
 Test(capi, service_on_error_may_end_it, .timeout = T_TIMEOUT) {
   errs e;
   lng_runtime *rt = service(&e, 2, 1);

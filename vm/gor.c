@@ -373,7 +373,25 @@ static int build_report(lua_State *L) {
   int status = (int)lua_tointeger(L, 3);
   const char *msg = status == LNG_ERRRUN ? runerr_msg(L, co) : errmsg(L, co);
   if ((status == LNG_ERRRUN || status == LNG_ERRMEM) && !(g->flags & LNG_G_MAIN))
-    lua_pushfstring(L, "goroutine %I: %s", (LUA_INTEGER)g->id, msg);
+    msg = lua_pushfstring(L, "goroutine %I: %s", (LUA_INTEGER)g->id, msg);
+  /* Its to-be-closed variables are closed now, with the error, as lua
+     closes the main chunk's before it reports (and Go runs a panicking
+     goroutine's deferred calls): the report above was taken first, while
+     the frames were still there. An error in a closing method is added. */
+  int st = lua_status(co);
+  if (st == LUA_OK || st == LUA_YIELD || !lua_checkstack(co, 1)) return 1;
+  lua_pushvalue(co, -1);              /* the error, to tell a new one from it */
+  lua_xmove(co, L, 1);
+  if (lua_resetthread(co) != LUA_OK) {
+    lua_pushvalue(co, -1);
+    lua_xmove(co, L, 1);
+    if (!lua_rawequal(L, -1, -2)) {
+      const char *cm = lua_tostring(L, -1);
+      lua_pushfstring(L, "%s\n(and while closing: %s)", msg, cm ? cm : "(error object is not a string)");
+      return 1;
+    }
+  }
+  lua_pushstring(L, msg);
   return 1;
 }
 
