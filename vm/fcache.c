@@ -13,6 +13,8 @@
  * beside it confirms a hit. Emptied when it holds PROTOS_MAX entries.
  * registry[&FACTORIES] = {hash -> factory (or false: cannot), ~hash ->
  * dump}, for functions with upvalues (factory.c); same limit.
+ * In a shard each of these is found through its slot instead of its
+ * registry key (lng_state_get, shard.h): an integer lookup.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 #include "copy.h"
 #include "fcache.h"
 #include "factory.h"
+#include "shard.h"
 
 static const char DUMPS = 'd', CODES = 'o', PROTOS = 'p', PROTOS_N = 'n';
 static const char FACTORIES = 'f', FACTORIES_N = 'm';
@@ -36,8 +39,11 @@ static lua_Integer codehash (const char *p, size_t n) {
   return (lua_Integer)h;
 }
 
-static void getcache (lua_State *L, const char *key, const char *mode) {
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, key) != LUA_TTABLE) {
+/* Pushes the cache in slot (registry key key elsewhere; shard.h), made if
+   need be. */
+static void getcache (lua_State *L, int slot, const char *key, const char *mode) {
+  lng_state_get(L, slot, key);
+  if (lua_type(L, -1) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_newtable(L);
     if (*mode) {
@@ -47,7 +53,7 @@ static void getcache (lua_State *L, const char *key, const char *mode) {
       lua_setmetatable(L, -2);
     }
     lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+    lng_state_set(L, slot, key);
   }
 }
 
@@ -86,13 +92,14 @@ static int code_gc (lua_State *L) {
 static lng_code **newholder (lua_State *L) {
   lng_code **h = lua_newuserdatauv(L, sizeof *h, 0);
   *h = NULL;
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &CODEMT) != LUA_TTABLE) {
+  lng_state_get(L, LNG_SLOT_CODEMT, &CODEMT);
+  if (lua_type(L, -1) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_createtable(L, 0, 1);
     lua_pushcfunction(L, code_gc);
     lua_setfield(L, -2, "__gc");
     lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &CODEMT);
+    lng_state_set(L, LNG_SLOT_CODEMT, &CODEMT);
   }
   lua_setmetatable(L, -2);
   return h;
@@ -111,7 +118,7 @@ static int writer (lua_State *L, const void *p, size_t sz, void *ud) {
    goroutine's share of memory used to include until the collector came by. */
 static lng_code *codeof (lua_State *L, int f) {
   lng_code *code;
-  getcache(L, &DUMPS, "k");
+  getcache(L, LNG_SLOT_DUMPS, &DUMPS, "k");
   lua_pushvalue(L, f);
   if (lua_rawget(L, -2) == LUA_TUSERDATA) {
     code = *(lng_code **)lua_touserdata(L, -1);
@@ -119,7 +126,7 @@ static lng_code *codeof (lua_State *L, int f) {
     return code;
   }
   lua_pop(L, 1);
-  getcache(L, &CODES, "v");                 /* DUMPS CODES */
+  getcache(L, LNG_SLOT_CODES, &CODES, "v");                 /* DUMPS CODES */
   lng_code **h = newholder(L);              /* before the malloc: nothing may raise after it */
   lng_msg tmp;
   lng_msg_init(&tmp);
@@ -181,19 +188,19 @@ int lng_fcache_code (lua_State *L, int f, lng_msg *m) {
 */
 
 /* Caches v (at the top, popped) under hash h with the code beside it. */
-static void cacheput (lua_State *L, const char *key, const char *nkey,
+static void cacheput (lua_State *L, int slot, const char *key, int nslot, const char *nkey,
                       lua_Integer h, const char *code, size_t n) {
-  lua_rawgetp(L, LUA_REGISTRYINDEX, nkey);
+  lng_state_get(L, nslot, nkey);
   lua_Integer count = lua_tointeger(L, -1) + 1;
   lua_pop(L, 1);
   if (count > PROTOS_MAX) {        /* a program that makes code: start over */
     lua_newtable(L);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+    lng_state_set(L, slot, key);
     count = 1;
   }
   lua_pushinteger(L, count);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, nkey);
-  getcache(L, key, "");
+  lng_state_set(L, nslot, nkey);
+  getcache(L, slot, key, "");
   lua_insert(L, -2);
   lua_rawseti(L, -2, h);
   lua_pushlstring(L, code, n);
@@ -202,10 +209,11 @@ static void cacheput (lua_State *L, const char *key, const char *nkey,
 }
 
 /* Pushes what the cache under key holds for this code (or nil). */
-static int cacheget (lua_State *L, const char *key, lua_Integer h, const char *code, size_t n) {
+static int cacheget (lua_State *L, int slot, const char *key, lua_Integer h,
+                     const char *code, size_t n) {
   int top = lua_gettop(L);
   size_t len;
-  getcache(L, key, "");
+  getcache(L, slot, key, "");
   if (lua_rawgeti(L, -1, ~h) == LUA_TSTRING) {
     const char *s = lua_tolstring(L, -1, &len);
     if (len == n && memcmp(s, code, n) == 0) {
@@ -226,17 +234,17 @@ static int cacheget (lua_State *L, const char *key, lua_Integer h, const char *c
    has no room for the factory's arguments. */
 static int makeclosure (lua_State *L, const char *code, size_t n, int nups) {
   lua_Integer h = codehash(code, n);
-  int t = cacheget(L, &FACTORIES, h, code, n);
+  int t = cacheget(L, LNG_SLOT_FACTORIES, &FACTORIES, h, code, n);
   if (t == LUA_TBOOLEAN) { lua_pop(L, 1); return 0; }   /* known not to work */
   if (t != LUA_TFUNCTION) {
     lua_pop(L, 1);
     if (lng_factory_load(L, code, n, nups) != 0) {
       lua_pushboolean(L, 0);
-      cacheput(L, &FACTORIES, &FACTORIES_N, h, code, n);
+      cacheput(L, LNG_SLOT_FACTORIES, &FACTORIES, LNG_SLOT_FACTORIES_N, &FACTORIES_N, h, code, n);
       return 0;
     }
     lua_pushvalue(L, -1);
-    cacheput(L, &FACTORIES, &FACTORIES_N, h, code, n);
+    cacheput(L, LNG_SLOT_FACTORIES, &FACTORIES, LNG_SLOT_FACTORIES_N, &FACTORIES_N, h, code, n);
   }
   /* The factory takes one argument per upvalue: up to 200 values, far
      more than the slots the decoder reserves per level. */
@@ -290,7 +298,7 @@ int lng_fcache_load (lua_State *L, const lng_obj *obj, int nups) {
   }
   else {                             /* shareable: look in the cache first */
     h = codehash(lc->bytes, lc->len);
-    if (cacheget(L, &PROTOS, h, lc->bytes, lc->len) == LUA_TFUNCTION)
+    if (cacheget(L, LNG_SLOT_PROTOS, &PROTOS, h, lc->bytes, lc->len) == LUA_TFUNCTION)
       return 0;                      /* checked when it was cached */
     lua_pop(L, 1);
   }
@@ -303,7 +311,7 @@ loaded:
   }
   if (nups == 0) {
     lua_pushvalue(L, -1);
-    cacheput(L, &PROTOS, &PROTOS_N, h, lc->bytes, lc->len);
+    cacheput(L, LNG_SLOT_PROTOS, &PROTOS, LNG_SLOT_PROTOS_N, &PROTOS_N, h, lc->bytes, lc->len);
   }
   return 0;
 }

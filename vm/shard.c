@@ -18,6 +18,7 @@
  * goroutine's globals, so _G, package.loaded._G and require "_G" agree in
  * module code and in goroutines as in plain Lua.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,6 +281,29 @@ static int shard_panic(lua_State *L) {
 
 static int setup(lua_State *L);
 
+lng_shard *lng_shard_fast(lua_State *L) {
+  void *ud;
+  lua_Alloc f = lua_getallocf(L, &ud);
+  lng_shard *sh = lng_shard_of(L);   /* anything in a foreign state: compared, not followed */
+  if (f == lng_alloc_lua)
+    return (uintptr_t)ud == (uintptr_t)sh + offsetof(lng_shard, heap) ? sh : NULL;
+  return f == shard_alloc && ud == (void *)sh ? sh : NULL;
+}
+
+void lng_state_get(lua_State *L, int slot, const void *key) {
+  lng_shard *sh = lng_shard_fast(L);
+  if (!sh) lua_rawgetp(L, LUA_REGISTRYINDEX, key);
+  else if (sh->slots[slot]) lua_rawgeti(L, LUA_REGISTRYINDEX, sh->slots[slot]);
+  else lua_pushnil(L);
+}
+
+void lng_state_set(lua_State *L, int slot, const void *key) {
+  lng_shard *sh = lng_shard_fast(L);
+  if (!sh) lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+  else if (sh->slots[slot]) lua_rawseti(L, LUA_REGISTRYINDEX, sh->slots[slot]);
+  else sh->slots[slot] = luaL_ref(L, LUA_REGISTRYINDEX);   /* (never 0) */
+}
+
 /* Its address is the registry key naming a shard's state as one. */
 static const char shard_key = 0;
 
@@ -296,6 +320,7 @@ int lng_shard_open(lng_runtime *rt, lng_shard *sh, int index) {
   sh->current = NULL;
   lng_mod_init(&sh->mods);
   lng_alloc_init(&sh->heap);
+  memset(sh->slots, 0, sizeof sh->slots);
   lua_State *L = rt->cfg.mem_limit ? lua_newstate(shard_alloc, sh)
                                    : lua_newstate(lng_alloc_lua, &sh->heap);
   if (!L) return -1;
