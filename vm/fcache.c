@@ -71,6 +71,8 @@ static void getcache (lua_State *L, int slot, const char *key, const char *mode)
    holds each one through a small userdata whose __gc drops the reference. */
 typedef struct lng_code {
   lng_obj obj;
+  lua_Integer hash;            /* codehash of the bytes: the receivers' cache key */
+  const void *owner;           /* the shard that made it (NULL: a state lungo did not make) */
   size_t len;
   char bytes[];
 } lng_code;
@@ -78,6 +80,19 @@ typedef struct lng_code {
 static const char CODEMT = 'c';      /* registry[&CODEMT]: the holders' metatable */
 
 static void code_destroy (lng_obj *o) { free(o); }
+
+/* A code object of n bytes, one reference held by the caller; NULL when
+   out of memory. */
+static lng_code *newcode (lua_State *L, const char *bytes, size_t n, lua_Integer hash) {
+  lng_code *code = malloc(sizeof *code + n);
+  if (!code) return NULL;
+  lng_obj_init(&code->obj, LNG_OBJ_CODE, code_destroy);
+  code->owner = lng_shard_fast(L);
+  code->hash = hash;
+  code->len = n;
+  memcpy(code->bytes, bytes, n);
+  return code;
+}
 
 static int code_gc (lua_State *L) {
   lng_code **h = lua_touserdata(L, 1);
@@ -149,15 +164,12 @@ static lng_code *codeof (lua_State *L, int f) {
   }
   if (!code) {
     lua_pop(L, 1);
-    code = malloc(sizeof *code + tmp.len);
+    code = newcode(L, (const char *)lng_msg_cbytes(&tmp), tmp.len, hash);
     if (!code) {
       lng_msg_free(&tmp);
       lua_pop(L, 3);
       return NULL;
     }
-    lng_obj_init(&code->obj, LNG_OBJ_CODE, code_destroy);
-    code->len = tmp.len;
-    memcpy(code->bytes, lng_msg_cbytes(&tmp), tmp.len);
     *h = code;
     lua_pushvalue(L, -1);
     lua_rawseti(L, -3, hash);
@@ -187,88 +199,6 @@ int lng_fcache_code (lua_State *L, int f, lng_msg *m) {
 ** =======================================================
 */
 
-/* Caches v (at the top, popped) under hash h with the code beside it. */
-static void cacheput (lua_State *L, int slot, const char *key, int nslot, const char *nkey,
-                      lua_Integer h, const char *code, size_t n) {
-  lng_state_get(L, nslot, nkey);
-  lua_Integer count = lua_tointeger(L, -1) + 1;
-  lua_pop(L, 1);
-  if (count > PROTOS_MAX) {        /* a program that makes code: start over */
-    lua_newtable(L);
-    lng_state_set(L, slot, key);
-    count = 1;
-  }
-  lua_pushinteger(L, count);
-  lng_state_set(L, nslot, nkey);
-  getcache(L, slot, key, "");
-  lua_insert(L, -2);
-  lua_rawseti(L, -2, h);
-  lua_pushlstring(L, code, n);
-  lua_rawseti(L, -2, ~h);
-  lua_pop(L, 1);
-}
-
-/* Pushes what the cache under key holds for this code (or nil). */
-static int cacheget (lua_State *L, int slot, const char *key, lua_Integer h,
-                     const char *code, size_t n) {
-  int top = lua_gettop(L);
-  size_t len;
-  getcache(L, slot, key, "");
-  if (lua_rawgeti(L, -1, ~h) == LUA_TSTRING) {
-    const char *s = lua_tolstring(L, -1, &len);
-    if (len == n && memcmp(s, code, n) == 0) {
-      int t = lua_rawgeti(L, -2, h);
-      lua_replace(L, top + 1);
-      lua_settop(L, top + 1);
-      return t;
-    }
-  }
-  lua_settop(L, top);
-  lua_pushnil(L);
-  return LUA_TNIL;
-}
-
-/* A new closure of a function with upvalues through its shard's factory
-   (made once per function); pushes it and returns 1, returns 0 when the
-   caller must load the code itself, or -1 (pushing nothing) when the stack
-   has no room for the factory's arguments. */
-static int makeclosure (lua_State *L, const char *code, size_t n, int nups) {
-  lua_Integer h = codehash(code, n);
-  int t = cacheget(L, LNG_SLOT_FACTORIES, &FACTORIES, h, code, n);
-  if (t == LUA_TBOOLEAN) { lua_pop(L, 1); return 0; }   /* known not to work */
-  if (t != LUA_TFUNCTION) {
-    lua_pop(L, 1);
-    if (lng_factory_load(L, code, n, nups) != 0) {
-      lua_pushboolean(L, 0);
-      cacheput(L, LNG_SLOT_FACTORIES, &FACTORIES, LNG_SLOT_FACTORIES_N, &FACTORIES_N, h, code, n);
-      return 0;
-    }
-    lua_pushvalue(L, -1);
-    cacheput(L, LNG_SLOT_FACTORIES, &FACTORIES, LNG_SLOT_FACTORIES_N, &FACTORIES_N, h, code, n);
-  }
-  /* The factory takes one argument per upvalue: up to 200 values, far
-     more than the slots the decoder reserves per level. */
-  if (!lua_checkstack(L, nups)) {
-    lua_pop(L, 1);
-    return -1;
-  }
-  for (int i = 0; i < nups; i++) lua_pushnil(L);
-  lua_call(L, nups, 1);
-  return 1;
-}
-
-typedef struct Chunk { const char *p; size_t n; } Chunk;
-
-static const char *readchunk (lua_State *L, void *ud, size_t *size) {
-  Chunk *c = ud;
-  const char *p = c->p;
-  (void)L;
-  *size = c->n;
-  c->p = NULL;
-  c->n = 0;
-  return p;
-}
-
 int lng_fcache_hasupvalue (lua_State *L, int f, int i) {
   if (lua_type(L, f) != LUA_TFUNCTION || lua_iscfunction(L, f)) return 0;
   if (i < 1 || lua_getupvalue(L, f, i) == NULL) return 0;
@@ -284,34 +214,162 @@ static int shaped (lua_State *L, int nups) {
          !lng_fcache_hasupvalue(L, -1, nups + 1);
 }
 
-int lng_fcache_load (lua_State *L, const lng_obj *obj, int nups) {
-  const lng_code *lc = (const lng_code *)obj;
+/* Caches v (at the top) under the code's hash, with a holder of the code
+   beside it: the code object itself if this shard made it, else a copy
+   of it (a receiver keeps no other state's code alive); replaces v with
+   that holder, or with nil when out of memory (then nothing is cached). */
+static void cacheput (lua_State *L, int slot, const char *key, int nslot, const char *nkey,
+                      lng_code *lc) {
+  lng_code **holder = newholder(L);        /* v holder */
+  const void *here = lng_shard_fast(L);
+  *holder = here && lc->owner == here ? (lng_code *)lng_obj_ref(&lc->obj)
+                                      : newcode(L, lc->bytes, lc->len, lc->hash);
+  if (!*holder) {
+    lua_pop(L, 2);
+    lua_pushnil(L);
+    return;
+  }
+  lng_state_get(L, nslot, nkey);
+  lua_Integer count = lua_tointeger(L, -1) + 1;
+  lua_pop(L, 1);
+  if (count > PROTOS_MAX) {        /* a program that makes code: start over */
+    lua_newtable(L);
+    lng_state_set(L, slot, key);
+    count = 1;
+  }
+  lua_pushinteger(L, count);
+  lng_state_set(L, nslot, nkey);
+  getcache(L, slot, key, "");              /* v holder cache */
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, ~lc->hash);
+  lua_rotate(L, -3, -1);                   /* holder cache v */
+  lua_rawseti(L, -2, lc->hash);
+  lua_pop(L, 1);
+}
+
+/* Pushes what the cache under key holds for this code and the holder of
+   its code (or nil, nil). A hit is a code object of the same bytes; the
+   compare is skipped when it is the one cached (one this shard made). */
+static int cacheget (lua_State *L, int slot, const char *key, const lng_code *lc) {
+  int top = lua_gettop(L);
+  getcache(L, slot, key, "");
+  if (lua_rawgeti(L, -1, ~lc->hash) == LUA_TUSERDATA) {
+    const lng_code *c = *(lng_code **)lua_touserdata(L, -1);
+    if (c == lc || (c && c->len == lc->len && memcmp(c->bytes, lc->bytes, lc->len) == 0)) {
+      int t = lua_rawgeti(L, -2, lc->hash);   /* cache holder v */
+      lua_replace(L, top + 1);
+      return t;
+    }
+  }
+  lua_settop(L, top);
+  lua_pushnil(L);
+  lua_pushnil(L);
+  return LUA_TNIL;
+}
+
+/* Records that the function at the top has the code of the holder below
+   it (pops nothing): a function decoded here and sent on is then found in
+   DUMPS, like one made here, instead of dumped again (a goroutine that
+   spawns its own function, as a tree of goroutines does, made one dump
+   per spawn). The code is what a dump of the function would give: the
+   function was loaded from it. */
+static void remember (lua_State *L) {
+  if (lua_isnil(L, -2)) return;             /* not cached: out of memory */
+  getcache(L, LNG_SLOT_DUMPS, &DUMPS, "k");   /* holder f DUMPS */
+  lua_pushvalue(L, -2);
+  lua_pushvalue(L, -4);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+/* A new closure of a function with upvalues through its shard's factory
+   (made once per function); pushes it and returns 1, returns 0 when the
+   caller must load the code itself, -1 (pushing nothing) when the stack
+   has no room for the factory's arguments, or -2 with the message pushed
+   when the code is not of a function with nups upvalues. */
+static int makeclosure (lua_State *L, lng_code *lc, int nups) {
+  int fresh = 0;
+  int t = cacheget(L, LNG_SLOT_FACTORIES, &FACTORIES, lc);   /* factory holder */
+  if (t == LUA_TBOOLEAN) { lua_pop(L, 2); return 0; }   /* known not to work */
+  if (t != LUA_TFUNCTION) {
+    lua_pop(L, 2);
+    if (lng_factory_load(L, lc->bytes, lc->len, nups) != 0) {
+      lua_pushboolean(L, 0);
+      cacheput(L, LNG_SLOT_FACTORIES, &FACTORIES, LNG_SLOT_FACTORIES_N, &FACTORIES_N, lc);
+      lua_pop(L, 1);
+      return 0;
+    }
+    lua_pushvalue(L, -1);
+    cacheput(L, LNG_SLOT_FACTORIES, &FACTORIES, LNG_SLOT_FACTORIES_N, &FACTORIES_N, lc);
+    fresh = 1;
+  }
+  lua_insert(L, -2);                        /* holder factory */
+  /* The factory takes one argument per upvalue: up to 200 values, far
+     more than the slots the decoder reserves per level. */
+  if (!lua_checkstack(L, nups)) {
+    lua_pop(L, 2);
+    return -1;
+  }
+  for (int i = 0; i < nups; i++) lua_pushnil(L);
+  lua_call(L, nups, 1);                     /* holder f */
+  /* Every closure of a factory has its one prototype: checked once. A
+     factory that made a misshapen closure is not used again. */
+  if (fresh && !shaped(L, nups)) {
+    lua_pop(L, 2);
+    lua_pushboolean(L, 0);
+    cacheput(L, LNG_SLOT_FACTORIES, &FACTORIES, LNG_SLOT_FACTORIES_N, &FACTORIES_N, lc);
+    lua_pop(L, 1);
+    lua_pushliteral(L, LNG_COPY_CORRUPTMSG);
+    return -2;
+  }
+  remember(L);
+  lua_remove(L, -2);
+  return 1;
+}
+
+typedef struct Chunk { const char *p; size_t n; } Chunk;
+
+static const char *readchunk (lua_State *L, void *ud, size_t *size) {
+  Chunk *c = ud;
+  const char *p = c->p;
+  (void)L;
+  *size = c->n;
+  c->p = NULL;
+  c->n = 0;
+  return p;
+}
+
+int lng_fcache_load (lua_State *L, lng_obj *obj, int nups) {
+  lng_code *lc = (lng_code *)obj;
   Chunk c = { lc->bytes, lc->len };
-  lua_Integer h = 0;
   if (nups > 0) {
-    int r = makeclosure(L, lc->bytes, lc->len, nups);
-    if (r < 0) {
+    int r = makeclosure(L, lc, nups);
+    if (r == -1) {
       lua_pushfstring(L, LNG_COPY_STACKMSG " (a function with %d upvalues)", nups);
       return -1;
     }
-    if (r > 0) goto loaded;
+    if (r < 0) return -1;            /* message pushed */
+    if (r > 0) return 0;
   }
   else {                             /* shareable: look in the cache first */
-    h = codehash(lc->bytes, lc->len);
-    if (cacheget(L, LNG_SLOT_PROTOS, &PROTOS, h, lc->bytes, lc->len) == LUA_TFUNCTION)
+    if (cacheget(L, LNG_SLOT_PROTOS, &PROTOS, lc) == LUA_TFUNCTION) {
+      lua_pop(L, 1);
       return 0;                      /* checked when it was cached */
-    lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
   }
   if (lua_load(L, readchunk, &c, "=(copy)", "b") != LUA_OK)
     return -1;   /* message pushed by lua_load */
-loaded:
   if (!shaped(L, nups)) {
     lua_pushliteral(L, LNG_COPY_CORRUPTMSG);
     return -1;
   }
   if (nups == 0) {
     lua_pushvalue(L, -1);
-    cacheput(L, LNG_SLOT_PROTOS, &PROTOS, LNG_SLOT_PROTOS_N, &PROTOS_N, h, lc->bytes, lc->len);
+    cacheput(L, LNG_SLOT_PROTOS, &PROTOS, LNG_SLOT_PROTOS_N, &PROTOS_N, lc);   /* f holder */
+    lua_insert(L, -2);
+    remember(L);
+    lua_remove(L, -2);
   }
   return 0;
 }

@@ -20,7 +20,7 @@ int lng_fcache_code(lua_State *L, int f, lng_msg *m);
    when one can serve, else by loading the code. Returns 0, or -1 with an
    error message pushed (lua_load's, the stack's, or a corrupt message's:
    code that is no Lua function of nups upvalues). */
-int lng_fcache_load(lua_State *L, const lng_obj *code, int nups);
+int lng_fcache_load(lua_State *L, lng_obj *code, int nups);
 
 /* Whether the value at f is a Lua function with an upvalue number i. */
 int lng_fcache_hasupvalue(lua_State *L, int f, int i);
