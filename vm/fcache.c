@@ -13,6 +13,11 @@
  * beside it confirms a hit. Emptied when it holds PROTOS_MAX entries.
  * registry[&FACTORIES] = {hash -> factory (or false: cannot), ~hash ->
  * dump}, for functions with upvalues (factory.c); same limit.
+ * A shard also has RECENT = {[i] = closure}, weak values, array only,
+ * with the code of each in sh->recentcode[i - 1] (sender and receiver):
+ * closures sent or decoded lately, slot i by address. Looked at first, it
+ * answers a function sent again and again with one integer lookup, and
+ * one a factory made here (see remember) without a dump.
  * In a shard each of these is found through its slot instead of its
  * registry key (lng_state_get, shard.h): an integer lookup.
  */
@@ -25,7 +30,7 @@
 #include "shard.h"
 
 static const char DUMPS = 'd', CODES = 'o', PROTOS = 'p', PROTOS_N = 'n';
-static const char FACTORIES = 'f', FACTORIES_N = 'm';
+static const char FACTORIES = 'f', FACTORIES_N = 'm', RECENT = 'r';
 #define PROTOS_MAX 256
 
 static lua_Integer codehash (const char *p, size_t n) {
@@ -45,7 +50,7 @@ static void getcache (lua_State *L, int slot, const char *key, const char *mode)
   lng_state_get(L, slot, key);
   if (lua_type(L, -1) != LUA_TTABLE) {
     lua_pop(L, 1);
-    lua_newtable(L);
+    lua_createtable(L, slot == LNG_SLOT_RECENT ? LNG_RECENT_N : 0, 0);
     if (*mode) {
       lua_createtable(L, 0, 1);
       lua_pushstring(L, mode);
@@ -120,6 +125,38 @@ static lng_code **newholder (lua_State *L) {
   return h;
 }
 
+/* The RECENT slot (1-based) of the function at f, whose address is *a. */
+static lua_Integer recentslot (lua_State *L, int f, const void **a) {
+  uintptr_t u = (uintptr_t)(*a = lua_topointer(L, f));
+  return (lua_Integer)(((u >> 4) ^ (u >> 10)) % LNG_RECENT_N) + 1;
+}
+
+/* The code of the function at f (absolute) if RECENT has it, else NULL. */
+static lng_code *getrecent (lua_State *L, lng_shard *sh, int f) {
+  const void *a;
+  lua_Integer i = recentslot(L, f, &a);
+  getcache(L, LNG_SLOT_RECENT, &RECENT, "v");
+  lng_code *code = lua_rawgeti(L, -1, i) == LUA_TFUNCTION && lua_topointer(L, -1) == a ?
+                   (lng_code *)sh->recentcode[i - 1] : NULL;   /* (both alive: the same) */
+  lua_pop(L, 2);
+  return code;
+}
+
+/* Puts the function at f (absolute) with its code in RECENT. */
+static void putrecent (lua_State *L, lng_shard *sh, int f, lng_code *code) {
+  const void *a;
+  lua_Integer i = recentslot(L, f, &a);
+  getcache(L, LNG_SLOT_RECENT, &RECENT, "v");
+  lua_pushvalue(L, f);
+  lua_rawseti(L, -2, i);
+  lua_pop(L, 1);
+  lng_obj *old = sh->recentcode[i - 1];
+  if (old != &code->obj) {
+    sh->recentcode[i - 1] = lng_obj_ref(&code->obj);
+    if (old) lng_obj_unref(old);
+  }
+}
+
 static int writer (lua_State *L, const void *p, size_t sz, void *ud) {
   (void)L;
   return lng_msg_append(ud, p, sz) ? 1 : 0;
@@ -132,12 +169,15 @@ static int writer (lua_State *L, const void *p, size_t sz, void *ud) {
    object (one holder, no malloc) instead of one each, which a parked
    goroutine's share of memory used to include until the collector came by. */
 static lng_code *codeof (lua_State *L, int f) {
-  lng_code *code;
+  lng_shard *sh = lng_shard_fast(L);
+  lng_code *code = sh ? getrecent(L, sh, f) : NULL;
+  if (code) return code;
   getcache(L, LNG_SLOT_DUMPS, &DUMPS, "k");
   lua_pushvalue(L, f);
   if (lua_rawget(L, -2) == LUA_TUSERDATA) {
     code = *(lng_code **)lua_touserdata(L, -1);
     lua_pop(L, 2);
+    if (code && sh) putrecent(L, sh, f, code);
     return code;
   }
   lua_pop(L, 1);
@@ -146,9 +186,9 @@ static lng_code *codeof (lua_State *L, int f) {
   lng_msg tmp;
   lng_msg_init(&tmp);
   lua_pushvalue(L, f);
-  int r = lua_dump(L, writer, &tmp, 0);   /* keep debug info: file:line */
+  int rd = lua_dump(L, writer, &tmp, 0);  /* keep debug info: file:line */
   lua_pop(L, 1);
-  if (r != 0) {
+  if (rd != 0) {
     lng_msg_free(&tmp);
     lua_pop(L, 3);
     return NULL;
@@ -179,6 +219,7 @@ static lng_code *codeof (lua_State *L, int f) {
   lua_insert(L, -2);
   lua_rawset(L, -4);
   lua_pop(L, 2);
+  if (sh) putrecent(L, sh, f, code);
   return code;
 }
 
@@ -268,13 +309,21 @@ static int cacheget (lua_State *L, int slot, const char *key, const lng_code *lc
 }
 
 /* Records that the function at the top has the code of the holder below
-   it (pops nothing): a function decoded here and sent on is then found in
-   DUMPS, like one made here, instead of dumped again (a goroutine that
-   spawns its own function, as a tree of goroutines does, made one dump
-   per spawn). The code is what a dump of the function would give: the
-   function was loaded from it. */
-static void remember (lua_State *L) {
+   it (pops nothing), so that sending the function on finds its code
+   instead of dumping it again (a goroutine that spawns its own function,
+   as a tree of goroutines does, made one dump per spawn). The code is
+   what a dump of the function would give: the function was loaded from
+   it. A shared closure (forever) goes into DUMPS; a factory's (one per
+   decode) into RECENT, whose fixed slots cost no table growth: DUMPS,
+   its weak keys cleared by every collection, was rehashed every other
+   insert. A closure that RECENT lost is dumped again when sent. */
+static void remember (lua_State *L, int shared) {
   if (lua_isnil(L, -2)) return;             /* not cached: out of memory */
+  if (!shared) {
+    lng_shard *sh = lng_shard_fast(L);      /* (a state of C's own: no RECENT) */
+    if (sh) putrecent(L, sh, lua_gettop(L), *(lng_code **)lua_touserdata(L, -2));
+    return;
+  }
   getcache(L, LNG_SLOT_DUMPS, &DUMPS, "k");   /* holder f DUMPS */
   lua_pushvalue(L, -2);
   lua_pushvalue(L, -4);
@@ -322,7 +371,7 @@ static int makeclosure (lua_State *L, lng_code *lc, int nups) {
     lua_pushliteral(L, LNG_COPY_CORRUPTMSG);
     return -2;
   }
-  remember(L);
+  remember(L, 0);
   lua_remove(L, -2);
   return 1;
 }
@@ -368,7 +417,7 @@ int lng_fcache_load (lua_State *L, lng_obj *obj, int nups) {
     lua_pushvalue(L, -1);
     cacheput(L, LNG_SLOT_PROTOS, &PROTOS, LNG_SLOT_PROTOS_N, &PROTOS_N, lc);   /* f holder */
     lua_insert(L, -2);
-    remember(L);
+    remember(L, 1);
     lua_remove(L, -2);
   }
   return 0;

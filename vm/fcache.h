@@ -12,7 +12,7 @@
 /* Sender: adds to m a reference to the code object of the Lua function at
    f (absolute index), made once per function; returns the reference's
    index in m, or -1 when out of memory (or when lua_dump fails). Leaves
-   the stack as it was; needs 5 free slots. */
+   the stack as it was; needs 6 free slots. */
 int lng_fcache_code(lua_State *L, int f, lng_msg *m);
 
 /* Receiver: pushes a Lua function of the code object (kind LNG_OBJ_CODE)

@@ -18,12 +18,13 @@
 typedef struct lng_shard lng_shard;
 
 #define LNG_THREAD_POOL 64
+#define LNG_RECENT_N 32      /* closures whose code a shard remembers by slot (fcache.c) */
 
 /* Values a state keeps for the copier and the proxies (fcache.c, proxy.c),
    looked up at every spawn: see lng_state_get. */
 enum {
   LNG_SLOT_DUMPS, LNG_SLOT_CODES, LNG_SLOT_CODEMT, LNG_SLOT_PROTOS, LNG_SLOT_PROTOS_N,
-  LNG_SLOT_FACTORIES, LNG_SLOT_FACTORIES_N, LNG_SLOT_PROXIES, LNG_SLOT_KINDS,
+  LNG_SLOT_FACTORIES, LNG_SLOT_FACTORIES_N, LNG_SLOT_RECENT, LNG_SLOT_PROXIES, LNG_SLOT_KINDS,
   LNG_NSLOTS
 };
 
@@ -52,6 +53,7 @@ struct lng_shard {
   lua_State *pool[LNG_THREAD_POOL];
   int poolref[LNG_THREAD_POOL];
   int slots[LNG_NSLOTS];     /* registry refs of the LNG_SLOT_* values, 0 until set */
+  lng_obj *recentcode[LNG_RECENT_N];   /* a reference each (fcache.c) */
 };
 
 static inline lng_shard *lng_shard_of(lua_State *L) {
