@@ -13,11 +13,13 @@
  * beside it confirms a hit. Emptied when it holds PROTOS_MAX entries.
  * registry[&FACTORIES] = {hash -> factory (or false: cannot), ~hash ->
  * dump}, for functions with upvalues (factory.c); same limit.
- * A shard also has RECENT = {[i] = closure}, weak values, array only,
- * with the code of each in sh->recentcode[i - 1] (sender and receiver):
- * closures sent or decoded lately, slot i by address. Looked at first, it
- * answers a function sent again and again with one integer lookup, and
- * one a factory made here (see remember) without a dump.
+ * A shard also keeps closures in its front table (shard.h), looked at
+ * first: the region SENT (closures sent or decoded lately, with their
+ * code in sh->recentcode, sender and receiver) answers a function sent
+ * again and again with one integer lookup, and one a factory made here
+ * (see remember) without a dump; the region PROTO (shared closures, by
+ * their code object in sh->protocode) answers the same function decoded
+ * again without a PROTOS lookup.
  * In a shard each of these is found through its slot instead of its
  * registry key (lng_state_get, shard.h): an integer lookup.
  */
@@ -30,7 +32,7 @@
 #include "shard.h"
 
 static const char DUMPS = 'd', CODES = 'o', PROTOS = 'p', PROTOS_N = 'n';
-static const char FACTORIES = 'f', FACTORIES_N = 'm', RECENT = 'r';
+static const char FACTORIES = 'f', FACTORIES_N = 'm';
 #define PROTOS_MAX 256
 
 static lua_Integer codehash (const char *p, size_t n) {
@@ -50,7 +52,7 @@ static void getcache (lua_State *L, int slot, const char *key, const char *mode)
   lng_state_get(L, slot, key);
   if (lua_type(L, -1) != LUA_TTABLE) {
     lua_pop(L, 1);
-    lua_createtable(L, slot == LNG_SLOT_RECENT ? LNG_RECENT_N : 0, 0);
+    lua_newtable(L);
     if (*mode) {
       lua_createtable(L, 0, 1);
       lua_pushstring(L, mode);
@@ -125,36 +127,46 @@ static lng_code **newholder (lua_State *L) {
   return h;
 }
 
-/* The RECENT slot (1-based) of the function at f, whose address is *a. */
-static lua_Integer recentslot (lua_State *L, int f, const void **a) {
-  uintptr_t u = (uintptr_t)(*a = lua_topointer(L, f));
-  return (lua_Integer)(((u >> 4) ^ (u >> 10)) % LNG_RECENT_N) + 1;
-}
-
-/* The code of the function at f (absolute) if RECENT has it, else NULL. */
+/* The code of the function at f (absolute) if the front table has it,
+   else NULL. */
 static lng_code *getrecent (lua_State *L, lng_shard *sh, int f) {
-  const void *a;
-  lua_Integer i = recentslot(L, f, &a);
-  getcache(L, LNG_SLOT_RECENT, &RECENT, "v");
-  lng_code *code = lua_rawgeti(L, -1, i) == LUA_TFUNCTION && lua_topointer(L, -1) == a ?
-                   (lng_code *)sh->recentcode[i - 1] : NULL;   /* (both alive: the same) */
+  const void *a = lua_topointer(L, f);
+  int i = lng_front_slot(a);
+  lng_shard_pushfront(L, sh);
+  lng_code *code = lua_rawgeti(L, -1, LNG_FRONT_SENT + i) == LUA_TFUNCTION &&
+                   lua_topointer(L, -1) == a ?
+                   (lng_code *)sh->recentcode[i] : NULL;   /* (both alive: the same) */
   lua_pop(L, 2);
   return code;
 }
 
-/* Puts the function at f (absolute) with its code in RECENT. */
-static void putrecent (lua_State *L, lng_shard *sh, int f, lng_code *code) {
-  const void *a;
-  lua_Integer i = recentslot(L, f, &a);
-  getcache(L, LNG_SLOT_RECENT, &RECENT, "v");
-  lua_pushvalue(L, f);
-  lua_rawseti(L, -2, i);
-  lua_pop(L, 1);
-  lng_obj *old = sh->recentcode[i - 1];
+/* Keeps a reference to code in *keep, dropping the one there. */
+static void keepcode (lng_obj **keep, lng_code *code) {
+  lng_obj *old = *keep;
   if (old != &code->obj) {
-    sh->recentcode[i - 1] = lng_obj_ref(&code->obj);
+    *keep = lng_obj_ref(&code->obj);
     if (old) lng_obj_unref(old);
   }
+}
+
+/* Puts the shared closure at the top (kept) of code lc in the front table. */
+static void putproto (lua_State *L, lng_shard *sh, lng_code *lc) {
+  int i = lng_front_slot(lc);
+  lng_shard_pushfront(L, sh);
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, LNG_FRONT_PROTO + i);
+  lua_pop(L, 1);
+  keepcode(&sh->protocode[i], lc);
+}
+
+/* Puts the function at f (absolute) with its code in the front table. */
+static void putrecent (lua_State *L, lng_shard *sh, int f, lng_code *code) {
+  int i = lng_front_slot(lua_topointer(L, f));
+  lng_shard_pushfront(L, sh);
+  lua_pushvalue(L, f);
+  lua_rawseti(L, -2, LNG_FRONT_SENT + i);
+  lua_pop(L, 1);
+  keepcode(&sh->recentcode[i], code);
 }
 
 static int writer (lua_State *L, const void *p, size_t sz, void *ud) {
@@ -314,13 +326,14 @@ static int cacheget (lua_State *L, int slot, const char *key, const lng_code *lc
    as a tree of goroutines does, made one dump per spawn). The code is
    what a dump of the function would give: the function was loaded from
    it. A shared closure (forever) goes into DUMPS; a factory's (one per
-   decode) into RECENT, whose fixed slots cost no table growth: DUMPS,
-   its weak keys cleared by every collection, was rehashed every other
-   insert. A closure that RECENT lost is dumped again when sent. */
+   decode) into the front table, whose fixed slots cost no table growth:
+   DUMPS, its weak keys cleared by every collection, was rehashed every
+   other insert. A closure that the front table lost is dumped again when
+   sent. */
 static void remember (lua_State *L, int shared) {
   if (lua_isnil(L, -2)) return;             /* not cached: out of memory */
   if (!shared) {
-    lng_shard *sh = lng_shard_fast(L);      /* (a state of C's own: no RECENT) */
+    lng_shard *sh = lng_shard_fast(L);      /* (a state of C's own: no front table) */
     if (sh) putrecent(L, sh, lua_gettop(L), *(lng_code **)lua_touserdata(L, -2));
     return;
   }
@@ -391,6 +404,7 @@ static const char *readchunk (lua_State *L, void *ud, size_t *size) {
 int lng_fcache_load (lua_State *L, lng_obj *obj, int nups) {
   lng_code *lc = (lng_code *)obj;
   Chunk c = { lc->bytes, lc->len };
+  lng_shard *sh = nups == 0 ? lng_shard_fast(L) : NULL;
   if (nups > 0) {
     int r = makeclosure(L, lc, nups);
     if (r == -1) {
@@ -400,9 +414,17 @@ int lng_fcache_load (lua_State *L, lng_obj *obj, int nups) {
     if (r < 0) return -1;            /* message pushed */
     if (r > 0) return 0;
   }
-  else {                             /* shareable: look in the cache first */
+  else {                             /* shareable: look in the caches first */
+    if (sh && sh->protocode[lng_front_slot(lc)] == &lc->obj) {   /* (referenced: the same) */
+      lng_shard_pushfront(L, sh);
+      int t = lua_rawgeti(L, -1, LNG_FRONT_PROTO + lng_front_slot(lc));
+      lua_remove(L, -2);
+      if (t == LUA_TFUNCTION) return 0;
+      lua_pop(L, 1);
+    }
     if (cacheget(L, LNG_SLOT_PROTOS, &PROTOS, lc) == LUA_TFUNCTION) {
       lua_pop(L, 1);
+      if (sh) putproto(L, sh, lc);
       return 0;                      /* checked when it was cached */
     }
     lua_pop(L, 2);
@@ -419,6 +441,7 @@ int lng_fcache_load (lua_State *L, lng_obj *obj, int nups) {
     lua_insert(L, -2);
     remember(L, 1);
     lua_remove(L, -2);
+    if (sh) putproto(L, sh, lc);
   }
   return 0;
 }

@@ -322,6 +322,7 @@ int lng_shard_open(lng_runtime *rt, lng_shard *sh, int index) {
   lng_alloc_init(&sh->heap);
   memset(sh->slots, 0, sizeof sh->slots);
   memset(sh->recentcode, 0, sizeof sh->recentcode);
+  memset(sh->protocode, 0, sizeof sh->protocode);
   lua_State *L = rt->cfg.mem_limit ? lua_newstate(shard_alloc, sh)
                                    : lua_newstate(lng_alloc_lua, &sh->heap);
   if (!L) return -1;
@@ -337,6 +338,20 @@ int lng_shard_open(lng_runtime *rt, lng_shard *sh, int index) {
     return -1;
   }
   return 0;
+}
+
+void lng_shard_pushfront(lua_State *L, lng_shard *sh) {
+  if (sh->slots[LNG_SLOT_FRONT]) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, sh->slots[LNG_SLOT_FRONT]);
+    return;
+  }
+  lua_createtable(L, LNG_FRONT_SIZE, 0);
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "v");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, -1);
+  sh->slots[LNG_SLOT_FRONT] = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
 /* Fills a new shard's state: libraries, lungo's API, the globals' metatables. */
@@ -401,8 +416,10 @@ static int setup(lua_State *L) {
 
 void lng_shard_close(lng_shard *sh) {
   if (sh->L) lua_close(sh->L);
-  for (int i = 0; i < LNG_RECENT_N; i++)
+  for (int i = 0; i < LNG_FRONT_N; i++) {
     if (sh->recentcode[i]) lng_obj_unref(sh->recentcode[i]);
+    if (sh->protocode[i]) lng_obj_unref(sh->protocode[i]);
+  }
   lng_mod_free(&sh->mods);
   lng_msg_free(&sh->spawnmsg);
   sh->L = NULL;

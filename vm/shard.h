@@ -18,13 +18,28 @@
 typedef struct lng_shard lng_shard;
 
 #define LNG_THREAD_POOL 64
-#define LNG_RECENT_N 32      /* closures whose code a shard remembers by slot (fcache.c) */
+
+/* A shard's front table: weak values in fixed array slots (no growth, no
+   rehash), chosen by an address and checked against what they answer
+   for, which spare the lookups every spawn made in the tables behind
+   them (fcache.c, proxy.c). Regions of LNG_FRONT_N slots: closures sent
+   or decoded lately (their code in recentcode), proxies by object,
+   shared closures by code object (their code in protocode). */
+#define LNG_FRONT_N 32
+enum {
+  LNG_FRONT_SENT = 1, LNG_FRONT_PROXY = 1 + LNG_FRONT_N, LNG_FRONT_PROTO = 1 + 2 * LNG_FRONT_N,
+  LNG_FRONT_SIZE = 3 * LNG_FRONT_N
+};
+static inline int lng_front_slot(const void *p) {    /* 0 .. LNG_FRONT_N - 1 */
+  uintptr_t u = (uintptr_t)p;
+  return (int)(((u >> 4) ^ (u >> 10)) % LNG_FRONT_N);
+}
 
 /* Values a state keeps for the copier and the proxies (fcache.c, proxy.c),
    looked up at every spawn: see lng_state_get. */
 enum {
   LNG_SLOT_DUMPS, LNG_SLOT_CODES, LNG_SLOT_CODEMT, LNG_SLOT_PROTOS, LNG_SLOT_PROTOS_N,
-  LNG_SLOT_FACTORIES, LNG_SLOT_FACTORIES_N, LNG_SLOT_RECENT, LNG_SLOT_PROXIES, LNG_SLOT_KINDS,
+  LNG_SLOT_FACTORIES, LNG_SLOT_FACTORIES_N, LNG_SLOT_PROXIES, LNG_SLOT_KINDS, LNG_SLOT_FRONT,
   LNG_NSLOTS
 };
 
@@ -53,7 +68,8 @@ struct lng_shard {
   lua_State *pool[LNG_THREAD_POOL];
   int poolref[LNG_THREAD_POOL];
   int slots[LNG_NSLOTS];     /* registry refs of the LNG_SLOT_* values, 0 until set */
-  lng_obj *recentcode[LNG_RECENT_N];   /* a reference each (fcache.c) */
+  lng_obj *recentcode[LNG_FRONT_N];   /* the front table's code objects, */
+  lng_obj *protocode[LNG_FRONT_N];    /* a reference each (fcache.c) */
 };
 
 static inline lng_shard *lng_shard_of(lua_State *L) {
@@ -77,6 +93,9 @@ lng_shard *lng_shard_fast(lua_State *L);
    set pops the value, which must not be nil, into the slot. */
 void lng_state_get(lua_State *L, int slot, const void *key);
 void lng_state_set(lua_State *L, int slot, const void *key);
+
+/* Pushes the front table of sh, L's shard (made if need be). */
+void lng_shard_pushfront(lua_State *L, lng_shard *sh);
 
 /* Fills the shard's state: the standard libraries, then `openlibs` (the
    runtime's: lungo's API) with the global table on top. */
