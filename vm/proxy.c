@@ -86,15 +86,16 @@ void lng_proxy_newkind(lua_State *L, int kind, const char *name, const char *pre
   lng_proxy_register(L, kind);
 }
 
-void lng_proxy_push(lua_State *L, lng_obj *o) {
-  getregtable(L, LNG_SLOT_PROXIES, &CACHE_KEY, "v");
-  /* a proxy finalized by an explicit __gc call is dead: replace it */
-  if (lua_rawgetp(L, -1, o) == LUA_TUSERDATA &&
-      ((lng_proxy *)lua_touserdata(L, -1))->obj != NULL) {
-    lua_remove(L, -2);
-    return;
-  }
+/* Puts the proxy at the top (kept), o's, in sh's front table. */
+static void putfront(lua_State *L, lng_shard *sh, lng_obj *o) {
+  lng_shard_pushfront(L, sh);
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, LNG_FRONT_PROXY + lng_front_slot(o));
   lua_pop(L, 1);
+}
+
+/* Pushes a new proxy for o, the one in L's cache (at the top, popped). */
+static void newproxy(lua_State *L, lng_shard *sh, lng_obj *o) {
   lng_proxy *p = lua_newuserdatauv(L, sizeof *p, 0);
   p->obj = NULL;
   p->tag = o->kind >= 0 && o->kind < MAXKIND ? &lng_proxy_tags[o->kind] : NULL;
@@ -108,6 +109,35 @@ void lng_proxy_push(lua_State *L, lng_obj *o) {
   lua_pushvalue(L, -1);
   lua_rawsetp(L, -3, o);
   lua_remove(L, -2);
+  if (sh) putfront(L, sh, o);
+}
+
+void lng_proxy_push(lua_State *L, lng_obj *o) {
+  /* In a shard, the front table's slot for o first: a proxy there that
+     holds o is o's proxy (it holds a reference: o is no other object). */
+  lng_shard *sh = lng_shard_fast(L);
+  if (sh) {
+    lng_shard_pushfront(L, sh);
+    int t = lua_rawgeti(L, -1, LNG_FRONT_PROXY + lng_front_slot(o));
+    lua_remove(L, -2);
+    if (t == LUA_TUSERDATA && ((lng_proxy *)lua_touserdata(L, -1))->obj == o) return;
+    lua_pop(L, 1);
+  }
+  getregtable(L, LNG_SLOT_PROXIES, &CACHE_KEY, "v");
+  /* a proxy finalized by an explicit __gc call is dead: replace it */
+  if (lua_rawgetp(L, -1, o) == LUA_TUSERDATA &&
+      ((lng_proxy *)lua_touserdata(L, -1))->obj != NULL) {
+    lua_remove(L, -2);
+    if (sh) putfront(L, sh, o);
+    return;
+  }
+  lua_pop(L, 1);
+  newproxy(L, sh, o);
+}
+
+void lng_proxy_pushnew(lua_State *L, lng_obj *o) {
+  getregtable(L, LNG_SLOT_PROXIES, &CACHE_KEY, "v");
+  newproxy(L, lng_shard_fast(L), o);
 }
 
 lng_obj *lng_proxy_test(lua_State *L, int idx) {
