@@ -14,12 +14,12 @@
  * registry[&FACTORIES] = {hash -> factory (or false: cannot), ~hash ->
  * dump}, for functions with upvalues (factory.c); same limit.
  * A shard also keeps closures in its front table (shard.h), looked at
- * first: the region SENT (closures sent or decoded lately, with their
- * code in sh->recentcode, sender and receiver) answers a function sent
- * again and again with one integer lookup, and one a factory made here
- * (see remember) without a dump; the region PROTO (shared closures, by
- * their code object in sh->protocode) answers the same function decoded
- * again without a PROTOS lookup.
+ * first: the region SENT (closures sent or decoded lately, sender and
+ * receiver) answers a function sent again and again with one integer
+ * lookup, and one a factory made here (see remember) without a dump; the
+ * regions PROTO and FACT (shared closures and factories, by their code
+ * object) answer the same function decoded again without a PROTOS or
+ * FACTORIES lookup.
  * In a shard each of these is found through its slot instead of its
  * registry key (lng_state_get, shard.h): an integer lookup.
  */
@@ -135,7 +135,7 @@ static lng_code *getrecent (lua_State *L, lng_shard *sh, int f) {
   lng_shard_pushfront(L, sh);
   lng_code *code = lua_rawgeti(L, -1, LNG_FRONT_SENT + i) == LUA_TFUNCTION &&
                    lua_topointer(L, -1) == a ?
-                   (lng_code *)sh->recentcode[i] : NULL;   /* (both alive: the same) */
+                   (lng_code *)sh->frontcode[LNG_FRONT_SENT - 1 + i] : NULL;   /* (both alive: the same) */
   lua_pop(L, 2);
   return code;
 }
@@ -149,14 +149,28 @@ static void keepcode (lng_obj **keep, lng_code *code) {
   }
 }
 
-/* Puts the shared closure at the top (kept) of code lc in the front table. */
-static void putproto (lua_State *L, lng_shard *sh, lng_code *lc) {
-  int i = lng_front_slot(lc);
+/* Pushes the closure (or factory) of code lc in the front table's region
+   and returns 1, or returns 0 and pushes nothing. */
+static int getbycode (lua_State *L, lng_shard *sh, int region, const lng_code *lc) {
+  int k = region + lng_front_slot(lc);
+  if (sh->frontcode[k - 1] != &lc->obj) return 0;   /* (referenced there: lc itself) */
+  lng_shard_pushfront(L, sh);
+  int t = lua_rawgeti(L, -1, k);
+  lua_remove(L, -2);
+  if (t == LUA_TFUNCTION) return 1;
+  lua_pop(L, 1);
+  return 0;
+}
+
+/* Puts the closure (or factory) at the top (kept), of code lc, in the
+   front table's region. */
+static void putbycode (lua_State *L, lng_shard *sh, int region, lng_code *lc) {
+  int k = region + lng_front_slot(lc);
   lng_shard_pushfront(L, sh);
   lua_pushvalue(L, -2);
-  lua_rawseti(L, -2, LNG_FRONT_PROTO + i);
+  lua_rawseti(L, -2, k);
   lua_pop(L, 1);
-  keepcode(&sh->protocode[i], lc);
+  keepcode(&sh->frontcode[k - 1], lc);
 }
 
 /* Puts the function at f (absolute) with its code in the front table. */
@@ -166,7 +180,7 @@ static void putrecent (lua_State *L, lng_shard *sh, int f, lng_code *code) {
   lua_pushvalue(L, f);
   lua_rawseti(L, -2, LNG_FRONT_SENT + i);
   lua_pop(L, 1);
-  keepcode(&sh->recentcode[i], code);
+  keepcode(&sh->frontcode[LNG_FRONT_SENT - 1 + i], code);
 }
 
 static int writer (lua_State *L, const void *p, size_t sz, void *ud) {
@@ -269,8 +283,9 @@ static int shaped (lua_State *L, int nups) {
 
 /* Caches v (at the top) under the code's hash, with a holder of the code
    beside it: the code object itself if this shard made it, else a copy
-   of it (a receiver keeps no other state's code alive); replaces v with
-   that holder, or with nil when out of memory (then nothing is cached). */
+   of it (these caches keep no other state's code alive; a shard's front
+   table, a bounded few); replaces v with that holder, or with nil when
+   out of memory (then nothing is cached). */
 static void cacheput (lua_State *L, int slot, const char *key, int nslot, const char *nkey,
                       lng_code *lc) {
   lng_code **holder = newholder(L);        /* v holder */
@@ -320,23 +335,19 @@ static int cacheget (lua_State *L, int slot, const char *key, const lng_code *lc
   return LUA_TNIL;
 }
 
-/* Records that the function at the top has the code of the holder below
-   it (pops nothing), so that sending the function on finds its code
-   instead of dumping it again (a goroutine that spawns its own function,
-   as a tree of goroutines does, made one dump per spawn). The code is
-   what a dump of the function would give: the function was loaded from
-   it. A shared closure (forever) goes into DUMPS; a factory's (one per
-   decode) into the front table, whose fixed slots cost no table growth:
-   DUMPS, its weak keys cleared by every collection, was rehashed every
-   other insert. A closure that the front table lost is dumped again when
-   sent. */
-static void remember (lua_State *L, int shared) {
+/* Records that the shared closure at the top has the code of the holder
+   below it (pops nothing), so that sending the function on finds its
+   code instead of dumping it again. The code is what a dump of the
+   function would give: the function was loaded from it. A shared closure
+   is made once, so it goes into DUMPS; a factory's closure, made per
+   decode, goes into the front table instead (makeclosure), whose fixed
+   slots cost no table growth: DUMPS, its weak keys cleared by every
+   collection, was rehashed every other insert. A closure the front table
+   lost is dumped again when sent (a goroutine that spawns its own
+   function, as a tree of goroutines does, once made one dump per
+   spawn). */
+static void remember (lua_State *L) {
   if (lua_isnil(L, -2)) return;             /* not cached: out of memory */
-  if (!shared) {
-    lng_shard *sh = lng_shard_fast(L);      /* (a state of C's own: no front table) */
-    if (sh) putrecent(L, sh, lua_gettop(L), *(lng_code **)lua_touserdata(L, -2));
-    return;
-  }
   getcache(L, LNG_SLOT_DUMPS, &DUMPS, "k");   /* holder f DUMPS */
   lua_pushvalue(L, -2);
   lua_pushvalue(L, -4);
@@ -350,42 +361,45 @@ static void remember (lua_State *L, int shared) {
    has no room for the factory's arguments, or -2 with the message pushed
    when the code is not of a function with nups upvalues. */
 static int makeclosure (lua_State *L, lng_code *lc, int nups) {
+  lng_shard *sh = lng_shard_fast(L);
   int fresh = 0;
-  int t = cacheget(L, LNG_SLOT_FACTORIES, &FACTORIES, lc);   /* factory holder */
-  if (t == LUA_TBOOLEAN) { lua_pop(L, 2); return 0; }   /* known not to work */
-  if (t != LUA_TFUNCTION) {
-    lua_pop(L, 2);
-    if (lng_factory_load(L, lc->bytes, lc->len, nups) != 0) {
-      lua_pushboolean(L, 0);
+  if (!sh || !getbycode(L, sh, LNG_FRONT_FACT, lc)) {
+    int t = cacheget(L, LNG_SLOT_FACTORIES, &FACTORIES, lc);   /* factory holder */
+    if (t == LUA_TBOOLEAN) { lua_pop(L, 2); return 0; }   /* known not to work */
+    if (t != LUA_TFUNCTION) {
+      lua_pop(L, 2);
+      if (lng_factory_load(L, lc->bytes, lc->len, nups) != 0) {
+        lua_pushboolean(L, 0);
+        cacheput(L, LNG_SLOT_FACTORIES, &FACTORIES, LNG_SLOT_FACTORIES_N, &FACTORIES_N, lc);
+        lua_pop(L, 1);
+        return 0;
+      }
+      lua_pushvalue(L, -1);
       cacheput(L, LNG_SLOT_FACTORIES, &FACTORIES, LNG_SLOT_FACTORIES_N, &FACTORIES_N, lc);
-      lua_pop(L, 1);
-      return 0;
+      fresh = 1;
     }
-    lua_pushvalue(L, -1);
-    cacheput(L, LNG_SLOT_FACTORIES, &FACTORIES, LNG_SLOT_FACTORIES_N, &FACTORIES_N, lc);
-    fresh = 1;
+    lua_pop(L, 1);                          /* factory */
+    if (sh && !fresh) putbycode(L, sh, LNG_FRONT_FACT, lc);   /* (checked: see below) */
   }
-  lua_insert(L, -2);                        /* holder factory */
   /* The factory takes one argument per upvalue: up to 200 values, far
      more than the slots the decoder reserves per level. */
   if (!lua_checkstack(L, nups)) {
-    lua_pop(L, 2);
+    lua_pop(L, 1);
     return -1;
   }
   for (int i = 0; i < nups; i++) lua_pushnil(L);
-  lua_call(L, nups, 1);                     /* holder f */
+  lua_call(L, nups, 1);                     /* f */
   /* Every closure of a factory has its one prototype: checked once. A
      factory that made a misshapen closure is not used again. */
   if (fresh && !shaped(L, nups)) {
-    lua_pop(L, 2);
+    lua_pop(L, 1);
     lua_pushboolean(L, 0);
     cacheput(L, LNG_SLOT_FACTORIES, &FACTORIES, LNG_SLOT_FACTORIES_N, &FACTORIES_N, lc);
     lua_pop(L, 1);
     lua_pushliteral(L, LNG_COPY_CORRUPTMSG);
     return -2;
   }
-  remember(L, 0);
-  lua_remove(L, -2);
+  if (sh) putrecent(L, sh, lua_gettop(L), lc);   /* see remember */
   return 1;
 }
 
@@ -415,16 +429,10 @@ int lng_fcache_load (lua_State *L, lng_obj *obj, int nups) {
     if (r > 0) return 0;
   }
   else {                             /* shareable: look in the caches first */
-    if (sh && sh->protocode[lng_front_slot(lc)] == &lc->obj) {   /* (referenced: the same) */
-      lng_shard_pushfront(L, sh);
-      int t = lua_rawgeti(L, -1, LNG_FRONT_PROTO + lng_front_slot(lc));
-      lua_remove(L, -2);
-      if (t == LUA_TFUNCTION) return 0;
-      lua_pop(L, 1);
-    }
+    if (sh && getbycode(L, sh, LNG_FRONT_PROTO, lc)) return 0;
     if (cacheget(L, LNG_SLOT_PROTOS, &PROTOS, lc) == LUA_TFUNCTION) {
       lua_pop(L, 1);
-      if (sh) putproto(L, sh, lc);
+      if (sh) putbycode(L, sh, LNG_FRONT_PROTO, lc);
       return 0;                      /* checked when it was cached */
     }
     lua_pop(L, 2);
@@ -439,9 +447,9 @@ int lng_fcache_load (lua_State *L, lng_obj *obj, int nups) {
     lua_pushvalue(L, -1);
     cacheput(L, LNG_SLOT_PROTOS, &PROTOS, LNG_SLOT_PROTOS_N, &PROTOS_N, lc);   /* f holder */
     lua_insert(L, -2);
-    remember(L, 1);
+    remember(L);
     lua_remove(L, -2);
-    if (sh) putproto(L, sh, lc);
+    if (sh) putbycode(L, sh, LNG_FRONT_PROTO, lc);
   }
   return 0;
 }

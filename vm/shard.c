@@ -321,8 +321,7 @@ int lng_shard_open(lng_runtime *rt, lng_shard *sh, int index) {
   lng_mod_init(&sh->mods);
   lng_alloc_init(&sh->heap);
   memset(sh->slots, 0, sizeof sh->slots);
-  memset(sh->recentcode, 0, sizeof sh->recentcode);
-  memset(sh->protocode, 0, sizeof sh->protocode);
+  memset(sh->frontcode, 0, sizeof sh->frontcode);
   lua_State *L = rt->cfg.mem_limit ? lua_newstate(shard_alloc, sh)
                                    : lua_newstate(lng_alloc_lua, &sh->heap);
   if (!L) return -1;
@@ -416,10 +415,8 @@ static int setup(lua_State *L) {
 
 void lng_shard_close(lng_shard *sh) {
   if (sh->L) lua_close(sh->L);
-  for (int i = 0; i < LNG_FRONT_N; i++) {
-    if (sh->recentcode[i]) lng_obj_unref(sh->recentcode[i]);
-    if (sh->protocode[i]) lng_obj_unref(sh->protocode[i]);
-  }
+  for (int i = 0; i < LNG_FRONT_SIZE; i++)
+    if (sh->frontcode[i]) lng_obj_unref(sh->frontcode[i]);
   lng_mod_free(&sh->mods);
   lng_msg_free(&sh->spawnmsg);
   sh->L = NULL;

@@ -23,12 +23,13 @@ typedef struct lng_shard lng_shard;
    rehash), chosen by an address and checked against what they answer
    for, which spare the lookups every spawn made in the tables behind
    them (fcache.c, proxy.c). Regions of LNG_FRONT_N slots: closures sent
-   or decoded lately (their code in recentcode), proxies by object,
-   shared closures by code object (their code in protocode). */
+   or decoded lately, proxies by object, shared closures and closure
+   factories by code object; the code of a closure in slot k is in
+   frontcode[k - 1]. */
 #define LNG_FRONT_N 32
 enum {
   LNG_FRONT_SENT = 1, LNG_FRONT_PROXY = 1 + LNG_FRONT_N, LNG_FRONT_PROTO = 1 + 2 * LNG_FRONT_N,
-  LNG_FRONT_SIZE = 3 * LNG_FRONT_N
+  LNG_FRONT_FACT = 1 + 3 * LNG_FRONT_N, LNG_FRONT_SIZE = 4 * LNG_FRONT_N
 };
 static inline int lng_front_slot(const void *p) {    /* 0 .. LNG_FRONT_N - 1 */
   uintptr_t u = (uintptr_t)p;
@@ -68,8 +69,7 @@ struct lng_shard {
   lua_State *pool[LNG_THREAD_POOL];
   int poolref[LNG_THREAD_POOL];
   int slots[LNG_NSLOTS];     /* registry refs of the LNG_SLOT_* values, 0 until set */
-  lng_obj *recentcode[LNG_FRONT_N];   /* the front table's code objects, */
-  lng_obj *protocode[LNG_FRONT_N];    /* a reference each (fcache.c) */
+  lng_obj *frontcode[LNG_FRONT_SIZE];   /* the front table's code objects (a reference each) */
 };
 
 static inline lng_shard *lng_shard_of(lua_State *L) {
