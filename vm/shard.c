@@ -61,12 +61,20 @@ void lng_shard_pushenv(lua_State *L) {
     return;
   }
   if (gv->envref == LUA_NOREF) {
+    lng_shard *sh = lng_shard_of(L);
     lua_createtable(L, 0, 1);
     lua_pushvalue(L, -1);
     lua_setfield(L, -2, LUA_GNAME);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, lng_shard_of(L)->envmt);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, sh->envmt);
     lua_setmetatable(L, -2);
-    gv->envref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushvalue(L, -1);
+    if (sh->nenvfree > 0) {        /* a slot of globals that ended (gor_drop) */
+      gv->envref = sh->envfree[--sh->nenvfree];
+      lua_rawseti(L, LUA_REGISTRYINDEX, gv->envref);   /* (a key there: raises nothing) */
+    } else {
+      gv->envref = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    return;
   }
   lua_rawgeti(L, LUA_REGISTRYINDEX, gv->envref);
 }

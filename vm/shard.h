@@ -68,6 +68,11 @@ struct lng_shard {
   int npool;
   lua_State *pool[LNG_THREAD_POOL];
   int poolref[LNG_THREAD_POOL];
+  /* Registry slots of goroutine globals that ended, each holding false,
+     for the next goroutine's: luaL_ref and luaL_unref cost ~440
+     instructions a goroutine that names a global. */
+  int nenvfree;
+  int envfree[LNG_THREAD_POOL];
   int slots[LNG_NSLOTS];     /* registry refs of the LNG_SLOT_* values, 0 until set */
   lng_obj *frontcode[LNG_FRONT_SIZE];   /* the front table's code objects (a reference each) */
 };
