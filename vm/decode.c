@@ -6,7 +6,8 @@
  * string) in stack slots reserved up front as nil and filled only when
  * something must be kept (a table marked KEEP, a function with upvalues,
  * a metatable, a KDEFK key), so a message of records costs no allocation
- * beyond the values themselves.
+ * beyond the values themselves; the first few ids need no table either
+ * (IDSLOTS), so neither does a function with upvalues.
  */
 #include <limits.h>
 #include <stdint.h>
