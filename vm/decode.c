@@ -6,7 +6,8 @@
  * string) in stack slots reserved up front as nil and filled only when
  * something must be kept (a table marked KEEP, a function with upvalues,
  * a metatable, a KDEFK key), so a message of records costs no allocation
- * beyond the values themselves.
+ * beyond the values themselves; the first few ids need no table either
+ * (IDSLOTS), so neither does a function with upvalues.
  */
 #include <limits.h>
 #include <stdint.h>
@@ -25,6 +26,7 @@ typedef struct Decoder {
   const unsigned char *p, *end;
   int env;            /* absolute index of the receiver's globals, or 0 */
   int ids;            /* slot of the id -> value table (nil until needed) */
+  int idslots;        /* the first of IDSLOTS slots holding ids 1..IDSLOTS */
   int keys;           /* slot of the key number -> string table (nil until needed) */
   int hasids, haskeys;
   lua_Integer nid, nkeys;
@@ -40,6 +42,12 @@ static int corrupt (Decoder *d) {
   return -1;
 }
 
+/* The first ids (a function with upvalues, a table that occurs twice:
+   what most messages that keep anything need) are kept in stack slots
+   rather than in a table made for them. */
+#define IDSLOTS 4
+#define NSLOTS (2 + IDSLOTS)   /* all the decoder's slots below the values */
+
 static void needids (Decoder *d) {
   if (d->hasids) return;
   lua_createtable(d->L, 8, 0);
@@ -49,6 +57,10 @@ static void needids (Decoder *d) {
 
 /* Keeps the value at idx under the id just handed out (d->nid). */
 static void keepid (Decoder *d, int idx) {
+  if (d->nid <= IDSLOTS) {
+    lua_copy(d->L, idx, d->idslots + (int)d->nid - 1);
+    return;
+  }
   needids(d);
   lua_pushvalue(d->L, idx);
   lua_rawseti(d->L, d->ids, d->nid);
@@ -57,7 +69,13 @@ static void keepid (Decoder *d, int idx) {
 /* Pushes the kept value of id u (read from the message): 0, or -1 when the
    message names no kept value. */
 static int getid (Decoder *d, uint64_t u) {
-  if (u < 1 || u > (uint64_t)d->nid || !d->hasids) return -1;
+  if (u < 1 || u > (uint64_t)d->nid) return -1;
+  if (u <= IDSLOTS) {
+    if (lua_type(d->L, d->idslots + (int)u - 1) == LUA_TNIL) return -1;
+    lua_pushvalue(d->L, d->idslots + (int)u - 1);
+    return 0;
+  }
+  if (!d->hasids) return -1;
   if (lua_rawgeti(d->L, d->ids, (lua_Integer)u) == LUA_TNIL) {
     lua_pop(d->L, 1);
     return -1;
@@ -342,14 +360,14 @@ int lng_copy_decode_values (lua_State *L, const lng_msg *m, int env) {
   d.hasids = d.haskeys = 0;
   d.nid = d.nkeys = 0;
   d.nmeta = 0;
-  luaL_checkstack(L, LNG_COPY_LEVEL_SLOTS, "copying value");
-  lua_pushnil(L);   /* slot for the id table */
+  luaL_checkstack(L, LNG_COPY_LEVEL_SLOTS + NSLOTS, "copying value");
+  lua_settop(L, base + NSLOTS);   /* nil: the id table, the key table, the id slots */
   d.ids = base + 1;
-  lua_pushnil(L);   /* slot for the key table */
   d.keys = base + 2;
+  d.idslots = base + 3;
   while (d.p < d.end) {
     if (!lua_checkstack(L, LNG_COPY_LEVEL_SLOTS)) {   /* a message of more values than a stack holds */
-      int got = lua_gettop(L) - base - 2;
+      int got = lua_gettop(L) - base - NSLOTS;
       lua_settop(L, base);
       lua_pushfstring(L, LNG_COPY_STACKMSG " (at value %d)", got + 1);
       return -1;
@@ -361,7 +379,7 @@ int lng_copy_decode_values (lua_State *L, const lng_msg *m, int env) {
     }
   }
   setmetatables(&d);
-  lua_remove(L, base + 1);
-  lua_remove(L, base + 1);
+  lua_rotate(L, base + 1, -NSLOTS);   /* the slots above the values, */
+  lua_pop(L, NSLOTS);                /* then gone */
   return lua_gettop(L) - base;
 }

@@ -7,9 +7,11 @@
  * encoded, so none is collected and no address reused while the encoder
  * runs) in an open-addressing map, inline for small messages and grown
  * in a userdata of a stack slot (freed by the GC however the encoder is
- * left). Upvalue identities go to a Lua table ("seen"), made only for a
- * function with upvalues. So a message of a few records costs no
- * allocation beyond the message's own buffer.
+ * left). Upvalue identities (lua_upvalueid: the address of the upvalue's
+ * own object, reachable from the function like the rest) go into the
+ * same map, with the function that showed them first. So a message of a
+ * few records, or of a function, costs no allocation beyond the
+ * message's own buffer.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -51,9 +53,7 @@ typedef struct Encoder {
   lng_msg *m;
   const void *envp;   /* the sender's globals, or NULL */
   const void *basep;  /* the registry's globals (both held on the stack) */
-  int seen;           /* slot of the seen table (nil until needed) */
   int mapslot;        /* slot of the grown map's userdata (nil until needed) */
-  int hasseen;
   lua_Integer nid;    /* ids handed out so far */
   uint32_t nkeys;     /* key strings numbered so far */
   uint32_t mapcap, mapn;   /* mapcap 0: map not set up yet */
@@ -303,13 +303,6 @@ static int enckey (Encoder *e, const char *str, size_t len) {
   return 0;
 }
 
-/* The table of upvalue identities, made when first needed. */
-static void needseen (Encoder *e) {
-  if (e->hasseen) return;
-  lua_createtable(e->L, 0, 4);
-  lua_replace(e->L, e->seen);
-  e->hasseen = 1;
-}
 
 /* The array section's run being written: its kind, count and where its
    count goes (kind -1: none). */
@@ -457,10 +450,6 @@ static int enctable (Encoder *e, int t, const void *tp, int depth) {
   return 0;
 }
 
-/* The seen-table entry for an upvalue: which function (id) and which of
-   its upvalues first showed this variable. */
-#define UPKEY(id, i) ((id) * 256 + (i))
-
 static int enclfunc (Encoder *e, int f, int depth) {
   lua_State *L = e->L;
   lua_Debug ar;
@@ -488,27 +477,20 @@ static int enclfunc (Encoder *e, int f, int depth) {
   if (r < 0 || !(p = lng_msg_reserve(e->m, 10))) return nomem(e);
   e->m->len += (size_t)(lng_wire_putvar(p, (uint64_t)r) - p);
   /* Note every upvalue first, so that a function reached through one of
-     them can join an upvalue of this one not yet written. */
-  if (nups > 0) needseen(e);
+     them can join an upvalue of this one not yet written. An upvalue's
+     entry: the function (id) and which of its upvalues (off) showed it
+     first. */
   for (i = 1; i <= nups; i++) {
-    lua_pushlightuserdata(L, lua_upvalueid(L, f, i));
-    if (lua_rawget(L, e->seen) == LUA_TNIL) {
-      lua_pushlightuserdata(L, lua_upvalueid(L, f, i));
-      lua_pushinteger(L, UPKEY(id, i));
-      lua_rawset(L, e->seen);
-    }
-    lua_pop(L, 1);
+    const void *u = lua_upvalueid(L, f, i);
+    Ident *s = mapfind(e, u);
+    if (!s->p) mapadd(e, s, u, (uint32_t)id, (uint32_t)i);
   }
   for (i = 1; i <= nups; i++) {
-    lua_Integer owner;
-    lua_pushlightuserdata(L, lua_upvalueid(L, f, i));
-    lua_rawget(L, e->seen);
-    owner = lua_tointeger(L, -1);
-    lua_pop(L, 1);
-    if (owner != UPKEY(id, i)) {
-      if (puttv(e, LNG_TAG_JOIN, (uint64_t)(owner / 256))) return -1;
+    const Ident *s = mapfind(e, lua_upvalueid(L, f, i));
+    if (s->id != (uint32_t)id || s->off != (uint32_t)i) {
+      if (puttv(e, LNG_TAG_JOIN, (uint64_t)s->id)) return -1;
       if (!(p = lng_msg_reserve(e->m, 1))) return nomem(e);
-      *p = (unsigned char)(owner % 256);
+      *p = (unsigned char)s->off;
       e->m->len++;
     }
     else {
@@ -662,7 +644,6 @@ int lng_copy_encode_values (lua_State *L, int first, int n, int env,
   e.L = L;
   e.m = m;
   e.envp = env && lua_istable(L, env) ? lua_topointer(L, env) : NULL;   /* nil: no globals yet */
-  e.hasseen = 0;
   e.nid = 0;
   e.nkeys = 0;
   e.mapcap = e.mapn = 0;
@@ -675,12 +656,10 @@ int lng_copy_encode_values (lua_State *L, int first, int n, int env,
     e.mods = !x ? NULL : lng_mod_fresh(x) ? (lng_mod_any(x) ? x : NULL) : lng_mod_index(L, 0);
   }
   luaL_checkstack(L, LNG_COPY_LEVEL_SLOTS, "copying value");
-  lua_pushnil(L);   /* slot for the seen table */
-  e.seen = base + 1;
   lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
-  e.basep = lua_topointer(L, base + 2);
+  e.basep = lua_topointer(L, base + 1);
   lua_pushnil(L);   /* slot for the grown map */
-  e.mapslot = base + 3;
+  e.mapslot = base + 2;
   for (i = 0; i < n; i++) {
     e.arg = i;
     if (encvalue(&e, first + i, 0)) {

@@ -12,7 +12,7 @@
 /* Sender: adds to m a reference to the code object of the Lua function at
    f (absolute index), made once per function; returns the reference's
    index in m, or -1 when out of memory (or when lua_dump fails). Leaves
-   the stack as it was; needs 5 free slots. */
+   the stack as it was; needs 6 free slots. */
 int lng_fcache_code(lua_State *L, int f, lng_msg *m);
 
 /* Receiver: pushes a Lua function of the code object (kind LNG_OBJ_CODE)
@@ -20,7 +20,7 @@ int lng_fcache_code(lua_State *L, int f, lng_msg *m);
    when one can serve, else by loading the code. Returns 0, or -1 with an
    error message pushed (lua_load's, the stack's, or a corrupt message's:
    code that is no Lua function of nups upvalues). */
-int lng_fcache_load(lua_State *L, const lng_obj *code, int nups);
+int lng_fcache_load(lua_State *L, lng_obj *code, int nups);
 
 /* Whether the value at f is a Lua function with an upvalue number i. */
 int lng_fcache_hasupvalue(lua_State *L, int f, int i);

@@ -492,7 +492,13 @@ static void gor_drop(void *ud, int worker, lng_g *g) {
     } else {
       luaL_unref(L, LUA_REGISTRYINDEX, gv->coref);
     }
-    luaL_unref(L, LUA_REGISTRYINDEX, gv->envref);
+    if (gv->envref >= 0 && sh->nenvfree < LNG_THREAD_POOL) {
+      lua_pushboolean(L, 0);       /* the slot, kept for the next globals (shard.c) */
+      lua_rawseti(L, LUA_REGISTRYINDEX, gv->envref);
+      sh->envfree[sh->nenvfree++] = gv->envref;
+    } else {
+      luaL_unref(L, LUA_REGISTRYINDEX, gv->envref);
+    }
   }
   free(gv->chain);
   gv->chain = NULL;

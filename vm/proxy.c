@@ -2,16 +2,19 @@
  * Proxies for runtime objects; see proxy.h. The per-state cache is a table
  * with weak values in the registry, keyed by the object's address: a
  * collected proxy drops out of it before its __gc runs, so a later push
- * makes a fresh proxy with a fresh reference.
+ * makes a fresh proxy with a fresh reference. In a shard these registry
+ * entries are found through its slots instead (lng_state_get, shard.h),
+ * and its lng_proxy_cache is its own.
  */
 #include <stdint.h>
 #include <lauxlib.h>
 #include "proxy.h"
 #include "args.h"
+#include "shard.h"
 
 static const char CACHE_KEY = 'c';   /* registry[&CACHE_KEY] = {obj -> proxy}, weak values */
-static const char KINDS_KEY = 'k';
-static const char PCACHE_KEY = 'p';  /* registry[&PCACHE_KEY] = the state's lng_proxy_cache */   /* registry[&KINDS_KEY] = {kind -> mt, mt -> kind} */
+static const char KINDS_KEY = 'k';  /* registry[&KINDS_KEY] = {kind -> mt, mt -> kind} */
+static const char PCACHE_KEY = 'p';  /* registry[&PCACHE_KEY] = the state's lng_proxy_cache */
 #define MAXKIND LNG_PROXY_MAXKIND
 const char lng_proxy_tags[MAXKIND] = {0};
 
@@ -21,20 +24,24 @@ static int proxy_gc(lua_State *L) {
   lng_obj *o = lng_proxy_test(L, 1);
   if (o) {
     const void *p = lua_touserdata(L, 1);
-    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &PCACHE_KEY) == LUA_TLIGHTUSERDATA) {
-      lng_proxy_cache *pc = lua_touserdata(L, -1);
-      unsigned h = lng_proxy_slot(p);
-      if (pc->p[h] == p) pc->p[h] = NULL;
-    }
-    lua_pop(L, 1);
+    lng_shard *sh = lng_shard_fast(L);
+    lng_proxy_cache *pc = sh ? &sh->proxies : NULL;
+    if (!sh && lua_rawgetp(L, LUA_REGISTRYINDEX, &PCACHE_KEY) == LUA_TLIGHTUSERDATA)
+      pc = lua_touserdata(L, -1);
+    if (!sh) lua_pop(L, 1);
+    unsigned h = lng_proxy_slot(p);
+    if (pc && pc->p[h] == p) pc->p[h] = NULL;
     ((lng_proxy *)lua_touserdata(L, 1))->obj = NULL;
     lng_obj_unref(o);
   }
   return 0;
 }
 
-static void getregtable(lua_State *L, const char *key, const char *mode) {
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, key) != LUA_TTABLE) {
+/* Pushes the table in slot (registry key key elsewhere; shard.h), made if
+   need be. */
+static void getregtable(lua_State *L, int slot, const char *key, const char *mode) {
+  lng_state_get(L, slot, key);
+  if (lua_type(L, -1) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_newtable(L);
     if (mode) {
@@ -44,7 +51,7 @@ static void getregtable(lua_State *L, const char *key, const char *mode) {
       lua_setmetatable(L, -2);
     }
     lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+    lng_state_set(L, slot, key);
   }
 }
 
@@ -53,7 +60,7 @@ void lng_proxy_register(lua_State *L, int kind) {
   lua_setfield(L, -2, "__gc");
   lua_pushinteger(L, kind);
   lua_rawsetp(L, -2, &KINDS_KEY);
-  getregtable(L, &KINDS_KEY, NULL);
+  getregtable(L, LNG_SLOT_KINDS, &KINDS_KEY, NULL);
   lua_pushvalue(L, -2);
   lua_rawseti(L, -2, kind);
   lua_pushvalue(L, -2);
@@ -79,19 +86,20 @@ void lng_proxy_newkind(lua_State *L, int kind, const char *name, const char *pre
   lng_proxy_register(L, kind);
 }
 
-void lng_proxy_push(lua_State *L, lng_obj *o) {
-  getregtable(L, &CACHE_KEY, "v");
-  /* a proxy finalized by an explicit __gc call is dead: replace it */
-  if (lua_rawgetp(L, -1, o) == LUA_TUSERDATA &&
-      ((lng_proxy *)lua_touserdata(L, -1))->obj != NULL) {
-    lua_remove(L, -2);
-    return;
-  }
+/* Puts the proxy at the top (kept), o's, in sh's front table. */
+static void putfront(lua_State *L, lng_shard *sh, lng_obj *o) {
+  lng_shard_pushfront(L, sh);
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, LNG_FRONT_PROXY + lng_front_slot(o));
   lua_pop(L, 1);
+}
+
+/* Pushes a new proxy for o, the one in L's cache (at the top, popped). */
+static void newproxy(lua_State *L, lng_shard *sh, lng_obj *o) {
   lng_proxy *p = lua_newuserdatauv(L, sizeof *p, 0);
   p->obj = NULL;
   p->tag = o->kind >= 0 && o->kind < MAXKIND ? &lng_proxy_tags[o->kind] : NULL;
-  getregtable(L, &KINDS_KEY, NULL);
+  getregtable(L, LNG_SLOT_KINDS, &KINDS_KEY, NULL);
   /* without the metatable nothing would ever drop the reference */
   if (lua_rawgeti(L, -1, o->kind) != LUA_TTABLE)
     luaL_error(L, "no proxy metatable registered for object kind %d", o->kind);
@@ -101,6 +109,35 @@ void lng_proxy_push(lua_State *L, lng_obj *o) {
   lua_pushvalue(L, -1);
   lua_rawsetp(L, -3, o);
   lua_remove(L, -2);
+  if (sh) putfront(L, sh, o);
+}
+
+void lng_proxy_push(lua_State *L, lng_obj *o) {
+  /* In a shard, the front table's slot for o first: a proxy there that
+     holds o is o's proxy (it holds a reference: o is no other object). */
+  lng_shard *sh = lng_shard_fast(L);
+  if (sh) {
+    lng_shard_pushfront(L, sh);
+    int t = lua_rawgeti(L, -1, LNG_FRONT_PROXY + lng_front_slot(o));
+    lua_remove(L, -2);
+    if (t == LUA_TUSERDATA && ((lng_proxy *)lua_touserdata(L, -1))->obj == o) return;
+    lua_pop(L, 1);
+  }
+  getregtable(L, LNG_SLOT_PROXIES, &CACHE_KEY, "v");
+  /* a proxy finalized by an explicit __gc call is dead: replace it */
+  if (lua_rawgetp(L, -1, o) == LUA_TUSERDATA &&
+      ((lng_proxy *)lua_touserdata(L, -1))->obj != NULL) {
+    lua_remove(L, -2);
+    if (sh) putfront(L, sh, o);
+    return;
+  }
+  lua_pop(L, 1);
+  newproxy(L, sh, o);
+}
+
+void lng_proxy_pushnew(lua_State *L, lng_obj *o) {
+  getregtable(L, LNG_SLOT_PROXIES, &CACHE_KEY, "v");
+  newproxy(L, lng_shard_fast(L), o);
 }
 
 lng_obj *lng_proxy_test(lua_State *L, int idx) {

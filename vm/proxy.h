@@ -66,6 +66,9 @@ void lng_proxy_newkind(lua_State *L, int kind, const char *name, const char *pre
                        const luaL_Reg *methods, lua_CFunction index, const luaL_Reg *metas);
 /* Pushes this state's proxy for o, creating it (and a new reference) if needed. */
 void lng_proxy_push(lua_State *L, lng_obj *o);
+/* The same for an object made just now, which no proxy holds yet: the
+   caches are not searched. */
+void lng_proxy_pushnew(lua_State *L, lng_obj *o);
 /* The object behind the proxy at idx, or NULL if idx holds no proxy. */
 lng_obj *lng_proxy_test(lua_State *L, int idx);
 /* Raises "bad argument #idx (tname expected, got ...)". */

@@ -18,6 +18,7 @@
  * goroutine's globals, so _G, package.loaded._G and require "_G" agree in
  * module code and in goroutines as in plain Lua.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,12 +61,20 @@ void lng_shard_pushenv(lua_State *L) {
     return;
   }
   if (gv->envref == LUA_NOREF) {
+    lng_shard *sh = lng_shard_of(L);
     lua_createtable(L, 0, 1);
     lua_pushvalue(L, -1);
     lua_setfield(L, -2, LUA_GNAME);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, lng_shard_of(L)->envmt);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, sh->envmt);
     lua_setmetatable(L, -2);
-    gv->envref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushvalue(L, -1);
+    if (sh->nenvfree > 0) {        /* a slot of globals that ended (gor_drop) */
+      gv->envref = sh->envfree[--sh->nenvfree];
+      lua_rawseti(L, LUA_REGISTRYINDEX, gv->envref);   /* (a key there: raises nothing) */
+    } else {
+      gv->envref = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    return;
   }
   lua_rawgeti(L, LUA_REGISTRYINDEX, gv->envref);
 }
@@ -280,6 +289,29 @@ static int shard_panic(lua_State *L) {
 
 static int setup(lua_State *L);
 
+lng_shard *lng_shard_fast(lua_State *L) {
+  void *ud;
+  lua_Alloc f = lua_getallocf(L, &ud);
+  lng_shard *sh = lng_shard_of(L);   /* anything in a foreign state: compared, not followed */
+  if (f == lng_alloc_lua)
+    return (uintptr_t)ud == (uintptr_t)sh + offsetof(lng_shard, heap) ? sh : NULL;
+  return f == shard_alloc && ud == (void *)sh ? sh : NULL;
+}
+
+void lng_state_get(lua_State *L, int slot, const void *key) {
+  lng_shard *sh = lng_shard_fast(L);
+  if (!sh) lua_rawgetp(L, LUA_REGISTRYINDEX, key);
+  else if (sh->slots[slot]) lua_rawgeti(L, LUA_REGISTRYINDEX, sh->slots[slot]);
+  else lua_pushnil(L);
+}
+
+void lng_state_set(lua_State *L, int slot, const void *key) {
+  lng_shard *sh = lng_shard_fast(L);
+  if (!sh) lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+  else if (sh->slots[slot]) lua_rawseti(L, LUA_REGISTRYINDEX, sh->slots[slot]);
+  else sh->slots[slot] = luaL_ref(L, LUA_REGISTRYINDEX);   /* (never 0) */
+}
+
 /* Its address is the registry key naming a shard's state as one. */
 static const char shard_key = 0;
 
@@ -296,6 +328,8 @@ int lng_shard_open(lng_runtime *rt, lng_shard *sh, int index) {
   sh->current = NULL;
   lng_mod_init(&sh->mods);
   lng_alloc_init(&sh->heap);
+  memset(sh->slots, 0, sizeof sh->slots);
+  memset(sh->frontcode, 0, sizeof sh->frontcode);
   lua_State *L = rt->cfg.mem_limit ? lua_newstate(shard_alloc, sh)
                                    : lua_newstate(lng_alloc_lua, &sh->heap);
   if (!L) return -1;
@@ -311,6 +345,20 @@ int lng_shard_open(lng_runtime *rt, lng_shard *sh, int index) {
     return -1;
   }
   return 0;
+}
+
+void lng_shard_pushfront(lua_State *L, lng_shard *sh) {
+  if (sh->slots[LNG_SLOT_FRONT]) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, sh->slots[LNG_SLOT_FRONT]);
+    return;
+  }
+  lua_createtable(L, LNG_FRONT_SIZE, 0);
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "v");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, -1);
+  sh->slots[LNG_SLOT_FRONT] = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
 /* Fills a new shard's state: libraries, lungo's API, the globals' metatables. */
@@ -375,6 +423,8 @@ static int setup(lua_State *L) {
 
 void lng_shard_close(lng_shard *sh) {
   if (sh->L) lua_close(sh->L);
+  for (int i = 0; i < LNG_FRONT_SIZE; i++)
+    if (sh->frontcode[i]) lng_obj_unref(sh->frontcode[i]);
   lng_mod_free(&sh->mods);
   lng_msg_free(&sh->spawnmsg);
   sh->L = NULL;
