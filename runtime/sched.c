@@ -41,6 +41,13 @@ lng_sched *lng_sched_new(int nworkers, const lng_vmops *ops, void *ud) {
   if (!s) return NULL;
   s->w = calloc((size_t)nworkers, sizeof *s->w);
   if (!s->w) { free(s); return NULL; }
+  for (int i = 0; i < nworkers; i++)
+    if (!(s->w[i].peek = calloc((size_t)nworkers, sizeof *s->w[i].peek))) {
+      while (i-- > 0) free(s->w[i].peek);
+      free(s->w);
+      free(s);
+      return NULL;
+    }
   s->n = nworkers;
   /* (without a pool, big buffers are malloc's) */
   s->bigpool = lng_bigpool_new();
@@ -184,6 +191,7 @@ void lng_sched_free(lng_sched *s) {
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->freshmu);
+    free(w->peek);
   }
   for (lng_g *g = s->gfree, *next; g; g = next) {
     next = g->next;

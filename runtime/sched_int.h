@@ -64,6 +64,11 @@ typedef struct worker {
   size_t fqcap, fqhead, fqlen;
   atomic_long nfresh;        /* fqlen, for others to glance at: written under freshmu */
   atomic_uint freshsince;    /* born of fresh's head (valid while nfresh > 0) */
+  atomic_uint freshpops;     /* unstarted goroutines the owner has started: its progress */
+  /* Owner only, one per other worker: the last freshpops seen there and
+     when it was first seen (steal waits until a victim stops starting
+     its own unstarted goroutines). */
+  struct peek { uint32_t pops, at; } *peek;
   uint32_t stamp;            /* under freshmu: the clock as of a recent spawn */
   unsigned nstamp;
   lng_g *stolen[STEAL_MAX];  /* owner only: what a steal copies out */

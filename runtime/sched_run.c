@@ -263,6 +263,8 @@ static lng_g *pop_newest(worker *w) {
   if (w->fqlen) {
     g = w->fq[(w->fqhead + --w->fqlen) % w->fqcap].g;
     atomic_store_explicit(&w->nfresh, (long)w->fqlen, memory_order_relaxed);
+    atomic_store_explicit(&w->freshpops, atomic_load_explicit(&w->freshpops, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
   }
   pthread_mutex_unlock(&w->freshmu);
   if (g) atomic_fetch_sub(&w->s->nfresh, 1);
@@ -300,6 +302,23 @@ static int steal(worker *w) {
     /* (a stale freshsince only delays or hastens one steal) */
     uint32_t age = now - atomic_load_explicit(&v->freshsince, memory_order_relaxed);
     if (age < STEAL_AGE_US || age >= UINT32_MAX / 2) continue;
+    /* A victim that is starting its unstarted goroutines itself (newest
+       first, each one running until it parks) is making progress: a few
+       goroutines that talk, spawned by one that then blocks, all start
+       there within microseconds, but the first start of a function (its
+       code loaded) can take longer than the steal age, and a thief that
+       took the oldest (a pipeline's generator) then would put every
+       message across workers (pipeline fan on 2 workers: 120 ns an item
+       on one worker, 470 with two of its stages on the other). So the
+       age also counts from the victim's last start that this thief saw. */
+    uint32_t pops = atomic_load_explicit(&v->freshpops, memory_order_relaxed);
+    struct peek *pk = &w->peek[v->index];
+    if (pops != pk->pops) {
+      pk->pops = pops;
+      pk->at = now;
+      continue;
+    }
+    if (now - pk->at < STEAL_AGE_US) continue;
     if (mine < 0) mine = held(w);
     if (held(v) + n - mine < 2) continue;     /* (the look; take_fresh decides) */
     if (take_fresh(w, v, mine)) return 1;
