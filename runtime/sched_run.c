@@ -175,8 +175,11 @@ static void enqueue(lng_sched *s, lng_g *g, int self) {
   if (g->flags & LNG_G_SPREAD) {
     worker *v = s->n > 1 && self >= 0 ? place(s, self) : w;
     g->flags &= ~LNG_G_SPREAD;
-    if (v != w) {
-      /* straight into its inbox, as share does, where nobody steals it */
+    if (s->n > 1) {
+      /* straight into its inbox, as share does, where nobody steals it:
+         the spawner's own turn too (in its unstarted queue a thief could
+         take it while the spawner's thread is off its CPU, and two of a
+         stage's goroutines would share a worker) */
       lng_worker_inbox_push(v, g);
       return;
     }
