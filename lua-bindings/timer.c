@@ -30,6 +30,7 @@ typedef struct tmr {
   lng_sched *s;
   lng_chan *c;          /* go.timer: capacity 1; NULL for afterfunc */
   lng_msg fn;           /* afterfunc: the function and its arguments */
+  uint32_t site;        /* afterfunc: its call, the goroutine's "created by" */
   lng_lock lock;        /* one stop or reset at a time */
 } tmr;
 
@@ -52,7 +53,10 @@ static void tmr_fire(lng_timer *t, int self, int64_t now) {
     lng_msg m;
     lng_g *g;
     if (lng_msg_dup(&m, &tm->fn) == 0) {
-      if ((g = lng_sched_newg(tm->s)) != NULL) lng_sched_spawnmsg(tm->s, g, &m, self);
+      if ((g = lng_sched_newg(tm->s)) != NULL) {
+        g->site = tm->site;
+        lng_sched_spawnmsg(tm->s, g, &m, self);
+      }
       lng_msg_free(&m);
     }
   }
@@ -125,6 +129,7 @@ static int afterfunc(lua_State *L) {
   int env = lua_gettop(L);
   tmr *tm = newtmr(L, 0);
   if (!tm) return luaL_error(L, "not enough memory for a timer");
+  tm->site = lng_gor_site(L);
   /* as go(): the function is argument 1 of the copy, its arguments 2... */
   if (lng_copy_encode(L, 2, n, env, 1, &tm->fn) < 0) {
     tmr_destroy(&tm->obj);

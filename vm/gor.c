@@ -88,6 +88,11 @@ static uint32_t spawn_site(lua_State *L, lng_shard *sh) {
   return 0;
 }
 
+uint32_t lng_gor_site(lua_State *L) {
+  lng_shard *sh = lng_shard_of(L);
+  return sh ? spawn_site(L, sh) : 0;
+}
+
 static void gor_origin(void *ud, lng_g *g, char *buf, size_t n) {
   lng_runtime *rt = ud;
   uint32_t idx = g->site >> SITE_LINE_BITS;

@@ -34,5 +34,8 @@ int lng_gor_exit(lua_State *L, int code);      /* os.exit() */
 int lng_gor_spawn(lua_State *L, int first, int64_t *id);
 /* The same with scheduler flags for the new goroutine (LNG_G_SPREAD). */
 int lng_gor_spawn_flags(lua_State *L, int first, int64_t *id, int flags);
+/* Where L's caller is, as a goroutine's "created by" site (lng_g.site),
+   for a goroutine spawned later on its behalf (go.afterfunc); 0: unknown. */
+uint32_t lng_gor_site(lua_State *L);
 
 #endif
