@@ -83,6 +83,27 @@ static int getid (Decoder *d, uint64_t u) {
   return 0;
 }
 
+/* A run of count integers, 4 bytes each or (wide) 8, into t after
+   position *i: 0, or -1 when the message is too short. Inlined with wide
+   a constant, so each width gets a loop of its own. */
+LNG_WIRE_INLINE int intrun (Decoder *d, int t, lua_Integer *i, uint32_t count, int wide) {
+  size_t width = wide ? sizeof(lua_Integer) : sizeof(int32_t);
+  if ((size_t)(d->end - d->p) / width < count) return -1;
+  for (uint32_t j = 0; j < count; j++) {
+    lua_Integer x;
+    if (wide) memcpy(&x, d->p, sizeof x);
+    else {
+      int32_t x32;
+      memcpy(&x32, d->p, sizeof x32);
+      x = x32;
+    }
+    d->p += width;
+    lua_pushinteger(d->L, x);
+    lua_rawseti(d->L, t, ++*i);
+  }
+  return 0;
+}
+
 /* Reads a table's array section: narr positions of t, in runs. */
 static int decarray (Decoder *d, int t, uint32_t narr, int depth) {
   lua_State *L = d->L;
@@ -101,24 +122,10 @@ static int decarray (Decoder *d, int t, uint32_t narr, int depth) {
         i += count;
         break;
       case LNG_RUN_I32:
-        if ((size_t)(d->end - d->p) / sizeof(int32_t) < count) return corrupt(d);
-        for (j = 0; j < count; j++) {
-          int32_t x;
-          memcpy(&x, d->p, sizeof x);
-          d->p += sizeof x;
-          lua_pushinteger(L, x);
-          lua_rawseti(L, t, ++i);
-        }
+        if (intrun(d, t, &i, count, 0)) return corrupt(d);
         break;
       case LNG_RUN_I64:
-        if ((size_t)(d->end - d->p) / sizeof(lua_Integer) < count) return corrupt(d);
-        for (j = 0; j < count; j++) {
-          lua_Integer x;
-          memcpy(&x, d->p, sizeof x);
-          d->p += sizeof x;
-          lua_pushinteger(L, x);
-          lua_rawseti(L, t, ++i);
-        }
+        if (intrun(d, t, &i, count, 1)) return corrupt(d);
         break;
       case LNG_RUN_FLT:
         if ((size_t)(d->end - d->p) / sizeof(lua_Number) < count) return corrupt(d);
