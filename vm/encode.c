@@ -284,6 +284,8 @@ static inline unsigned char *room (Encoder *e, size_t n) {
   return lng_msg_reserve(m, n);
 }
 
+_Static_assert(LNG_WIRE_KEYMAX < 128, "a key's length is a one-byte varint");
+
 /* The string key str (len bytes, a short string of the sender's): KEY
    when met before (its first KDEF becomes KDEFK), else KDEF. */
 static int enckey (Encoder *e, const char *str, size_t len) {
@@ -302,7 +304,6 @@ static int enckey (Encoder *e, const char *str, size_t len) {
   e->m->len += (uint32_t)(2 + len);
   return 0;
 }
-
 
 /* The array section's run being written: its kind, count and where its
    count goes (kind -1: none). */
