@@ -101,9 +101,7 @@ static int b_print(lua_State *L) {
   luaL_pushresult(&b);
   size_t len;
   const char *s = lua_tolstring(L, -1, &len);
-  fwrite(s, 1, len, stdout);
-  fflush(stdout);
-  return 0;
+  return lng_stdout_print(L, s, len);
 }
 
 void lng_open_base(lua_State *L) {
