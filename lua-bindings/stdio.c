@@ -1,15 +1,27 @@
 /*
- * Reads that park instead of blocking a worker: io.read, io.lines() and
- * the read and lines methods of files (and the write method of a popen
- * pipe that writes), when the file is standard input
- * (a pipe, a terminal, a socket: not a regular file, whose reads never
- * wait) or a pipe of io.popen. The formats run on the pool
- * (runtime/filejob.h) on the same FILE, so results are the stock
- * functions' and a program may mix both. Everything else, and every call
- * where Lua cannot suspend (require, a metamethod, __gc, outside a
- * goroutine), is the stock function, which blocks as in Lua. A read the
- * buffer can already serve (a buffered line for "l") is the stock one too:
+ * Reads and writes that park instead of blocking a worker.
+ *
+ * Reads: io.read, io.lines() and the read and lines methods of files,
+ * when the file is standard input (a pipe, a terminal, a socket: not a
+ * regular file, whose reads never wait) or a pipe of io.popen. The
+ * formats run on the pool (runtime/filejob.h) on the same FILE, so
+ * results are the stock functions' and a program may mix both. A read the
+ * buffer can already serve (a buffered line for "l") is the stock one:
  * io.lines() over a pipe goes to the pool once per buffer, not per line.
+ *
+ * Writes: io.write, the write method of files and print (base.c), when
+ * the file is standard output or error that is a pipe or a socket, or a
+ * popen pipe that writes. A write that cannot wait (the bytes stay in the
+ * FILE's buffer, or what reaches write(2) is at most PIPE_BUF bytes and
+ * the descriptor polls writable) is the stock one; any other is converted
+ * here as the stock function would (in the goroutine) and written, same
+ * FILE, same bytes, on the pool while the goroutine parks. (Another
+ * writer of the same pipe, a pool thread or another process, may fill it
+ * between the poll and the write: the poll is a good guess, not a lock.)
+ *
+ * Everything else, and every call where Lua cannot suspend (require, a
+ * metamethod, __gc, outside a goroutine), is the stock function, which
+ * blocks as in Lua.
  */
 #include <errno.h>
 #include <limits.h>
@@ -35,8 +47,8 @@
 typedef struct jobref {
   lng_bjob *job;                   /* an lng_readjob, or an lng_writejob */
   lng_pfile *pf;
-  int first;                       /* the stack index of the first format */
-  int lines;                       /* for a lines iterator: results as io_readline's */
+  int first;                       /* the stack index of the first format; a write's file (0: print) */
+  int lines;                       /* for a lines iterator: results as io_readline's; a write's bad value */
 } jobref;
 
 static void jobref_release(jobref *r) {
