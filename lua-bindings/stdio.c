@@ -369,10 +369,21 @@ static int park_write_values(lua_State *L, luaL_Stream *p, int file, int first, 
   return park_write(L, w, p->f, pf, 0, file, bad);
 }
 
+/* The file at idx, or NULL. Upvalue 2 of the write functions is the
+   files' metatable: comparing with it costs a fraction of luaL_testudata's
+   lookup by name, and every write asks. */
+static luaL_Stream *tofile_fast(lua_State *L, int idx) {
+  luaL_Stream *p = lua_touserdata(L, idx);
+  if (!p || !lua_getmetatable(L, idx)) return NULL;
+  int ok = lua_rawequal(L, -1, lua_upvalueindex(2));
+  lua_pop(L, 1);
+  return ok ? p : NULL;
+}
+
 /* f:write(...) and io.write(...): parked where the write may wait for a
-   pipe's reader (park_write_values), else the stock write. */
+   pipe's reader (park_write_values), else the stock write (upvalue 1). */
 static int f_write(lua_State *L) {
-  luaL_Stream *p = luaL_testudata(L, 1, LUA_FILEHANDLE);
+  luaL_Stream *p = tofile_fast(L, 1);
   if (p) {
     int top = lua_gettop(L);
     int r = park_write_values(L, p, 1, 2, top);
@@ -382,10 +393,13 @@ static int f_write(lua_State *L) {
   return stock(L);
 }
 
+/* Upvalue 3: the registry key of the default output, a string already
+   (lua_getfield would look the C string up first). */
 static int io_write(lua_State *L) {
   int top = lua_gettop(L);
-  lua_getfield(L, LUA_REGISTRYINDEX, IO_OUTPUT);    /* kept: the write returns it */
-  luaL_Stream *p = luaL_testudata(L, -1, LUA_FILEHANDLE);
+  lua_pushvalue(L, lua_upvalueindex(3));
+  lua_rawget(L, LUA_REGISTRYINDEX);                 /* kept: the write returns it */
+  luaL_Stream *p = tofile_fast(L, -1);
   if (p) {
     int r = park_write_values(L, p, top + 1, 1, top);
     if (r >= 0) return r;
@@ -476,7 +490,8 @@ void lng_open_stdio(lua_State *L) {
   lua_pushcclosure(L, f_lines, 2);
   lua_setfield(L, -2, "lines");
   lua_getfield(L, -1, "write");
-  lua_pushcclosure(L, f_write, 1);
+  lua_pushvalue(L, -3);                              /* the files' metatable */
+  lua_pushcclosure(L, f_write, 2);
   lua_setfield(L, -2, "write");
   /* The wrappers hold the stock functions as upvalues, so they cannot be
      copied; a loaded module holding them makes them cross by name (as
@@ -503,7 +518,9 @@ void lng_open_stdio(lua_State *L) {
   lua_pushcclosure(L, io_lines, 3);
   lua_setfield(L, -2, "lines");
   lua_getfield(L, -1, "write");
-  lua_pushcclosure(L, io_write, 1);
+  luaL_getmetatable(L, LUA_FILEHANDLE);
+  lua_pushliteral(L, IO_OUTPUT);
+  lua_pushcclosure(L, io_write, 3);
   lua_setfield(L, -2, "write");
   lua_pop(L, 1);
 }
