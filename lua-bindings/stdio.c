@@ -347,8 +347,15 @@ static int park_write_values(lua_State *L, luaL_Stream *p, int file, int first, 
     else if (t == LUA_TSTRING) len += lua_rawlen(L, i);
     else bad = i;
   }
-  /* the buffer first: looking costs no system call, fstat and poll do */
-  if (fits_buffer(p->f, len) || (!pf && !std_sink(L, fd)) || writable_now(p->f, len, 0)) return -1;
+  /* The buffer first: looking costs no system call, fstat and poll do.
+     Under the FILE's lock, so that a pool thread's write is not half-way
+     through it; one holding it now is writing: wait behind it. (The lock
+     is let go before the stock write, which may raise an error.) */
+  if (ftrylockfile(p->f) == 0) {
+    int quick = fits_buffer(p->f, len) || (!pf && !std_sink(L, fd)) || writable_now(p->f, len, 0);
+    funlockfile(p->f);
+    if (quick) return -1;
+  }
   if (bad == first) return -1;                         /* nothing to write: the error */
   luaL_Buffer b;
   luaL_buffinit(L, &b);
@@ -408,12 +415,26 @@ static int io_write(lua_State *L) {
   return stock(L);
 }
 
+/* The check and the write under stdout's lock (nothing here raises an
+   error): no pool thread's write comes between them. */
 int lng_stdout_print(lua_State *L, const char *s, size_t len) {
   lng_waiter *w = lng_block_waiter(L);
-  if (w && std_sink(L, fileno(stdout)) && !writable_now(stdout, len, 1)) {
-    lua_pushlstring(L, s, len);
-    int r = park_write(L, w, stdout, NULL, 1, 0, 0);
-    if (r >= 0) return r;
+  if (w && std_sink(L, fileno(stdout))) {
+    int quick = ftrylockfile(stdout) == 0;
+    if (quick && !writable_now(stdout, len, 1)) {
+      funlockfile(stdout);
+      quick = 0;
+    }
+    if (!quick) {
+      lua_pushlstring(L, s, len);
+      int r = park_write(L, w, stdout, NULL, 1, 0, 0);
+      if (r >= 0) return r;
+      flockfile(stdout);
+    }
+    fwrite(s, 1, len, stdout);
+    fflush(stdout);
+    funlockfile(stdout);
+    return 0;
   }
   fwrite(s, 1, len, stdout);
   fflush(stdout);
