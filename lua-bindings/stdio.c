@@ -15,9 +15,11 @@
  * FILE's buffer, or what reaches write(2) is at most PIPE_BUF bytes and
  * the descriptor polls writable) is the stock one; any other is converted
  * here as the stock function would (in the goroutine) and written, same
- * FILE, same bytes, on the pool while the goroutine parks. (Another
- * writer of the same pipe, a pool thread or another process, may fill it
- * between the poll and the write: the poll is a good guess, not a lock.)
+ * FILE, same bytes, on the pool while the goroutine parks. The look is
+ * taken under the FILE's lock, so no pool thread's write of that FILE
+ * comes between it and the write; another writer of the same pipe (a
+ * second FILE on it, another process) still may: there the poll is a
+ * good guess, not a promise.
  *
  * Everything else, and every call where Lua cannot suspend (require, a
  * metamethod, __gc, outside a goroutine), is the stock function, which
