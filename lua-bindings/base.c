@@ -2,7 +2,8 @@
  * Base functions that must see the running goroutine: load, loadfile and
  * dofile default to its globals; os.exit ends the program through the
  * runtime instead of exit(); print writes each line with one call, so
- * lines from different workers never interleave.
+ * lines from different workers never interleave (one longer than the
+ * pool's pieces, 512 bytes, may when it waits for a pipe: stdio.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -101,9 +102,7 @@ static int b_print(lua_State *L) {
   luaL_pushresult(&b);
   size_t len;
   const char *s = lua_tolstring(L, -1, &len);
-  fwrite(s, 1, len, stdout);
-  fflush(stdout);
-  return 0;
+  return lng_stdout_print(L, s, len);
 }
 
 void lng_open_base(lua_State *L) {

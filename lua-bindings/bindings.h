@@ -27,7 +27,11 @@ int lng_net_pushstream(lua_State *L, int fd, int issock);
 void lng_open_stats(lua_State *L);             /* go.stats */
 void lng_open_base(lua_State *L);              /* load, loadfile, dofile, print, os.exit */
 void lng_open_coroutine(lua_State *L);         /* coroutine.resume, wrap, ... for goroutines */
-void lng_open_stdio(lua_State *L);             /* io.read, io.lines, file:read/lines that park */
+void lng_open_stdio(lua_State *L);             /* io.read, io.lines, io.write, file methods that park */
+/* print's write of its line s[0..len) to stdout, then a flush: parked
+   when stdout is a pipe or a socket that would make it wait (stdio.c).
+   Use as `return lng_stdout_print(...)`. */
+int lng_stdout_print(lua_State *L, const char *s, size_t len);
 void lng_open_process(lua_State *L);           /* os.execute, io.popen that park; go.exec */
 
 #endif

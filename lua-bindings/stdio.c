@@ -1,17 +1,35 @@
 /*
- * Reads that park instead of blocking a worker: io.read, io.lines() and
- * the read and lines methods of files (and the write method of a popen
- * pipe that writes), when the file is standard input
- * (a pipe, a terminal, a socket: not a regular file, whose reads never
- * wait) or a pipe of io.popen. The formats run on the pool
- * (runtime/filejob.h) on the same FILE, so results are the stock
- * functions' and a program may mix both. Everything else, and every call
- * where Lua cannot suspend (require, a metamethod, __gc, outside a
- * goroutine), is the stock function, which blocks as in Lua. A read the
- * buffer can already serve (a buffered line for "l") is the stock one too:
+ * Reads and writes that park instead of blocking a worker.
+ *
+ * Reads: io.read, io.lines() and the read and lines methods of files,
+ * when the file is standard input (a pipe, a terminal, a socket: not a
+ * regular file, whose reads never wait) or a pipe of io.popen. The
+ * formats run on the pool (runtime/filejob.h) on the same FILE, so
+ * results are the stock functions' and a program may mix both. A read the
+ * buffer can already serve (a buffered line for "l") is the stock one:
  * io.lines() over a pipe goes to the pool once per buffer, not per line.
+ *
+ * Writes: io.write, the write method of files and print (base.c), when
+ * the file is standard output or error that is a pipe or a socket, or a
+ * popen pipe that writes. A write that cannot wait (the bytes stay in the
+ * FILE's buffer, or what reaches write(2) is at most PIPE_BUF bytes and
+ * the descriptor polls writable) is the stock one; any other is converted
+ * here as the stock function would (in the goroutine) and written, same
+ * FILE, same bytes, on the pool while the goroutine parks. The look is
+ * taken under the FILE's lock, so no pool thread's write of that FILE
+ * comes between it and the write; another writer of the same pipe (a
+ * second FILE on it, another process) still may: there the poll is a
+ * good guess, not a promise.
+ *
+ * Everything else, and every call where Lua cannot suspend (require, a
+ * metamethod, __gc, outside a goroutine), is the stock function, which
+ * blocks as in Lua.
  */
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio_ext.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <lauxlib.h>
@@ -21,7 +39,8 @@
 #include "../vm/vm.h"
 #include "../vm/block.h"
 
-#define IO_INPUT "_IO_input"       /* liolib's registry key of the default input */
+#define IO_INPUT "_IO_input"       /* liolib's registry keys of the default files */
+#define IO_OUTPUT "_IO_output"
 #define JOBREF "lungo.readjob"
 
 /* A read in flight, on the reading goroutine's stack: it keeps the job
@@ -30,8 +49,8 @@
 typedef struct jobref {
   lng_bjob *job;                   /* an lng_readjob, or an lng_writejob */
   lng_pfile *pf;
-  int first;                       /* the stack index of the first format */
-  int lines;                       /* for a lines iterator: results as io_readline's */
+  int first;                       /* the stack index of the first format; a write's file (0: print) */
+  int lines;                       /* for a lines iterator: results as io_readline's; a write's bad value */
 } jobref;
 
 static void jobref_release(jobref *r) {
@@ -214,65 +233,214 @@ static int f_read(lua_State *L) {
   return stock(L);
 }
 
-/* ---- writes to a popen pipe ---- */
+/* ---- writes that may wait for the reader ---- */
 
+/* Where a write may wait: a popen pipe that writes, or standard output or
+   error (fd 1, 2) while it is a pipe or a socket. A terminal or a regular
+   file takes what it is given: those keep the stock write untouched. The
+   answer for fd 1 and 2 is the shard's, kept (fstat is a system call, and
+   print would ask at every line). */
+static int std_sink(lua_State *L, int fd) {
+  if (fd != 1 && fd != 2) return 0;
+  signed char *known = &lng_shard_of(L)->stdsink[fd];
+  if (!*known) {
+    struct stat st;
+    *known = fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) ? 1 : 2;
+  }
+  return *known == 1;
+}
+
+/* Whether len more bytes stay in f's buffer: no flush, no system call.
+   (A line-buffered FILE may flush on a newline, an unbuffered one always
+   writes: neither counts.) */
+static int fits_buffer(FILE *f, size_t len) {
+  size_t size = __fbufsize(f), pending = __fpending(f);
+  return size > 1 && !__flbf(f) && pending < size && len < size - pending;
+}
+
+/* Whether what reaches write(2) goes through at once: a pipe that polls
+   writable has room for PIPE_BUF bytes (a socket's send buffer for more).
+   A write of len bytes that does not fit the buffer sends the buffer full
+   (then the rest, unless it is shorter than a buffer: it stays); a flush,
+   or a FILE that is line-buffered or unbuffered, what is pending and the
+   new bytes. */
+static int writable_now(FILE *f, size_t len, int flush) {
+  size_t size = __fbufsize(f), out = __fpending(f) + len;
+  if (!flush && size > 1 && !__flbf(f) && len < size && out > size) out = size;
+  if (out > PIPE_BUF) return 0;
+  struct pollfd pfd = { fileno(f), POLLOUT, 0 };
+  return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLOUT);
+}
+
+/* The end of a parked write. jobref.first is the file's stack index (the
+   result), 0 for print (no result, errors ignored as b_print does);
+   jobref.lines the index of a value that is no string, whose error
+   comes after the values before it are written, as in g_write. */
 static int write_done(lua_State *L, int res, lng_msg *box) {
   (void)res; (void)box;
   jobref *r = luaL_checkudata(L, lua_gettop(L), JOBREF);
   lng_writejob *j = (lng_writejob *)r->job;
-  int stopped = j->stopped, ok = j->ok, err = j->err;
+  int stopped = j->stopped, ok = j->ok, err = j->err, std = r->pf == NULL;
+  int file = r->first, bad = r->lines;
   jobref_release(r);
   if (stopped) return luaL_error(L, "write stopped: the runtime is stopping");
+  /* the pool thread got EPIPE where this worker's write would have got
+     SIGPIPE: standard output ends the program as in Lua (unless SIGPIPE
+     is ignored); a popen pipe gives "Broken pipe" (README) */
+  if (!ok && err == EPIPE && std) raise(SIGPIPE);
+  if (bad) luaL_checklstring(L, bad, NULL);          /* raises */
+  if (!file) return 0;
   if (!ok) {
     errno = err;
     return luaL_fileresult(L, 0, NULL);
   }
-  lua_pushvalue(L, 1);
+  lua_pushvalue(L, file);
   return 1;
 }
 
-static const lng_waitkind write_kind = { "file:write", "process wait", lng_bpool_cancel, write_done };
+static const lng_waitkind pipe_write_kind = { "file:write", "process wait", lng_bpool_cancel, write_done };
+static const lng_waitkind stdout_kind = { "io.write", "stdout", lng_bpool_cancel, write_done };
+static const lng_waitkind stderr_kind = { "io.write", "stderr", lng_bpool_cancel, write_done };
 
-/* f:write(...) on a popen pipe that writes: the values as g_write makes
-   them, written on the pool. Anything else: the stock write. */
-static int f_write(lua_State *L) {
-  luaL_Stream *p = luaL_testudata(L, 1, LUA_FILEHANDLE);
-  lng_pfile *pf = p && p->closef ? lng_pfile_of(p) : NULL;
-  lng_waiter *w = pf && pf->writing ? lng_block_waiter(L) : NULL;
-  if (!w) return stock(L);
-  int n = lua_gettop(L);
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  for (int i = 2; i <= n; i++) {
-    if (lua_type(L, i) == LUA_TNUMBER) {
-      char num[64];
-      int len = lua_isinteger(L, i)
-                ? snprintf(num, sizeof num, LUA_INTEGER_FMT, (LUAI_UACINT)lua_tointeger(L, i))
-                : snprintf(num, sizeof num, LUA_NUMBER_FMT, (LUAI_UACNUMBER)lua_tonumber(L, i));
-      luaL_addlstring(&b, num, (size_t)len);
-    } else {
-      size_t len;
-      const char *s = luaL_checklstring(L, i, &len);
-      luaL_addlstring(&b, s, len);
-    }
-  }
-  luaL_pushresult(&b);
+/* Parks while the pool writes the string on top of the stack to f (and
+   flushes f, with flush); see write_done for file and bad. -1 when no
+   pool thread could start: the caller writes itself. */
+static int park_write(lua_State *L, lng_waiter *w, FILE *f, lng_pfile *pf, int flush,
+                      int file, int bad) {
   size_t len;
   const char *data = lua_tolstring(L, -1, &len);
-  lng_writejob *j = lng_writejob_new(p->f, data, len);
+  lng_writejob *j = lng_writejob_new(f, data, len);
   if (!j) return luaL_error(L, "not enough memory");
+  j->flush = flush;
   lua_pop(L, 1);
   jobref *r = lua_newuserdatauv(L, sizeof *r, 0);
-  *r = (jobref){ &j->job, NULL, 0, 0 };
+  *r = (jobref){ &j->job, NULL, file, bad };
   luaL_setmetatable(L, JOBREF);
   if (lng_bpool_submit(lng_shard_of(L)->rt->bpool, &j->job, w) != LNG_RES_PARKED) {
     jobref_release(r);
-    lua_settop(L, n);
-    return stock(L);
+    lua_pop(L, 1);
+    return -1;
   }
-  pf->busy++;
-  r->pf = pf;
-  return lng_block_on(L, &write_kind, &j->job, LNG_RES_PARKED);
+  if (pf) { pf->busy++; r->pf = pf; }
+  return lng_block_on(L, pf ? &pipe_write_kind : fileno(f) == 1 ? &stdout_kind : &stderr_kind,
+                      &j->job, LNG_RES_PARKED);
+}
+
+/* Longest text of a number as g_write prints it (LUA_INTEGER_FMT,
+   LUA_NUMBER_FMT): a bound for the fast path's arithmetic. */
+#define NUMTEXT_MAX 64
+
+/* The write of the values at first..last to p (the file at stack index
+   file), parked when it may wait; -1 when it must be the stock write
+   (cannot park, cannot wait, no pool thread). The values are converted
+   here as g_write does, up to the first that is no string or number. */
+static int park_write_values(lua_State *L, luaL_Stream *p, int file, int first, int last) {
+  if (!p->closef || !p->f) return -1;
+  lng_pfile *pf = lng_pfile_of(p);
+  int fd = fileno(p->f);
+  if (pf ? !pf->writing : (fd != 1 && fd != 2)) return -1;
+  lng_waiter *w = lng_block_waiter(L);
+  if (!w) return -1;
+  size_t len = 0;
+  int bad = 0;
+  for (int i = first; i <= last && !bad; i++) {
+    int t = lua_type(L, i);
+    if (t == LUA_TNUMBER) len += NUMTEXT_MAX;
+    else if (t == LUA_TSTRING) len += lua_rawlen(L, i);
+    else bad = i;
+  }
+  /* The buffer first: looking costs no system call, fstat and poll do.
+     Under the FILE's lock, so that a pool thread's write is not half-way
+     through it; one holding it now is writing: wait behind it. (The lock
+     is let go before the stock write, which may raise an error.) */
+  if (ftrylockfile(p->f) == 0) {
+    int quick = fits_buffer(p->f, len) || (!pf && !std_sink(L, fd)) || writable_now(p->f, len, 0);
+    funlockfile(p->f);
+    if (quick) return -1;
+  }
+  if (bad == first) return -1;                         /* nothing to write: the error */
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (int i = first; i <= last && i != bad; i++) {
+    if (lua_type(L, i) == LUA_TNUMBER) {
+      char num[NUMTEXT_MAX];
+      int n = lua_isinteger(L, i)
+              ? snprintf(num, sizeof num, LUA_INTEGER_FMT, (LUAI_UACINT)lua_tointeger(L, i))
+              : snprintf(num, sizeof num, LUA_NUMBER_FMT, (LUAI_UACNUMBER)lua_tonumber(L, i));
+      luaL_addlstring(&b, num, (size_t)n);
+    } else {
+      size_t n;
+      const char *s = lua_tolstring(L, i, &n);
+      luaL_addlstring(&b, s, n);
+    }
+  }
+  luaL_pushresult(&b);
+  return park_write(L, w, p->f, pf, 0, file, bad);
+}
+
+/* The file at idx, or NULL. Upvalue 2 of the write functions is the
+   files' metatable: comparing with it costs a fraction of luaL_testudata's
+   lookup by name, and every write asks. */
+static luaL_Stream *tofile_fast(lua_State *L, int idx) {
+  luaL_Stream *p = lua_touserdata(L, idx);
+  if (!p || !lua_getmetatable(L, idx)) return NULL;
+  int ok = lua_rawequal(L, -1, lua_upvalueindex(2));
+  lua_pop(L, 1);
+  return ok ? p : NULL;
+}
+
+/* f:write(...) and io.write(...): parked where the write may wait for a
+   pipe's reader (park_write_values), else the stock write (upvalue 1). */
+static int f_write(lua_State *L) {
+  luaL_Stream *p = tofile_fast(L, 1);
+  if (p) {
+    int top = lua_gettop(L);
+    int r = park_write_values(L, p, 1, 2, top);
+    if (r >= 0) return r;
+    lua_settop(L, top);
+  }
+  return stock(L);
+}
+
+/* Upvalue 3: the registry key of the default output, a string already
+   (lua_getfield would look the C string up first). */
+static int io_write(lua_State *L) {
+  int top = lua_gettop(L);
+  lua_pushvalue(L, lua_upvalueindex(3));
+  lua_rawget(L, LUA_REGISTRYINDEX);                 /* kept: the write returns it */
+  luaL_Stream *p = tofile_fast(L, -1);
+  if (p) {
+    int r = park_write_values(L, p, top + 1, 1, top);
+    if (r >= 0) return r;
+  }
+  lua_settop(L, top);
+  return stock(L);
+}
+
+/* The check and the write under stdout's lock (nothing here raises an
+   error): no pool thread's write comes between them. */
+int lng_stdout_print(lua_State *L, const char *s, size_t len) {
+  lng_waiter *w = lng_block_waiter(L);
+  if (w && std_sink(L, fileno(stdout))) {
+    int quick = ftrylockfile(stdout) == 0;
+    if (quick && !writable_now(stdout, len, 1)) {
+      funlockfile(stdout);
+      quick = 0;
+    }
+    if (!quick) {
+      lua_pushlstring(L, s, len);
+      int r = park_write(L, w, stdout, NULL, 1, 0, 0);
+      if (r >= 0) return r;
+      flockfile(stdout);
+    }
+    fwrite(s, 1, len, stdout);
+    fflush(stdout);
+    funlockfile(stdout);
+    return 0;
+  }
+  fwrite(s, 1, len, stdout);
+  fflush(stdout);
+  return 0;
 }
 
 /* The iterator of io.lines() and f:lines(...): upvalue 1 the file, 2 the
@@ -345,7 +513,8 @@ void lng_open_stdio(lua_State *L) {
   lua_pushcclosure(L, f_lines, 2);
   lua_setfield(L, -2, "lines");
   lua_getfield(L, -1, "write");
-  lua_pushcclosure(L, f_write, 1);
+  lua_pushvalue(L, -3);                              /* the files' metatable */
+  lua_pushcclosure(L, f_write, 2);
   lua_setfield(L, -2, "write");
   /* The wrappers hold the stock functions as upvalues, so they cannot be
      copied; a loaded module holding them makes them cross by name (as
@@ -371,5 +540,10 @@ void lng_open_stdio(lua_State *L) {
   lua_pushcfunction(L, flines_stock);
   lua_pushcclosure(L, io_lines, 3);
   lua_setfield(L, -2, "lines");
+  lua_getfield(L, -1, "write");
+  luaL_getmetatable(L, LUA_FILEHANDLE);
+  lua_pushliteral(L, IO_OUTPUT);
+  lua_pushcclosure(L, io_write, 3);
+  lua_setfield(L, -2, "write");
   lua_pop(L, 1);
 }

@@ -260,6 +260,10 @@ static void writejob_run(lng_bjob *job) {
     j->done += w;
     if (w < n) { j->ok = 0; j->err = errno ? errno : EIO; return; }
   }
+  if (j->flush) {
+    if (lng_bjob_wait_fd(job, fileno(j->f), POLLOUT, -1) < 0) { j->stopped = 1; return; }
+    if (fflush(j->f) != 0) { j->ok = 0; j->err = errno ? errno : EIO; }
+  }
 }
 
 static void writejob_free(lng_bjob *job) {

@@ -55,16 +55,19 @@ lng_readjob *lng_readjob_new(FILE *f, int nfmt);
    stdio's buffer cannot be looked into. */
 int lng_readjob_buffered(FILE *f, const lng_rfmt *fmt);
 
-/* Writing a FILE (a popen pipe) on the pool: the bytes go in pieces small
-   enough that, once the descriptor polls writable, neither the copy into
-   the FILE's buffer nor the flush it may cause can block; so a cancel or
-   a shutdown ends the wait. ok is 0 with err set when fwrite failed (EPIPE
+/* Writing a FILE (a popen pipe, standard output or error) on the pool:
+   the bytes go in pieces small enough that, once the descriptor polls
+   writable, neither the copy into the FILE's buffer nor the flush it may
+   cause can block; so a cancel or a shutdown ends the wait. With flush
+   set (the caller's, before submitting) the FILE is flushed afterwards,
+   as print does. ok is 0 with err set when fwrite or fflush failed (EPIPE
    where Lua would have died of SIGPIPE: pool threads block signals). */
 typedef struct lng_writejob {
   lng_bjob job;
   FILE *f;
   char *data;
   size_t len, done;
+  int flush;
   int ok, err, stopped;
 } lng_writejob;
 

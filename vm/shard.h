@@ -74,6 +74,10 @@ struct lng_shard {
   int nenvfree;
   int envfree[LNG_THREAD_POOL];
   int slots[LNG_NSLOTS];     /* registry refs of the LNG_SLOT_* values, 0 until set */
+  /* Whether fd 1 and 2 are pipes or sockets, whose writes may wait
+     (lua-bindings/stdio.c): 1 yes, 2 no, 0 not looked at yet. Looked at
+     once: only a host's dup2 could change it while a program runs. */
+  signed char stdsink[3];
   lng_obj *frontcode[LNG_FRONT_SIZE];   /* the front table's code objects (a reference each) */
 };
 
