@@ -250,6 +250,13 @@ static int std_sink(lua_State *L, int fd) {
   return *known == 1;
 }
 
+/* Whether the caller is the only goroutine there is: then a write that
+   waits for the reader holds up nobody else, and the stock write (no
+   poll a line) is the right one, as for `lungo gen.lua | sort`. */
+static int alone(lua_State *L) {
+  return lng_sched_live(lng_shard_of(L)->rt->sched) == 1;
+}
+
 /* Whether len more bytes stay in f's buffer: no flush, no system call.
    (A line-buffered FILE may flush on a newline, an unbuffered one always
    writes: neither counts.) */
@@ -354,7 +361,7 @@ static int park_write_values(lua_State *L, luaL_Stream *p, int file, int first, 
      through it; one holding it now is writing: wait behind it. (The lock
      is let go before the stock write, which may raise an error.) */
   if (ftrylockfile(p->f) == 0) {
-    int quick = fits_buffer(p->f, len) || (!pf && !std_sink(L, fd)) || writable_now(p->f, len, 0);
+    int quick = fits_buffer(p->f, len) || (!pf && (!std_sink(L, fd) || alone(L))) || writable_now(p->f, len, 0);
     funlockfile(p->f);
     if (quick) return -1;
   }
@@ -421,7 +428,7 @@ static int io_write(lua_State *L) {
    error): no pool thread's write comes between them. */
 int lng_stdout_print(lua_State *L, const char *s, size_t len) {
   lng_waiter *w = lng_block_waiter(L);
-  if (w && std_sink(L, fileno(stdout))) {
+  if (w && std_sink(L, fileno(stdout)) && !alone(L)) {
     int quick = ftrylockfile(stdout) == 0;
     if (quick && !writable_now(stdout, len, 1)) {
       funlockfile(stdout);
