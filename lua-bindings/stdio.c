@@ -346,6 +346,8 @@ static int park_write_values(lua_State *L, luaL_Stream *p, int file, int first, 
   lng_pfile *pf = lng_pfile_of(p);
   int fd = fileno(p->f);
   if (pf ? !pf->writing : (fd != 1 && fd != 2)) return -1;
+  /* a terminal, a file, or the only goroutine: the stock write, at once */
+  if (!pf && (!std_sink(L, fd) || alone(L))) return -1;
   lng_waiter *w = lng_block_waiter(L);
   if (!w) return -1;
   size_t len = 0;
@@ -361,7 +363,7 @@ static int park_write_values(lua_State *L, luaL_Stream *p, int file, int first, 
      through it; one holding it now is writing: wait behind it. (The lock
      is let go before the stock write, which may raise an error.) */
   if (ftrylockfile(p->f) == 0) {
-    int quick = fits_buffer(p->f, len) || (!pf && (!std_sink(L, fd) || alone(L))) || writable_now(p->f, len, 0);
+    int quick = fits_buffer(p->f, len) || writable_now(p->f, len, 0);
     funlockfile(p->f);
     if (quick) return -1;
   }
