@@ -81,7 +81,7 @@ TEST_SRC := $(wildcard tests/*.c) $(if $(TEST_INC),tests/shim/runner.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/stdlib_blob.o
 HOST_OBJ := $(HOST_SRC:%.c=$(B)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
-STRESS_SRC := tests/stress/test_stress.c tests/listing.c $(if $(TEST_INC),tests/shim/runner.c)
+STRESS_SRC := tests/stress/test_stress.c tests/listing.c tests/watchdog.c $(if $(TEST_INC),tests/shim/runner.c)
 STRESS_OBJ := $(STRESS_SRC:%.c=$(B)/obj/%.o)
 EMBED_OBJ := $(B)/obj/samples/embed/embed.o
 UDATA_OBJ := $(B)/obj/samples/embed/udata.o

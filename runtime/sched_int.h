@@ -50,7 +50,8 @@ typedef struct worker {
   pthread_cond_t cv;
   gqueue inbox;
   atomic_int hasinbox;
-  atomic_int sleeping;
+  atomic_int sleeping;        /* 1 asleep, 2 napping (see lng_worker_idle) */
+  unsigned looks;            /* owner only: idle looks at others' unstarted goroutines */
   atomic_int polling;        /* blocked in the poller, not on cv: a wake breaks the poll */
   atomic_int niowait;        /* its goroutines parked in the poller */
   atomic_llong iolast;       /* when the poller last woke one of them (lng_now_ns) */

@@ -208,9 +208,13 @@ static void enqueue(lng_sched *s, lng_g *g, int self) {
      with the sleeper's flag store, so one of the two sees the other. */
   worker *pickv = NULL;
   long least = 0;
+  if (self < 0 && atomic_load(&w->sleeping)) {
+    lng_worker_wake(w);
+    return;
+  }
   for (int i = 0; i < s->n; i++) {
     worker *v = &s->w[(w->index + i) % s->n];
-    if (v->index == self || !atomic_load(&v->sleeping)) continue;
+    if (v->index == self || atomic_load(&v->sleeping) != 1) continue;
     long h = held(v);
     if (!pickv || h < least) { pickv = v; least = h; }
   }
@@ -474,6 +478,7 @@ void *lng_worker_main(void *arg) {
     /* busy: running goroutines, from the first after idling until idle
        again (one fenced store per stretch of work, not per goroutine) */
     if (!busy) {
+      w->looks = 0;
       atomic_store(&w->busy, busy = 1);
       if (atomic_load(&s->monidle)) lng_monitor_wake(s);
     }

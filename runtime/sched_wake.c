@@ -108,19 +108,31 @@ void lng_waiter_wake(lng_waiter *w, int self) {
   }
 }
 
+/* Work for w itself: goroutines in its inbox, or the runtime stopping.
+   Unstarted goroutines queued elsewhere are not: whether w may take them
+   is steal's call (sched_run.c), and a worker that counted them as work
+   would spin at full speed through every refusal while a busy spawner
+   kept some queued (the whole of a spawn tree's run), taking a CPU the
+   spawner may need (under valgrind, which runs one thread at a time,
+   starving it outright). Idle workers look at them again after a nap. */
 static int has_work(worker *w) {
-  return atomic_load(&w->hasinbox) || atomic_load(&w->s->nfresh) > 0 ||
-         atomic_load(&w->s->stopping);
+  return atomic_load(&w->hasinbox) || atomic_load(&w->s->stopping);
+}
+
+static int fresh_elsewhere(worker *w) {
+  return atomic_load(&w->s->nfresh) > 0;
 }
 
 /* Sleeps in the poller (w->mu released meanwhile) until an event, a
-   break or the next timer; 1 if it made goroutines of w runnable. */
-static int poll_sleep(worker *w, lng_netpoll *np) {
+   break, the next timer or `until`; 1 if it made goroutines of w
+   runnable. */
+static int poll_sleep(worker *w, lng_netpoll *np, int64_t until) {
   lng_sched *s = w->s;
   atomic_store(&w->polling, 1);
   pthread_mutex_unlock(&w->mu);
   if (!has_work(w) && !timer_due(s)) {
     int64_t next = atomic_load(&s->timers.next), timeout = -1;
+    if (until < next) next = until;
     if (next != INT64_MAX) {
       timeout = next - lng_now_ns();
       if (timeout < 0) timeout = 0;
@@ -186,12 +198,23 @@ static void ask_handoff(worker *w, lng_netpoll *np) {
 
 /* Polls without waiting, then spins briefly, then sleeps until woken or
    the earliest timer is due: in the poller if nobody else is, else on the
-   condition variable. */
+   condition variable.
+
+   Unstarted goroutines on another worker that steal declined (too young,
+   their spawner still starting them, or taking them would unbalance the
+   two) get a few quick looks, a yield apart, then one look a nap
+   (NAP_NS): a thief waits out at least a steal age anyway, and a spawn
+   does not wake a napper (a futex call per spawn of a busy spawner). */
+#define FRESH_LOOKS 32
+#define NAP_NS 50000
+
 void lng_worker_idle(worker *w) {
   lng_sched *s = w->s;
   lng_netpoll *np = active_netpoll(s);
   if (np && lng_netpoll_poll(np, 0, w->index) >= 0 && w->runq.head) return;
-  for (int i = 0; i < (np ? NET_SPIN_ROUNDS : SPIN_ROUNDS); i++) {
+  int rounds = np ? NET_SPIN_ROUNDS : SPIN_ROUNDS;
+  if (w->looks >= FRESH_LOOKS && fresh_elsewhere(w)) rounds = 0;
+  for (int i = 0; i < rounds; i++) {
     if (has_work(w) || timer_due(s)) return;
     if (np) {
       /* With fds to poll the spin pauses instead of yielding its CPU: on
@@ -207,18 +230,36 @@ void lng_worker_idle(worker *w) {
     } else if (i & 7) {
       sched_yield();
     }
+    if (i > 0 && fresh_elsewhere(w)) {
+      w->looks++;
+      return;
+    }
   }
   pthread_mutex_lock(&w->mu);
   atomic_store(&w->sleeping, 1);
+  int64_t until = INT64_MAX;
   while (!has_work(w) && !timer_due(s)) {
+    /* (the look after the flag's store: a spawner stores the count, then
+       reads the flag, so one of the two sees the other) */
+    if (until == INT64_MAX) {
+      if (fresh_elsewhere(w)) {
+        until = lng_now_ns() + NAP_NS;
+        atomic_store(&w->sleeping, 2);
+      } else {
+        w->looks = 0;
+      }
+    } else if (lng_now_ns() >= until) {
+      break;
+    }
     if ((np = active_netpoll(s))) {
       if (may_poll(w, np)) {
-        if (poll_sleep(w, np)) break;
+        if (poll_sleep(w, np, until)) break;
         continue;
       }
       ask_handoff(w, np);
     }
     int64_t next = atomic_load(&s->timers.next);
+    if (until < next) next = until;
     if (next == INT64_MAX) {
       pthread_cond_wait(&w->cv, &w->mu);
     } else {

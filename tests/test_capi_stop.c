@@ -5,6 +5,7 @@
  * the conventions.
  */
 #include "capi_util.h"
+#include "watchdog.h"
 
 /* ------------------------------------------------------------------ */
 /* shutdown                                                            */
@@ -549,6 +550,7 @@ Test(capi, embed_sample, .timeout = T_TIMEOUT) {
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) {
+      test_child_dies_with_parent();
       dup2(fds[1], 1);
       close(fds[0]);
       close(fds[1]);

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "util.h"
+#include "watchdog.h"
 
 #define T_TIMEOUT 60
 #define RUN_MS 30000                 /* deadline of one run of lungo */
@@ -111,6 +112,7 @@ static void run_full(proc *p, const char *argv0, const char *cwd, const char *co
   pid_t pid = fork();
   cr_assert(pid >= 0, "fork: %s", strerror(errno));
   if (pid == 0) {
+    test_child_dies_with_parent();
     dup2(ip[0], 0);
     dup2(op[1], 1);
     dup2(ep[1], 2);

@@ -41,6 +41,7 @@
 
 #include "lungo.h"
 #include "listing.h"
+#include "watchdog.h"
 
 #define LUA_TEST_DIR "tests/lua"
 #define CASE_PATH_MAX LNG_CASE_PATH_MAX
@@ -315,6 +316,7 @@ ParameterizedTest(lua_case *c, lua, scripts, .timeout = LUA_TEST_TIMEOUT) {
   outcome o;
 
   cr_assert(c->path[0] != '\0', "%s", c->note);
+  test_watchdog_note(c->path, c->workers);
   if (!parse_expectations(c->path, &ex, err, sizeof err))
     cr_assert_fail("%s: bad test header: %s", c->path, err);
 

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "util.h"
+#include "watchdog.h"
 
 /* Runs `sh -c cmd` with a time limit; its exit status, or -1. */
 static int run_shell(const char *cmd, double limit, char *out, size_t outlen) {
@@ -21,6 +22,7 @@ static int run_shell(const char *cmd, double limit, char *out, size_t outlen) {
   if (fd < 0) return -1;
   pid_t pid = fork();
   if (pid == 0) {
+    test_child_dies_with_parent();
     dup2(fd, 1);
     dup2(fd, 2);
     execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);

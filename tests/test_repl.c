@@ -21,6 +21,7 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include "watchdog.h"
 
 /* Under ThreadSanitizer a signal reaches a thread only when it enters
    instrumented code, and Lua's loop (liblua) is not: lng_interrupt cannot
@@ -83,6 +84,7 @@ static void term_start(term *t, const char *arg) {
   pid_t pid = fork();
   cr_assert(pid >= 0, "fork: %s", strerror(errno));
   if (pid == 0) {
+    test_child_dies_with_parent();
     setsid();
     int s = open(sname, O_RDWR);   /* the session's controlling terminal */
     if (s < 0) _exit(126);
@@ -375,6 +377,7 @@ static void run_piped(const char *const *args, const char *input, char *got, siz
   pid_t pid = fork();
   cr_assert(pid >= 0);
   if (pid == 0) {
+    test_child_dies_with_parent();
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(out[1], 2);

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "listing.h"
+#include "watchdog.h"
 
 #define SAMPLE_DIR "samples"
 #define EXPECTED_DIR "samples/expected"
@@ -160,6 +161,7 @@ static void run_sample(const char *bin, const char *script, int workers, run_res
     return;
   }
   if (pid == 0) {
+    test_child_dies_with_parent();
     int in = open("/dev/null", O_RDONLY);
     if (in >= 0) dup2(in, 0);
     dup2(op[1], 1);
@@ -232,6 +234,7 @@ ParameterizedTest(sample_case *c, samples, run, .timeout = 120) {
   cr_assert(access(bin, X_OK) == 0, "LUNGO_BIN=%s is not an executable file: %s", bin, strerror(errno));
 
   snprintf(script, sizeof script, "%s/%s.lua", SAMPLE_DIR, c->name);
+  test_watchdog_note(script, c->workers);
   snprintf(expected_path, sizeof expected_path, "%s/%s.txt", EXPECTED_DIR, c->name);
   char *expected = read_file(expected_path);
   cr_assert(expected != NULL, "%s [workers=%d]: cannot read %s: %s", script, c->workers,

@@ -33,6 +33,7 @@
 
 #include "lungo.h"
 #include "../listing.h"
+#include "../watchdog.h"
 
 #define STRESS_DIR "tests/stress"
 #define CASE_PATH_MAX LNG_CASE_PATH_MAX
@@ -212,6 +213,7 @@ static void run_limited(const char *script, int workers, long kb, proc_result *r
   pid_t pid = fork();
   cr_assert(pid >= 0, "fork: %s", strerror(errno));
   if (pid == 0) {
+    test_child_dies_with_parent();
     dup2(fileno(out), 1);
     dup2(fileno(err), 2);
     execl("/bin/sh", "sh", "-c", cmd, bin, wbuf, script, (char *)NULL);
