@@ -43,6 +43,8 @@ local function serve(conn)
     conn:close()
   end)
   join:send({ name = name, outbox = outbox })
+  -- (the hub has this client now: whoever joins next is announced to it)
+  outbox:send("* welcome " .. name)
   while true do
     local line = conn:receive("*l")
     if not line or line == "/quit" then break end
@@ -69,6 +71,9 @@ local function user(name)
   local c = assert(net.dial("tcp", ln:addr()))
   assert(c:receive(6) == "name? ")
   c:send(name .. "\n")
+  -- joined once welcomed: without the wait, two users dialling in a row
+  -- could join in either order, and ann would never see bob join
+  assert(c:receive("*l") == "* welcome " .. name)
   return c
 end
 local function expect(c, who, want)
