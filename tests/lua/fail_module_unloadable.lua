@@ -3,6 +3,11 @@
 -- expect-status: error
 -- expect-message: cannot receive 'phantom.f': module 'phantom' cannot be loaded here
 package.loaded.phantom = { f = string.gmatch("a", "a") }
-go(function(f) f() end, package.loaded.phantom.f)
-package.loaded.phantom = nil      -- before the goroutine starts (or on another worker)
+-- Sent (by name) while the module is loaded, received once it is gone,
+-- wherever the receiver runs: a goroutine spawned with it could start
+-- before the next line if main were preempted in between.
+local c = chan(1)
+c:send(package.loaded.phantom.f)
+package.loaded.phantom = nil
+go(function() local f = c:recv() f() end)
 chan():recv()
