@@ -24,9 +24,9 @@
 
 #include "watchdog.h"
 
-/* past the longest .timeout (180 s: Lua scripts under a sanitizer) */
+/* past the longest .timeout (400 s: the stress suite under a sanitizer) */
 #ifndef WATCHDOG_S
-#define WATCHDOG_S 400
+#define WATCHDOG_S 600
 #endif
 
 static char note[320];
