@@ -3,8 +3,9 @@
  * killer thread in its runner (BoxFort's), and that thread can be gone: a
  * sample hung here for minutes past its 120 s `.timeout` with no killer
  * thread left in the runner (BoxFort's list of pending timeouts is not
- * safe against a cancel and a new request racing), and a CI run waited
- * 90 minutes on `make test` with nothing printed to say which test hung.
+ * safe against a cancel and a new request racing), and a CI run reached
+ * its 90-minute limit inside `make test` with nothing printed to say which
+ * test hung.
  * So every test worker (BoxFort runs each test in a process of its own,
  * marked by BXFI_MAP in its environment) arms an alarm of its own as it
  * starts: past every test's `.timeout`, it names the case and ends the
