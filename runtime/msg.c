@@ -4,18 +4,20 @@
 #include <string.h>
 #include "msg.h"
 #include "bigbuf.h"
+#include "bufcache.h"
 
-/* Byte buffers: big ones from the runtime's pool (bigbuf.h), which a
-   buffer's size tells apart. *cap is in: wanted, out: got. */
+/* Byte buffers: mid-size ones from the worker's cache (bufcache.h), big
+   ones from the runtime's pool (bigbuf.h), which a buffer's size tells
+   apart. *cap is in: wanted, out: got. */
 static unsigned char *bytes_alloc(size_t *cap) {
-  if (*cap < LNG_BIGBUF_MIN) return malloc(*cap);
+  if (*cap < LNG_BIGBUF_MIN) return lng_buf_alloc(*cap, cap);
   if (*cap > UINT32_MAX) return NULL;
   unsigned char *p = lng_bigbuf_alloc(*cap, cap);
   return p;
 }
 
 static void bytes_free(unsigned char *p, uint32_t cap) {
-  if (cap < LNG_BIGBUF_MIN) free(p);
+  if (cap < LNG_BIGBUF_MIN) lng_buf_free(p, cap);
   else lng_bigbuf_free(p);
 }
 
@@ -43,15 +45,10 @@ unsigned char *lng_msg_reserve(lng_msg *m, size_t n) {
     size_t cap = (size_t)m->u.x.cap * 2;
     if (cap < need) cap = need;
     if (cap > UINT32_MAX) cap = UINT32_MAX;
-    unsigned char *p;
-    if (cap < LNG_BIGBUF_MIN) {
-      p = realloc(m->u.x.bytes, cap);
-      if (!p) return NULL;
-    } else {
-      if (!(p = bytes_alloc(&cap))) return NULL;
-      memcpy(p, m->u.x.bytes, m->len);
-      bytes_free(m->u.x.bytes, m->u.x.cap);
-    }
+    unsigned char *p = bytes_alloc(&cap);
+    if (!p) return NULL;
+    memcpy(p, m->u.x.bytes, m->len);
+    bytes_free(m->u.x.bytes, m->u.x.cap);
     m->u.x.bytes = p;
     m->u.x.cap = (uint32_t)cap;
   }

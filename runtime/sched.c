@@ -51,6 +51,7 @@ lng_sched *lng_sched_new(int nworkers, const lng_vmops *ops, void *ud) {
   s->n = nworkers;
   /* (without a pool, big buffers are malloc's) */
   s->bigpool = lng_bigpool_new();
+  lng_bufdepot_init(&s->bufdepot);
   s->ops = ops;
   s->ud = ud;
   atomic_init(&s->nextid, 1);
@@ -212,6 +213,7 @@ void lng_sched_free(lng_sched *s) {
   free(s->message);
   /* messages still held elsewhere (a channel C holds) keep the pool alive */
   lng_bigpool_release(s->bigpool);
+  lng_bufdepot_free(&s->bufdepot);
   free(s->w);
   free(s);
 }

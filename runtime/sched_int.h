@@ -28,6 +28,7 @@
 #include "sched.h"
 #include "timer.h"
 #include "bigbuf.h"
+#include "bufcache.h"
 #include "netpoll.h"
 
 #define STEAL_MAX 256      /* goroutines taken at once at most */
@@ -105,6 +106,7 @@ struct lng_sched {
   _Atomic(lng_netpoll *) np;   /* the poller, once made (netpoll.h) */
   pthread_mutex_t npmu;        /* making it */
   lng_bigpool *bigpool;        /* big message buffers made by the workers */
+  lng_bufdepot bufdepot;       /* mid-size ones passed between their caches */
   int service;                 /* the end of every goroutine does not end the program */
   int mainreturned;            /* the main goroutine ended (set by its worker; read once they stop) */
   pthread_mutex_t gmu;         /* records moving between workers' caches */

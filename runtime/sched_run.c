@@ -452,6 +452,8 @@ void *lng_worker_main(void *arg) {
   self_worker = w;
   lng_sched *s = w->s;
   lng_bigpool_bind(s->bigpool);
+  lng_bufcache cache;           /* lives as long as this loop */
+  lng_bufcache_bind(&cache, &s->bufdepot);
   pthread_mutex_lock(&s->gatemu);
   while (!s->gateopen) pthread_cond_wait(&s->gatecv, &s->gatemu);
   pthread_mutex_unlock(&s->gatemu);
@@ -496,6 +498,7 @@ void *lng_worker_main(void *arg) {
       case LNG_RUN_DONE: finish(w, g); break;
     }
   }
+  lng_bufcache_unbind();
   return NULL;
 }
 

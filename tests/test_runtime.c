@@ -296,3 +296,137 @@ Test(rt_msg, big_message_across_the_pool_threshold, .timeout = 60) {
   lng_bigpool_bind(NULL);
   lng_bigpool_release(p);
 }
+
+/* ------------------------------------------------------------------ */
+/* mid-size message buffers (bufcache.h)                               */
+
+#include "../runtime/bufcache.h"
+
+Test(rt_bufcache, classes_fit_their_requests, .timeout = 60) {
+  lng_bufdepot d;
+  lng_bufdepot_init(&d);
+  lng_bufcache c;
+  lng_bufcache_bind(&c, &d);
+  size_t cap;
+  for (size_t n = 1; n <= 3 * LNG_BUF_MAX; n += (n < 600 ? 1 : 37)) {
+    unsigned char *p = lng_buf_alloc(n, &cap);
+    cr_assert_not_null(p);
+    if (n < LNG_BUF_MIN || n > LNG_BUF_MAX)
+      cr_assert_eq(cap, n, "outside the classes, exactly what was asked (%zu)", n);
+    else {
+      cr_assert_geq(cap, n);
+      cr_assert_leq(2 * cap, 3 * n + 1, "at most half again as big (%zu: %zu)", n, cap);
+    }
+    memset(p, 0x5a, cap);     /* all of it is the caller's (ASan and valgrind check) */
+    lng_buf_free(p, cap);
+  }
+  lng_bufcache_unbind();
+  lng_bufdepot_free(&d);
+}
+
+Test(rt_bufcache, a_freed_buffer_comes_back, .timeout = 60) {
+  lng_bufdepot d;
+  lng_bufdepot_init(&d);
+  lng_bufcache c;
+  lng_bufcache_bind(&c, &d);
+  size_t cap, cap2;
+  void *a = lng_buf_alloc(1000, &cap);
+  lng_buf_free(a, cap);
+  void *b = lng_buf_alloc(900, &cap2);
+  cr_assert_eq(b, a, "same class, same buffer");
+  cr_assert_eq(cap2, cap);
+  lng_buf_free(b, cap2);
+  void *e = lng_buf_alloc(3000, &cap2);
+  cr_assert_neq(e, a, "another class, another buffer");
+  lng_buf_free(e, cap2);
+  lng_bufcache_unbind();
+  lng_bufdepot_free(&d);
+}
+
+/* One thread allocates, another frees: the one that frees fills its cache
+   and spills into the depot, and the one that allocates refills from it. */
+typedef struct handoff {
+  lng_bufdepot *d;
+  void **bufs;
+  size_t cap;
+  int n;
+} handoff;
+
+static void *free_all(void *arg) {
+  handoff *h = arg;
+  lng_bufcache c;
+  lng_bufcache_bind(&c, h->d);
+  for (int i = 0; i < h->n; i++) lng_buf_free(h->bufs[i], h->cap);
+  lng_bufcache_unbind();     /* what it kept goes to the depot, or to free */
+  return NULL;
+}
+
+Test(rt_bufcache, the_depot_carries_buffers_between_threads, .timeout = 60) {
+  lng_bufdepot d;
+  lng_bufdepot_init(&d);
+  lng_bufcache c;
+  lng_bufcache_bind(&c, &d);
+  enum { N = 4 * LNG_BUF_LOCAL };
+  void *bufs[N];
+  size_t cap = 0;
+  for (int i = 0; i < N; i++) cr_assert_not_null(bufs[i] = lng_buf_alloc(1024, &cap));
+  cr_assert_eq(cap, 1024);
+  handoff h = { &d, bufs, cap, N };
+  pthread_t t;
+  cr_assert_eq(pthread_create(&t, NULL, free_all, &h), 0);
+  pthread_join(t, NULL);
+  /* the class of 1 KiB is the fifth: 256, 384, 512, 768, 1024 */
+  cr_assert_eq(d.cls[4].n, 2 * LNG_BUF_LOCAL, "the depot holds as many as it may");
+  for (int i = 0; i < LNG_BUF_LOCAL / 2; i++) {
+    void *p = lng_buf_alloc(1024, &cap);
+    int known = 0;
+    for (int j = 0; j < N; j++) known |= p == bufs[j];
+    cr_assert(known, "a buffer the other thread freed");
+    cr_assert_eq(d.cls[4].n, 2 * LNG_BUF_LOCAL - LNG_BUF_LOCAL / 2, "taken half a cache at once");
+    bufs[i] = p;
+  }
+  for (int i = 0; i < LNG_BUF_LOCAL / 2; i++) lng_buf_free(bufs[i], cap);
+  lng_bufcache_unbind();
+  lng_bufdepot_free(&d);     /* the leak checkers see the rest */
+}
+
+Test(rt_bufcache, unbound_threads_use_malloc, .timeout = 60) {
+  size_t cap;
+  void *p = lng_buf_alloc(5000, &cap);
+  cr_assert_not_null(p);
+  cr_assert_geq(cap, 5000);
+  memset(p, 1, cap);
+  lng_buf_free(p, cap);
+  p = malloc(700);           /* any malloc'd block may be given back */
+  lng_bufdepot d;
+  lng_bufdepot_init(&d);
+  lng_bufcache c;
+  lng_bufcache_bind(&c, &d);
+  lng_buf_free(p, 700);
+  void *q = lng_buf_alloc(512, &cap);
+  cr_assert_eq(q, p, "kept in the biggest class it can serve");
+  cr_assert_eq(cap, 512);
+  lng_buf_free(q, cap);
+  lng_bufcache_unbind();
+  lng_bufdepot_free(&d);
+}
+
+Test(rt_msg, growing_through_the_classes, .timeout = 60) {
+  lng_bufdepot d;
+  lng_bufdepot_init(&d);
+  lng_bufcache c;
+  lng_bufcache_bind(&c, &d);
+  for (int round = 0; round < 3; round++) {
+    lng_msg m;
+    lng_msg_init(&m);
+    for (uint32_t i = 0; i < 3 * LNG_BUF_MAX; i++) {
+      unsigned char b = (unsigned char)(i * 7 + round);
+      cr_assert_eq(lng_msg_append(&m, &b, 1), 0);
+    }
+    for (uint32_t i = 0; i < m.len; i++)
+      cr_assert_eq(m.u.x.bytes[i], (unsigned char)(i * 7 + round), "byte %u", i);
+    lng_msg_free(&m);
+  }
+  lng_bufcache_unbind();
+  lng_bufdepot_free(&d);
+}
