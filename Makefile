@@ -254,9 +254,16 @@ valgrind-run: all
 	for s in $(VG_SCRIPTS); do $(VG) ./$(B)/lungo -W 2 $$s || exit 1; done
 	@echo "valgrind: $(words x x x x $(VG_SCRIPTS)) passed, 0 failed"
 
-bench: all
+bench: all $(B)/apifloor
 	LUNGO=$(B)/lungo sh bench/run.sh
 	LUNGO=$(B)/lungo sh bench/twins.sh
+	./$(B)/apifloor
+
+# Stock Lua's own costs, which the copier and the bindings are measured
+# against (bench/apifloor.c: no lungo code in it).
+$(B)/apifloor: bench/apifloor.c | $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) $(LUA_LD) -lm -ldl
 
 clean:
 	rm -rf build
