@@ -15,6 +15,9 @@
  *                      through the API, pre-sized, key strings pushed
  *   record_walk_ns     visiting its 7 entries with lua_next, reading each
  *   record_lua_ns      making the same record in Lua (a table constructor)
+ *   records_plain_ns   bench/records.lua's own Lua work a record, with
+ *                      neither channels nor copies (make it, price it,
+ *                      check it: as if the three stages were one loop)
  *   array_walk_ns      per element: lua_next over a 10^6-integer array
  *   array_build_ns     per element: pushing and setting 10^6 integers into
  *                      a pre-sized table
@@ -93,10 +96,10 @@ static int cmp(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-enum { F_METHOD, F_FIELD, F_BUILD, F_WALK, F_LUAREC, F_AWALK, F_ABUILD, NF };
+enum { F_METHOD, F_FIELD, F_BUILD, F_WALK, F_LUAREC, F_PLAIN, F_AWALK, F_ABUILD, NF };
 static const char *const names[NF] = {
   "method_pair_ns", "field_pair_ns", "record_build_ns", "record_walk_ns",
-  "record_lua_ns", "array_walk_ns", "array_build_ns"
+  "record_lua_ns", "records_plain_ns", "array_walk_ns", "array_build_ns"
 };
 
 int main(int argc, char **argv) {
@@ -136,6 +139,19 @@ int main(int argc, char **argv) {
       "local n, clock, keep = 1000000, os.clock\n"
       "local t0 = clock()\n"
       "for i = 1, n do keep = { id = i, name = 'item12345', price = i * 1.5, tags = { 'a', 'b', 'c' } } end\n"
+      "return (clock() - t0) * 1e9 / n");
+    fig[F_PLAIN][r] = luatime(L,
+      "local n, clock = 200000, os.clock\n"
+      "local t0 = clock()\n"
+      "local ids, total, bad = 0, 0.0, 0\n"
+      "for i = 1, n do\n"
+      "  local r = { id = i, name = 'item' .. i, price = i * 1.5, tags = { 'a', 'b', 'c' } }\n"
+      "  r.total = r.price * 2 * #r.tags\n"
+      "  ids = ids + r.id\n"
+      "  total = total + r.total\n"
+      "  if r.name ~= 'item' .. r.id or r.tags[3] ~= 'c' then bad = bad + 1 end\n"
+      "end\n"
+      "assert(bad == 0 and ids == n * (n + 1) // 2)\n"
       "return (clock() - t0) * 1e9 / n");
     double t0 = now();
     for (int i = 0; i < RECORDS; i++) {
