@@ -9,7 +9,8 @@
  * buffer can already serve (a buffered line for "l") is the stock one:
  * io.lines() over a pipe goes to the pool once per buffer, not per line.
  *
- * Writes: io.write, the write method of files and print (base.c), when
+ * Writes: io.write, the write method of files, print (base.c), and
+ * io.flush and the flush method of files, when
  * the file is standard output or error that is a pipe or a socket, or a
  * popen pipe that writes. A write that cannot wait (the bytes stay in the
  * FILE's buffer, or what reaches write(2) is at most PIPE_BUF bytes and
@@ -280,7 +281,8 @@ static int writable_now(FILE *f, size_t len, int flush) {
 }
 
 /* The end of a parked write. jobref.first is the file's stack index (the
-   result), 0 for print (no result, errors ignored as b_print does);
+   result), 0 for print (no result, errors ignored as b_print does), -1
+   for a flush (true, or the stock error results);
    jobref.lines the index of a value that is no string, whose error
    comes after the values before it are written, as in g_write. */
 static int write_done(lua_State *L, int res, lng_msg *box) {
@@ -297,6 +299,10 @@ static int write_done(lua_State *L, int res, lng_msg *box) {
   if (!ok && err == EPIPE && std) raise(SIGPIPE);
   if (bad) luaL_checklstring(L, bad, NULL);          /* raises */
   if (!file) return 0;
+  if (file < 0) {
+    errno = err;
+    return luaL_fileresult(L, ok, NULL);
+  }
   if (!ok) {
     errno = err;
     return luaL_fileresult(L, 0, NULL);
@@ -387,6 +393,25 @@ static int park_write_values(lua_State *L, luaL_Stream *p, int file, int first, 
   return park_write(L, w, p->f, pf, 0, file, bad);
 }
 
+/* The flush of p, parked when what it holds may have to wait for a
+   pipe's reader; -1 when it must be the stock flush. */
+static int park_flush(lua_State *L, luaL_Stream *p) {
+  if (!p->closef || !p->f) return -1;
+  lng_pfile *pf = lng_pfile_of(p);
+  int fd = fileno(p->f);
+  if (pf ? !pf->writing : (fd != 1 && fd != 2)) return -1;
+  if (!pf && (!std_sink(L, fd) || alone(L))) return -1;
+  lng_waiter *w = lng_block_waiter(L);
+  if (!w) return -1;
+  if (ftrylockfile(p->f) == 0) {
+    int quick = __fpending(p->f) == 0 || writable_now(p->f, 0, 1);
+    funlockfile(p->f);
+    if (quick) return -1;
+  }
+  lua_pushliteral(L, "");
+  return park_write(L, w, p->f, pf, 1, -1, 0);
+}
+
 /* The file at idx, or NULL. Upvalue 2 of the write functions is the
    files' metatable: comparing with it costs a fraction of luaL_testudata's
    lookup by name, and every write asks. */
@@ -420,6 +445,31 @@ static int io_write(lua_State *L) {
   luaL_Stream *p = tofile_fast(L, -1);
   if (p) {
     int r = park_write_values(L, p, top + 1, 1, top);
+    if (r >= 0) return r;
+  }
+  lua_settop(L, top);
+  return stock(L);
+}
+
+/* f:flush() and io.flush(): upvalues as f_write's and io_write's. */
+static int f_flush(lua_State *L) {
+  luaL_Stream *p = tofile_fast(L, 1);
+  if (p) {
+    int top = lua_gettop(L);
+    int r = park_flush(L, p);
+    if (r >= 0) return r;
+    lua_settop(L, top);
+  }
+  return stock(L);
+}
+
+static int io_flush(lua_State *L) {
+  int top = lua_gettop(L);
+  lua_pushvalue(L, lua_upvalueindex(3));
+  lua_rawget(L, LUA_REGISTRYINDEX);
+  luaL_Stream *p = tofile_fast(L, -1);
+  if (p) {
+    int r = park_flush(L, p);
     if (r >= 0) return r;
   }
   lua_settop(L, top);
@@ -525,17 +575,23 @@ void lng_open_stdio(lua_State *L) {
   lua_pushvalue(L, -3);                              /* the files' metatable */
   lua_pushcclosure(L, f_write, 2);
   lua_setfield(L, -2, "write");
+  lua_getfield(L, -1, "flush");
+  lua_pushvalue(L, -3);
+  lua_pushcclosure(L, f_flush, 2);
+  lua_setfield(L, -2, "flush");
   /* The wrappers hold the stock functions as upvalues, so they cannot be
      copied; a loaded module holding them makes them cross by name (as
      io.stdout.write did when it was liolib's plain C function), each
      arriving as the receiver's own (vm/modname.h). */
-  lua_createtable(L, 0, 3);
+  lua_createtable(L, 0, 4);
   lua_getfield(L, -2, "read");
   lua_setfield(L, -2, "read");
   lua_getfield(L, -2, "lines");
   lua_setfield(L, -2, "lines");
   lua_getfield(L, -2, "write");
   lua_setfield(L, -2, "write");
+  lua_getfield(L, -2, "flush");
+  lua_setfield(L, -2, "flush");
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   lua_insert(L, -2);
   lua_setfield(L, -2, "lungo.filemethods");
@@ -554,5 +610,10 @@ void lng_open_stdio(lua_State *L) {
   lua_pushliteral(L, IO_OUTPUT);
   lua_pushcclosure(L, io_write, 3);
   lua_setfield(L, -2, "write");
+  lua_getfield(L, -1, "flush");
+  luaL_getmetatable(L, LUA_FILEHANDLE);
+  lua_pushliteral(L, IO_OUTPUT);
+  lua_pushcclosure(L, io_flush, 3);
+  lua_setfield(L, -2, "flush");
   lua_pop(L, 1);
 }

@@ -1,5 +1,7 @@
 -- Standard output and error that are pipes whose reader is slow: print,
--- io.write and io.stdout:write park instead of blocking the worker. A
+-- io.write, io.stdout:write, io.stdout:flush and io.flush park instead
+-- of blocking the worker (the flush modes write into a 1 MiB buffer,
+-- which never waits, and flush every 64 lines: 64 KiB, a full pipe). A
 -- child lungo at 1 worker writes 1 MiB to stdout, which this script does
 -- not read yet, while another of its goroutines sleeps a little and then
 -- writes a marker to stderr: the marker arrives (a worker blocked in
@@ -21,6 +23,8 @@ go(function()
   io.stderr:write("marker\n")
 end)
 local done = chan()
+local flushing = mode == "flush" or mode == "ioflush"
+if flushing then io.stdout:setvbuf("full", 1 << 20) end
 go(function()
   for i = 1, N do
     local payload = string.rep(string.char(97 + i % 26), 1000)
@@ -28,6 +32,12 @@ go(function()
       print(i, payload, i + 0.5)
     elseif mode == "write" then
       assert(io.write(i, "\t", payload, "\t", i + 0.5, "\n") == io.stdout)
+    elseif flushing then
+      assert(io.stdout:write(i, "\t", payload, "\t", i + 0.5, "\n") == io.stdout)
+      if i % 64 == 0 then
+        if mode == "flush" then assert(io.stdout:flush() == true)
+        else assert(io.flush() == true) end
+      end
     else
       assert(io.stdout:write(i, "\t", payload, "\t", i + 0.5, "\n") == io.stdout)
     end
@@ -73,8 +83,9 @@ f:write(child)
 f:close()
 
 local want = expected()
-local results = chan(3)
-for _, mode in ipairs({ "print", "write", "fwrite" }) do
+local modes = { "print", "write", "fwrite", "flush", "ioflush" }
+local results = chan(#modes)
+for _, mode in ipairs(modes) do
   go(function()
     local p = assert(go.exec({ bin, "-W", "1", name, mode, tostring(N) },
                              { stdout = "pipe", stderr = "pipe" }))
@@ -104,7 +115,7 @@ for _, mode in ipairs({ "print", "write", "fwrite" }) do
   end)
 end
 local fails = {}
-for _ = 1, 3 do
+for _ = 1, #modes do
   local r = results:recv()
   if r ~= true then fails[#fails + 1] = r end
 end
