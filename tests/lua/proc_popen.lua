@@ -98,6 +98,33 @@ end)
 same(res, { true, "exit", 0 }, "slow writer")
 assert(ticks >= 3, "the ticker stopped while popen's write waited: " .. ticks .. " ticks")
 
+-- a flush that waits: 64 KiB fill the pipe (its size on Linux), the next
+-- byte stays in the buffer, and flushing it must wait for the reader; the
+-- ticks are counted from then on (a worker blocked in the flush would
+-- run main only once the child has read)
+do
+  local phase = chan(1)
+  go(function()
+    local f = io.popen("sleep 0.3; cat > /dev/null", "w")
+    assert(f:write(string.rep("x", 65536)) == f)
+    assert(f:write("y") == f)
+    phase:send("flushing")
+    local flushed = f:flush()
+    done:send({ flushed, f:close() })
+  end)
+  local tick = go.ticker(0.01)
+  local counting, ticks, r = false, 0, nil
+  while not r do
+    local i, v = go.select(phase, done, tick)
+    if i == 1 then counting = true
+    elseif i == 2 then r = v
+    elseif counting then ticks = ticks + 1 end
+  end
+  tick:close()
+  same(r, { true, true, "exit", 0 }, "slow reader, flush")
+  assert(ticks >= 3, "the ticker stopped while popen's flush waited: " .. ticks .. " ticks")
+end
+
 -- the child went away: the write fails (Lua would die of SIGPIPE)
 go(function()
   local f = io.popen("exec true", "w")

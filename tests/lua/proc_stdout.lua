@@ -1,7 +1,8 @@
 -- Standard output and error that are pipes whose reader is slow: print,
 -- io.write, io.stdout:write, io.stdout:flush and io.flush park instead
--- of blocking the worker (the flush modes write into a 1 MiB buffer,
--- which never waits, and flush every 64 lines: 64 KiB, a full pipe). A
+-- of blocking the worker (the flush modes buffer fully, so lines wait in
+-- the FILE's buffer, and flush every 64th: with the pipe full, the flush
+-- is what waits; before it parked, these modes lost the marker). A
 -- child lungo at 1 worker writes 1 MiB to stdout, which this script does
 -- not read yet, while another of its goroutines sleeps a little and then
 -- writes a marker to stderr: the marker arrives (a worker blocked in
@@ -24,7 +25,7 @@ go(function()
 end)
 local done = chan()
 local flushing = mode == "flush" or mode == "ioflush"
-if flushing then io.stdout:setvbuf("full", 1 << 20) end
+if flushing then io.stdout:setvbuf("full") end
 go(function()
   for i = 1, N do
     local payload = string.rep(string.char(97 + i % 26), 1000)
