@@ -32,6 +32,7 @@ void lng_open_stdio(lua_State *L);             /* io.read, io.lines, io.write, f
    when stdout is a pipe or a socket that would make it wait (stdio.c).
    Use as `return lng_stdout_print(...)`. */
 int lng_stdout_print(lua_State *L, const char *s, size_t len);
+void lng_open_ioopen(lua_State *L);            /* io.open of FIFOs and terminals, whose calls park */
 void lng_open_process(lua_State *L);           /* os.execute, io.popen that park; go.exec */
 
 #endif

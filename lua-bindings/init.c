@@ -21,6 +21,7 @@ void lng_openlibs(lua_State *L) {
   lng_open_coroutine(L);
   lng_open_stdio(L);
   lng_open_process(L);
+  lng_open_ioopen(L);
 }
 
 lng_runtime *lng_new(const lng_config *cfg) {

@@ -179,6 +179,11 @@ int lng_pfile_close(lua_State *L) {
     lua_pushliteral(L, "file is busy");
     return 2;
   }
+  if (pf->pid == 0) {                        /* no child: as liolib's io_fclose */
+    int ok = fclose(pf->s.f) == 0;
+    pf->s.f = NULL;
+    return luaL_fileresult(L, ok, NULL);
+  }
   if (pf->writing) {
     /* flushing to a child that has gone: EPIPE, not lungo's death by
        SIGPIPE (raised for this thread, blocked, then taken back) */

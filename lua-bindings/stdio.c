@@ -155,6 +155,7 @@ static int read_done(lua_State *L, int res, lng_msg *box) {
 
 static const lng_waitkind stdin_kind = { "io.read", "stdin", lng_bpool_cancel, read_done };
 static const lng_waitkind pipe_kind = { "io.read", "process wait", lng_bpool_cancel, read_done };
+static const lng_waitkind file_kind = { "io.read", "file wait", lng_bpool_cancel, read_done };
 
 /* Whether one format is served by what the FILE has buffered already. */
 static int served_now(lua_State *L, luaL_Stream *p, int first, int last) {
@@ -202,7 +203,7 @@ static int park_read(lua_State *L, luaL_Stream *p, int first, int last, int line
     return -1;
   }
   if (pf) { pf->busy++; r->pf = pf; }
-  return lng_block_on(L, pf ? &pipe_kind : &stdin_kind, &j->job, LNG_RES_PARKED);
+  return lng_block_on(L, !pf ? &stdin_kind : pf->pid ? &pipe_kind : &file_kind, &j->job, LNG_RES_PARKED);
 }
 
 /* The stock C function kept as upvalue 1, run in this call's frame (so
@@ -289,7 +290,8 @@ static int write_done(lua_State *L, int res, lng_msg *box) {
   (void)res; (void)box;
   jobref *r = luaL_checkudata(L, lua_gettop(L), JOBREF);
   lng_writejob *j = (lng_writejob *)r->job;
-  int stopped = j->stopped, ok = j->ok, err = j->err, std = r->pf == NULL;
+  /* (a file with no child, standard output or a FIFO, dies as in Lua) */
+  int stopped = j->stopped, ok = j->ok, err = j->err, std = !r->pf || !r->pf->pid;
   int file = r->first, bad = r->lines;
   jobref_release(r);
   if (stopped) return luaL_error(L, "write stopped: the runtime is stopping");
@@ -312,6 +314,7 @@ static int write_done(lua_State *L, int res, lng_msg *box) {
 }
 
 static const lng_waitkind pipe_write_kind = { "file:write", "process wait", lng_bpool_cancel, write_done };
+static const lng_waitkind file_write_kind = { "file:write", "file wait", lng_bpool_cancel, write_done };
 static const lng_waitkind stdout_kind = { "io.write", "stdout", lng_bpool_cancel, write_done };
 static const lng_waitkind stderr_kind = { "io.write", "stderr", lng_bpool_cancel, write_done };
 
@@ -335,8 +338,9 @@ static int park_write(lua_State *L, lng_waiter *w, FILE *f, lng_pfile *pf, int f
     return -1;
   }
   if (pf) { pf->busy++; r->pf = pf; }
-  return lng_block_on(L, pf ? &pipe_write_kind : fileno(f) == 1 ? &stdout_kind : &stderr_kind,
-                      &j->job, LNG_RES_PARKED);
+  const lng_waitkind *kind = pf ? (pf->pid ? &pipe_write_kind : &file_write_kind)
+                                 : fileno(f) == 1 ? &stdout_kind : &stderr_kind;
+  return lng_block_on(L, kind, &j->job, LNG_RES_PARKED);
 }
 
 /* Longest text of a number as g_write prints it (LUA_INTEGER_FMT,
@@ -542,7 +546,43 @@ static int lines_of(lua_State *L, int stocklines) {
   return 1;
 }
 
+/* The iterator of io.lines(name) over a waiting file: upvalue 1 the file,
+   2 lines_of's iterator over it. At the end it closes the file, as
+   liolib's does (a read error is raised by the inner one). */
+static int closing_end(lua_State *L, int status, lua_KContext base) {
+  (void)status;
+  int n = lua_gettop(L) - (int)base;
+  if (n > 0 && lua_toboolean(L, (int)base + 1)) return n;
+  lua_settop(L, (int)base);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_getfield(L, -1, "close");
+  lua_insert(L, -2);
+  lua_call(L, 1, 0);
+  return 0;
+}
+
+static int closing_readline(lua_State *L) {
+  int base = lua_gettop(L);
+  luaL_checkstack(L, 2, NULL);
+  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_callk(L, 0, LUA_MULTRET, base, closing_end);
+  return closing_end(L, LUA_OK, base);
+}
+
 static int io_lines(lua_State *L) {
+  if (lua_type(L, 1) == LUA_TSTRING && lng_ioopen_lines(L, lua_tostring(L, 1)) == 0) {
+    lua_replace(L, 1);                               /* the file for the name */
+    lines_of(L, 3);                                  /* (takes the whole stack) */
+    int iter = lua_gettop(L);
+    lua_getupvalue(L, iter, 1);                      /* the file again */
+    lua_pushvalue(L, -1);
+    lua_pushvalue(L, iter);
+    lua_pushcclosure(L, closing_readline, 2);
+    lua_pushnil(L);                                  /* as liolib: state, control, */
+    lua_pushnil(L);
+    lua_pushvalue(L, iter + 1);                      /* and the file to be closed */
+    return 4;
+  }
   if (!lua_isnoneornil(L, 1)) return lua_tocfunction(L, lua_upvalueindex(2))(L);
   if (lua_isnone(L, 1)) lua_pushnil(L);
   lua_getfield(L, LUA_REGISTRYINDEX, IO_INPUT);    /* the default input, as liolib */
