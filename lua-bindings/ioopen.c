@@ -140,12 +140,12 @@ static int open_done(lua_State *L, int res, lng_msg *box) {
   openjob *j = r->job;
   const char *name = lua_tostring(L, 1), *mode = lua_tostring(L, 2);
   if (j->stopped) return luaL_error(L, "open stopped: the runtime is stopping");
-  int fd = j->fd;
+  int fd = j->fd, err = j->err;
   j->fd = -1;                                /* ours now */
-  errno = j->err;
   lng_bjob_unref(&j->job);
   r->job = NULL;
   int output = r->output;
+  errno = err;
   if (fd < 0 || pushfile(L, fd, 1, mode) < 0) {
     if (output)                              /* as liolib's opencheckfile */
       return luaL_error(L, "cannot open file '%s' (%s)", name, strerror(errno));
