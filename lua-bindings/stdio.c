@@ -347,18 +347,27 @@ static int park_write(lua_State *L, lng_waiter *w, FILE *f, lng_pfile *pf, int f
    LUA_NUMBER_FMT): a bound for the fast path's arithmetic. */
 #define NUMTEXT_MAX 64
 
+/* The goroutine's waiter for a write or flush of p that may have to wait
+   (*pf set: p's popen or waiting file, or NULL), or NULL when it is to be
+   the stock call: p closed or not written to, or standard output or error
+   that is a terminal or a file, or written by the only goroutine (which
+   holds up nobody by blocking), or a caller that cannot park. */
+static lng_waiter *writer_waiter(lua_State *L, luaL_Stream *p, lng_pfile **pf) {
+  if (!p->closef || !p->f) return NULL;
+  *pf = lng_pfile_of(p);
+  int fd = fileno(p->f);
+  if (*pf ? !(*pf)->writing : (fd != 1 && fd != 2)) return NULL;
+  if (!*pf && (!std_sink(L, fd) || alone(L))) return NULL;
+  return lng_block_waiter(L);
+}
+
 /* The write of the values at first..last to p (the file at stack index
    file), parked when it may wait; -1 when it must be the stock write
    (cannot park, cannot wait, no pool thread). The values are converted
    here as g_write does, up to the first that is no string or number. */
 static int park_write_values(lua_State *L, luaL_Stream *p, int file, int first, int last) {
-  if (!p->closef || !p->f) return -1;
-  lng_pfile *pf = lng_pfile_of(p);
-  int fd = fileno(p->f);
-  if (pf ? !pf->writing : (fd != 1 && fd != 2)) return -1;
-  /* a terminal, a file, or the only goroutine: the stock write, at once */
-  if (!pf && (!std_sink(L, fd) || alone(L))) return -1;
-  lng_waiter *w = lng_block_waiter(L);
+  lng_pfile *pf;
+  lng_waiter *w = writer_waiter(L, p, &pf);
   if (!w) return -1;
   size_t len = 0;
   int bad = 0;
@@ -400,12 +409,8 @@ static int park_write_values(lua_State *L, luaL_Stream *p, int file, int first, 
 /* The flush of p, parked when what it holds may have to wait for a
    pipe's reader; -1 when it must be the stock flush. */
 static int park_flush(lua_State *L, luaL_Stream *p) {
-  if (!p->closef || !p->f) return -1;
-  lng_pfile *pf = lng_pfile_of(p);
-  int fd = fileno(p->f);
-  if (pf ? !pf->writing : (fd != 1 && fd != 2)) return -1;
-  if (!pf && (!std_sink(L, fd) || alone(L))) return -1;
-  lng_waiter *w = lng_block_waiter(L);
+  lng_pfile *pf;
+  lng_waiter *w = writer_waiter(L, p, &pf);
   if (!w) return -1;
   if (ftrylockfile(p->f) == 0) {
     int quick = __fpending(p->f) == 0 || writable_now(p->f, 0, 1);
