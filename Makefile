@@ -241,7 +241,8 @@ VG := valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --
 # samples/subprocess.lua: children, pipes, popen; valgrind lacks pidfd_open
 # (it warns of syscall 434), so its waits take the blocking pool's path.
 VG_SCRIPTS := tests/lua/copy_upvalues.lua tests/lua/stack_limits.lua tests/lua/shared_dict.lua \
-  tests/lua/timer_stop_reset.lua tests/lua/modules_cjson_lpeg.lua samples/subprocess.lua
+  tests/lua/timer_stop_reset.lua tests/lua/modules_cjson_lpeg.lua samples/subprocess.lua \
+  tests/lua/cycles_freed.lua
 test-valgrind:
 	@$(MAKE) --no-print-directory VARIANT=valgrind valgrind-run
 

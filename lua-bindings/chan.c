@@ -24,6 +24,7 @@ static int chan_new(lua_State *L) {
   lng_argcheck(L, cap >= 0, 1, "capacity must not be negative");
   lng_chan *c = lng_chan_new((size_t)cap);
   if (!c) return luaL_error(L, "not enough memory for a channel of capacity %I", cap);
+  if (cap > 0) c->obj.home = lng_shard_of(L)->rt->objtrack;   /* its buffer may hold a cycle */
   lng_proxy_pushnew(L, &c->obj);
   lng_obj_unref(&c->obj);     /* the proxy holds its own reference */
   return 1;

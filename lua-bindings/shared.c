@@ -144,6 +144,7 @@ static int nomem(lua_State *L) { return luaL_error(L, "not enough memory"); }
 static int dict_new(lua_State *L) {
   lng_dict *d = lng_dict_new();
   if (!d) return luaL_error(L, "not enough memory for a dict");
+  d->obj.home = lng_shard_of(L)->rt->objtrack;   /* its values may hold a cycle */
   lng_proxy_push(L, &d->obj);
   lng_obj_unref(&d->obj);
   return 1;

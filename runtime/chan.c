@@ -3,7 +3,9 @@
  * released (waitable.h).
  */
 #include <stdlib.h>
+#include <string.h>
 #include "chan.h"
+#include "objtrack.h"
 
 static void chan_destroy(lng_obj *o) {
   lng_chan *c = (lng_chan *)o;
@@ -27,6 +29,44 @@ lng_chan *lng_chan_new(size_t cap) {
 
 static lng_msg *slot_at(lng_chan *c, size_t i) { return &c->buf[(c->head + i) % c->cap]; }
 
+/* What the cycle tracker (objtrack.h) asks of a channel: its buffer. */
+static void chan_each(lng_obj *o, lng_track_visit visit, void *ud) {
+  lng_chan *c = (lng_chan *)o;
+  lng_waitable_lock(&c->wait);
+  for (size_t i = 0; i < c->len; i++) {
+    lng_msg *m = slot_at(c, i);
+    for (uint32_t j = 0; j < lng_msg_nrefs(m); j++)
+      if (lng_msg_ref(m, j)) visit(lng_msg_ref(m, j), ud);
+  }
+  lng_waitable_unlock(&c->wait);
+}
+
+static void chan_clear(lng_obj *o) {
+  lng_chan *c = (lng_chan *)o;
+  lng_waitable_lock(&c->wait);
+  size_t n = c->len;
+  lng_msg *out = n ? malloc(n * sizeof *out) : NULL;
+  if (out) {
+    for (size_t i = 0; i < n; i++) lng_msg_move(&out[i], slot_at(c, i));
+    c->len = 0;
+    c->head = 0;
+  }
+  lng_waitable_unlock(&c->wait);
+  if (!out) return;
+  for (size_t i = 0; i < n; i++) lng_msg_free(&out[i]);   /* (may free other objects: unlocked) */
+  free(out);
+}
+
+static const lng_trackops chan_ops = { chan_each, chan_clear };
+
+/* Into the buffer: a message naming objects makes the channel a possible
+   member of a cycle. */
+static void store(lng_chan *c, lng_msg *m) {
+  if (lng_msg_nrefs(m) && lng_objtrack_needed(&c->obj)) lng_objtrack_note(&c->obj, &chan_ops);
+  lng_msg_move(slot_at(c, c->len), m);
+  c->len++;
+}
+
 /* With c locked: completes a send now if it can. A receiver taken off the
    queue is returned in *wake, to be woken once the lock is released. */
 int lng_chan_send_locked(lng_chan *c, lng_msg *m, lng_waiter **wake) {
@@ -39,8 +79,7 @@ int lng_chan_send_locked(lng_chan *c, lng_msg *m, lng_waiter **wake) {
     return LNG_RES_OK;
   }
   if (c->len < c->cap) {
-    lng_msg_move(slot_at(c, c->len), m);
-    c->len++;
+    store(c, m);
     return LNG_RES_OK;
   }
   return LNG_RES_WOULDBLOCK;
@@ -55,8 +94,7 @@ int lng_chan_recv_locked(lng_chan *c, lng_msg *out, lng_waiter **wake) {
     /* A sender blocked on the full buffer moves its value into the freed slot. */
     lng_waiter *s = lng_waitable_take(&c->wait, LNG_WQ_SEND, LNG_RES_OK);
     if (s) {
-      lng_msg_move(slot_at(c, c->len), s->slot);
-      c->len++;
+      store(c, s->slot);
       *wake = s;
     }
     return LNG_RES_OK;

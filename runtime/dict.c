@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dict.h"
+#include "objtrack.h"
 
 struct lng_dentry {
   uint64_t hash;           /* 0: empty */
@@ -182,10 +183,53 @@ static void remove_entry(lng_dstripe *s, lng_dentry *e) {
   s->n--;
 }
 
-static void putval(lng_dentry *e, lng_dval *v) {
+/* What the cycle tracker (objtrack.h) asks of a dict: its values. */
+static void dict_each(lng_obj *o, lng_track_visit visit, void *ud) {
+  lng_dict *d = (lng_dict *)o;
+  for (int i = 0; i < LNG_DICT_STRIPES; i++) {
+    lng_dstripe *s = &d->stripe[i];
+    lng_lock_acquire(&s->lock);
+    for (uint32_t j = 0; j < s->cap; j++) {
+      lng_dentry *e = &s->tab[j];
+      if (!e->hash || e->vint) continue;
+      for (uint32_t r = 0; r < lng_msg_nrefs(&e->v.msg); r++)
+        if (lng_msg_ref(&e->v.msg, r)) visit(lng_msg_ref(&e->v.msg, r), ud);
+    }
+    lng_lock_release(&s->lock);
+  }
+}
+
+static void dict_clear(lng_obj *o) {
+  lng_dict *d = (lng_dict *)o;
+  for (int i = 0; i < LNG_DICT_STRIPES; i++) {
+    lng_dstripe *s = &d->stripe[i];
+    lng_lock_acquire(&s->lock);
+    lng_dentry *tab = s->tab;
+    uint32_t cap = s->cap;
+    atomic_fetch_sub_explicit(&d->count, s->n, memory_order_relaxed);
+    s->tab = NULL;
+    s->cap = s->n = 0;
+    lng_lock_release(&s->lock);
+    for (uint32_t j = 0; j < cap; j++) {   /* (may free other objects: unlocked) */
+      if (!tab[j].hash) continue;
+      freekey(&tab[j]);
+      if (!tab[j].vint) lng_msg_free(&tab[j].v.msg);
+    }
+    free(tab);
+  }
+}
+
+static const lng_trackops dict_ops = { dict_each, dict_clear };
+
+/* A value naming objects makes the dict a possible member of a cycle. */
+static void putval(lng_dict *d, lng_dentry *e, lng_dval *v) {
   e->vint = (uint8_t)(v->isint != 0);
-  if (v->isint) e->v.i = v->i;
-  else lng_msg_move(&e->v.msg, &v->msg);
+  if (v->isint) {
+    e->v.i = v->i;
+    return;
+  }
+  if (lng_msg_nrefs(&v->msg) && lng_objtrack_needed(&d->obj)) lng_objtrack_note(&d->obj, &dict_ops);
+  lng_msg_move(&e->v.msg, &v->msg);
 }
 
 /* ---- operations ---- */
@@ -245,14 +289,14 @@ int lng_dict_set(lng_dict *d, const lng_dkey *k, lng_dval *v) {
   if (e->hash) {                          /* replace: the old value goes after the lock */
     old.isint = e->vint;
     if (!e->vint) lng_msg_move(&old.msg, &e->v.msg);
-    putval(e, v);
+    putval(d, e, v);
   } else {
     if (setkey(e, h, k)) {
       e->hash = 0;
       lng_lock_release(&s->lock);
       return -1;
     }
-    putval(e, v);
+    putval(d, e, v);
     s->n++;
     atomic_fetch_add_explicit(&d->count, 1, memory_order_relaxed);
   }
@@ -272,7 +316,7 @@ int lng_dict_add(lng_dict *d, const lng_dkey *k, lng_dval *v) {
       e->hash = 0;
       r = -1;
     } else {
-      putval(e, v);
+      putval(d, e, v);
       s->n++;
       atomic_fetch_add_explicit(&d->count, 1, memory_order_relaxed);
       r = 1;

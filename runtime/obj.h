@@ -25,17 +25,27 @@ typedef enum lng_objkind {
 } lng_objkind;
 
 typedef struct lng_obj lng_obj;
+typedef struct lng_objtrack lng_objtrack;
+struct lng_tnode;
 struct lng_obj {
   atomic_int refs;
   int kind;                      /* an lng_objkind */
   void (*destroy)(lng_obj *o);   /* called once, when refs drops to 0 */
+  /* A container's runtime, where it is tracked once it stores references
+     (objtrack.h; NULL: never), and its entry there once it is. */
+  lng_objtrack *home;
+  _Atomic(struct lng_tnode *) tnode;
 };
 
 static inline void lng_obj_init(lng_obj *o, int kind, void (*destroy)(lng_obj *)) {
   atomic_init(&o->refs, 1);
   o->kind = kind;
   o->destroy = destroy;
+  o->home = NULL;
+  atomic_init(&o->tnode, NULL);
 }
+
+void lng_objtrack_forget(lng_obj *o);
 
 static inline lng_obj *lng_obj_ref(lng_obj *o) {
   atomic_fetch_add_explicit(&o->refs, 1, memory_order_relaxed);
@@ -43,8 +53,10 @@ static inline lng_obj *lng_obj_ref(lng_obj *o) {
 }
 
 static inline void lng_obj_unref(lng_obj *o) {
-  if (atomic_fetch_sub_explicit(&o->refs, 1, memory_order_acq_rel) == 1)
+  if (atomic_fetch_sub_explicit(&o->refs, 1, memory_order_acq_rel) == 1) {
+    if (atomic_load_explicit(&o->tnode, memory_order_relaxed)) lng_objtrack_forget(o);
     o->destroy(o);
+  }
 }
 
 #endif

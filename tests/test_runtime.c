@@ -430,3 +430,100 @@ Test(rt_msg, growing_through_the_classes, .timeout = 60) {
   lng_bufcache_unbind();
   lng_bufdepot_free(&d);
 }
+
+/* ------------------------------------------------------------------ */
+/* cycles among containers (objtrack.h)                                */
+
+#include "../runtime/objtrack.h"
+
+/* A container of the test's: it holds references to up to four objects,
+   as a channel's buffered messages would. */
+typedef struct box {
+  lng_obj obj;
+  lng_obj *held[4];
+  int n;
+  int *freed;
+} box;
+
+static void box_each(lng_obj *o, lng_track_visit visit, void *ud) {
+  box *b = (box *)o;
+  for (int i = 0; i < b->n; i++) visit(b->held[i], ud);
+}
+
+static void box_clear(lng_obj *o) {
+  box *b = (box *)o;
+  int n = b->n;
+  b->n = 0;
+  for (int i = 0; i < n; i++) lng_obj_unref(b->held[i]);
+}
+
+static const lng_trackops box_ops = { box_each, box_clear };
+
+static void box_destroy(lng_obj *o) {
+  box *b = (box *)o;
+  (*b->freed)++;
+  for (int i = 0; i < b->n; i++) lng_obj_unref(b->held[i]);
+  free(b);
+}
+
+static box *box_new(lng_objtrack *t, int *freed) {
+  box *b = calloc(1, sizeof *b);
+  lng_obj_init(&b->obj, LNG_OBJ_CHAN, box_destroy);
+  b->obj.home = t;
+  b->freed = freed;
+  return b;
+}
+
+/* b stores a reference to o (taking one), noting itself as a channel does. */
+static void box_put(box *b, lng_obj *o) {
+  if (lng_objtrack_needed(&b->obj)) lng_objtrack_note(&b->obj, &box_ops);
+  b->held[b->n++] = lng_obj_ref(o);
+}
+
+Test(rt_objtrack, cycles_are_broken_and_held_objects_kept, .timeout = 60) {
+  lng_objtrack *t = lng_objtrack_new();
+  cr_assert_not_null(t);
+  int freed = 0;
+  /* a <-> b, c -> c, d -> e -> d with d held here, a -> f -> plain (a
+     chain hanging off a cycle) */
+  box *a = box_new(t, &freed), *b = box_new(t, &freed), *c = box_new(t, &freed);
+  box *d = box_new(t, &freed), *e = box_new(t, &freed), *f = box_new(t, &freed);
+  box *plain = box_new(t, &freed);           /* holds nothing: never tracked */
+  box_put(a, &b->obj);
+  box_put(b, &a->obj);
+  box_put(c, &c->obj);
+  box_put(d, &e->obj);
+  box_put(e, &d->obj);
+  box_put(a, &f->obj);
+  box_put(f, &plain->obj);
+  cr_assert_null(atomic_load(&plain->obj.tnode));
+  cr_assert_not_null(atomic_load(&a->obj.tnode));
+  /* the program lets go of its own references, but for d */
+  lng_obj_unref(&a->obj);
+  lng_obj_unref(&b->obj);
+  lng_obj_unref(&c->obj);
+  lng_obj_unref(&e->obj);
+  lng_obj_unref(&f->obj);
+  lng_obj_unref(&plain->obj);
+  cr_assert_eq(freed, 0, "reference counts alone free none of them");
+  int emptied = lng_objtrack_sweep_release(t);
+  cr_assert_eq(emptied, 4, "a, b, c and f were emptied (%d)", emptied);
+  cr_assert_eq(freed, 5, "a, b, c, f and what f held were freed (%d)", freed);
+  cr_assert_eq(d->n, 1, "d, held here, kept its contents");
+  cr_assert_eq(e->n, 1, "and so did e, which d holds");
+  /* d outlives the runtime (an embedder's channel): its tracker with it */
+  box_clear(&d->obj);
+  lng_obj_unref(&d->obj);
+  cr_assert_eq(freed, 7, "d and e go once let go of (%d)", freed);
+}
+
+Test(rt_objtrack, a_freed_container_leaves_the_tracker, .timeout = 60) {
+  lng_objtrack *t = lng_objtrack_new();
+  int freed = 0;
+  box *a = box_new(t, &freed), *x = box_new(t, &freed);
+  box_put(a, &x->obj);
+  lng_obj_unref(&x->obj);
+  lng_obj_unref(&a->obj);                    /* no cycle: freed at once */
+  cr_assert_eq(freed, 2);
+  cr_assert_eq(lng_objtrack_sweep_release(t), 0, "nothing left to sweep");
+}

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "vm.h"
 #include "../runtime/blockpool.h"
+#include "../runtime/objtrack.h"
 
 const char *lng_version(void) {
   return LUNGO_VERSION ", " LUA_COPYRIGHT;
@@ -47,7 +48,8 @@ lng_runtime *lng_vm_new(const lng_config *cfg, void (*openlibs)(lua_State *L)) {
   rt->shards = calloc((size_t)rt->nworkers, sizeof *rt->shards);
   rt->sched = lng_sched_new(rt->nworkers, &lng_gor_ops, rt);
   rt->bpool = rt->sched ? lng_bpool_new(rt->sched) : NULL;
-  if (!rt->shards || !rt->sched || !rt->bpool) goto fail;
+  rt->objtrack = lng_objtrack_new();
+  if (!rt->shards || !rt->sched || !rt->bpool || !rt->objtrack) goto fail;
   lng_sched_set_service(rt->sched, cfg->service);
   lng_sched_set_nudge(rt->sched, nudge);
   lng_sched_set_preempt(rt->sched, lng_interrupt_preempt);
@@ -175,6 +177,9 @@ void lng_destroy(lng_runtime *rt) {
   if (rt->sched) lng_sched_free(rt->sched);     /* joins workers, drops goroutines */
   if (rt->shards)
     for (int i = 0; i < rt->nworkers; i++) lng_shard_close(&rt->shards[i]);
+  /* Nothing of Lua's holds an object now: what is still alive is held by
+     the embedder, or only by a cycle of containers, which this breaks. */
+  lng_objtrack_sweep_release(rt->objtrack);
   free(rt->shards);
   pthread_mutex_destroy(&rt->mainmu);
   pthread_mutex_destroy(&rt->sitemu);

@@ -58,6 +58,7 @@ lng_channel *lng_channel_new(lng_runtime *rt, size_t capacity) {
   if (!rt) return NULL;
   lng_chan *c = lng_chan_new(capacity);
   if (!c) return NULL;
+  if (capacity > 0) c->obj.home = rt->objtrack;   /* its buffer may hold a cycle */
   lng_channel *ch = handle(rt, c);
   if (!ch) lng_obj_unref(&c->obj);
   return ch;

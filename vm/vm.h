@@ -44,6 +44,7 @@ struct lng_runtime {
   lng_shard *shards;
   lng_sched *sched;
   struct lng_bpool *bpool;   /* blocking-call threads (runtime/blockpool.h) */
+  struct lng_objtrack *objtrack;   /* containers that may sit in cycles (runtime/objtrack.h) */
   lng_step *steps, **steptail;
   int argc, script;
   char **argv;
