@@ -18,6 +18,7 @@
 #include <lauxlib.h>
 #include "../runtime/chan.h"
 #include "../runtime/lock.h"
+#include "../runtime/objtrack.h"
 #include "bindings.h"
 #include "../vm/vm.h"
 #include "../vm/args.h"
@@ -40,6 +41,28 @@ static void tmr_destroy(lng_obj *o) {
   lng_msg_free(&tm->fn);
   free(tm);
 }
+
+/* What the cycle tracker (objtrack.h) asks of an afterfunc: the objects
+   its function and arguments name (a channel that holds the timer is a
+   cycle). */
+static void tmr_each(lng_obj *o, lng_track_visit visit, void *ud) {
+  tmr *tm = (tmr *)o;
+  lng_lock_acquire(&tm->lock);
+  for (uint32_t i = 0; i < lng_msg_nrefs(&tm->fn); i++)
+    if (lng_msg_ref(&tm->fn, i)) visit(lng_msg_ref(&tm->fn, i), ud);
+  lng_lock_release(&tm->lock);
+}
+
+static void tmr_clear(lng_obj *o) {
+  tmr *tm = (tmr *)o;
+  lng_msg fn;
+  lng_lock_acquire(&tm->lock);
+  lng_msg_move(&fn, &tm->fn);
+  lng_lock_release(&tm->lock);
+  lng_msg_free(&fn);                           /* (may free other objects: unlocked) */
+}
+
+static const lng_trackops tmr_ops = { tmr_each, tmr_clear };
 
 static void tmr_fire(lng_timer *t, int self, int64_t now) {
   tmr *tm = t->ud;
@@ -134,6 +157,10 @@ static int afterfunc(lua_State *L) {
   if (lng_copy_encode(L, 2, n, env, 1, &tm->fn) < 0) {
     tmr_destroy(&tm->obj);
     return lng_error_here(L);
+  }
+  if (lng_msg_nrefs(&tm->fn)) {                /* its function names objects: maybe a cycle */
+    tm->obj.home = lng_shard_of(L)->rt->objtrack;
+    lng_objtrack_note(&tm->obj, &tmr_ops);
   }
   lua_settop(L, env - 1);
   return start(L, tm, ns);

@@ -1,7 +1,8 @@
 -- Containers that hold themselves, or each other, in a cycle: a dict
 -- whose value names the dict, a channel whose buffer holds the channel,
 -- two channels in each other's buffers, a dict and a channel through a
--- record, a chain hanging off a cycle. Reference counts alone never free
+-- record, a chain hanging off a cycle, a pending afterfunc whose function
+-- names a channel that holds the timer. Reference counts alone never free
 -- these; the runtime's end does (runtime/objtrack.h), which the leak
 -- checkers verify: this script runs under LeakSanitizer (make test-asan)
 -- and valgrind (make test-valgrind). Here it checks that the values are
@@ -29,6 +30,15 @@ g:send(h)
 local tail = chan(1)
 h:set("tail", tail)
 tail:send({ 1, 2, 3 })
+
+local tc = chan(1)
+local t = go.afterfunc(3600, function() tc:send("fired") end)
+tc:send(t)
+-- one that fires: its cycle is gone with its goroutine's end
+local fc, fired = chan(1), chan()
+local ft = go.afterfunc(0.01, function() fired:send(fc:recv() ~= nil) end)
+fc:send(ft)
+assert(fired:recv() == true)
 
 -- a cycle whose members are still used: a goroutine drains one of them
 local ring = chan(4)
