@@ -1,10 +1,10 @@
 /*
  * Cycles among runtime objects. Channels, dicts and timers hold messages,
- * and a message may name a channel or a dict: a channel whose buffer holds
- * itself, a dict that holds itself, two channels each in the other's
- * buffer, an afterfunc whose function names a channel that holds the
- * timer. Reference
- * counts never free such a cycle, so each of these containers notes itself
+ * and a message may name a channel, a dict or a timer: a channel whose
+ * buffer holds itself, a dict that holds itself, two channels each in the
+ * other's buffer, an afterfunc whose function names a channel that holds
+ * the timer. Reference counts never free such a cycle, so each of these
+ * containers notes itself
  * to its runtime's tracker (its home, set by whoever made it) the first
  * time it stores a message that names objects; most never do, and pay one
  * test of a pointer. When the runtime ends, once every goroutine and every
